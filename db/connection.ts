@@ -1,0 +1,37 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './types';
+
+// int8 (bigint) as string everywhere: positions and sequence numbers can exceed 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
+
+export type Db = Kysely<Database>;
+
+export interface DbOptions {
+  maxConnections?: number;
+  applicationName?: string;
+}
+
+export function createDb(url: string, opts: DbOptions = {}): Db {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.maxConnections ?? 10,
+    application_name: opts.applicationName ?? 'lp-market-maker',
+    // A hung transaction must not hold a pool's row lock (and the global event readers) forever.
+    idle_in_transaction_session_timeout: 60_000,
+    connectionTimeoutMillis: 10_000,
+  });
+  // A dropped connection is reported on the pool; without a listener it would crash the process.
+  pool.on('error', () => {});
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/** Postgres error codes that mean "try again", not "your input is wrong". */
+export function isTransientDbError(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  if (!code) {
+    const msg = String((err as Error)?.message ?? '');
+    return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
+  }
+  return code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === '53300';
+}

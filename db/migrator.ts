@@ -1,0 +1,28 @@
+import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
+import * as schema from '../migrations/0001_schema';
+import type { Db } from './connection';
+
+/** Listed statically so bundlers and tsx need no directory scanning. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_schema': schema,
+};
+
+export function migrator(db: Db): Migrator {
+  return new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+}
+
+function check(result: MigrationResultSet, what: string): MigrationResultSet {
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${what} failed at ${failed}: ${(result.error as Error).message ?? String(result.error)}`);
+  }
+  return result;
+}
+
+export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  return check(await migrator(db).migrateToLatest(), 'to latest');
+}
+
+export async function migrateDown(db: Db): Promise<MigrationResultSet> {
+  return check(await migrator(db).migrateDown(), 'down');
+}

@@ -1,0 +1,115 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** numeric columns come back from pg as strings (exact); callers parse them to Big. */
+type Numeric = ColumnType<string, string, string>;
+type NumericDefault = ColumnType<string, string | undefined, string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
+
+export interface PoolsTable {
+  id: string;
+  base_asset: string;
+  quote_asset: string;
+  reserve_base: Numeric;
+  reserve_quote: Numeric;
+  total_shares: NumericDefault;
+  net_base_contributed: NumericDefault;
+  net_quote_contributed: NumericDefault;
+  spread_bps: Numeric;
+  tick_size: Numeric;
+  lot_size: Numeric;
+  min_size: Numeric;
+  status: ColumnType<'active' | 'paused' | 'closed', 'active' | 'paused' | 'closed' | undefined>;
+  config: ColumnType<unknown, string, string>;
+  price_feed: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface LiquidityPositionsTable {
+  pool_id: string;
+  provider: string;
+  shares: Numeric;
+  updated_at: UpdatedAt;
+}
+
+export type OrderSide = 'buy' | 'sell';
+export type OrderType = 'limit' | 'ioc' | 'post_only';
+export type OrderStatus = 'open' | 'filled' | 'cancelled';
+
+export interface OrdersTable {
+  id: string;
+  seq: Generated<string>;
+  pool_id: string;
+  owner: string;
+  client_order_id: string;
+  side: OrderSide;
+  type: OrderType;
+  price: Numeric;
+  quantity: Numeric;
+  filled_quantity: NumericDefault;
+  status: OrderStatus;
+  is_pool_order: ColumnType<boolean, boolean | undefined, boolean>;
+  cancel_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface TradesTable {
+  id: string;
+  seq: Generated<string>;
+  pool_id: string;
+  maker_order_id: string;
+  taker_order_id: string;
+  maker_owner: string;
+  taker_owner: string;
+  taker_side: OrderSide;
+  price: Numeric;
+  quantity: Numeric;
+  maker_is_pool: boolean;
+  created_at: CreatedAt;
+}
+
+export interface PriceTicksTable {
+  id: Generated<string>;
+  feed: string;
+  price: Numeric;
+  observed_at: ColumnType<Date, Date | string, never>;
+  received_at: CreatedAt;
+}
+
+export interface EventsTable {
+  global_position: Generated<string>;
+  transaction_id: Generated<string>;
+  event_id: string;
+  stream_id: string;
+  stream_version: ColumnType<string, number | string, never>;
+  type: string;
+  schema_version: number;
+  payload: ColumnType<unknown, string, never>;
+  metadata: ColumnType<Record<string, unknown>, string | undefined, never>;
+  created_at: CreatedAt;
+}
+
+export interface CheckpointsTable {
+  subscriber: string;
+  transaction_id: string;
+  global_position: string;
+  updated_at: UpdatedAt;
+}
+
+export interface Database {
+  pools: PoolsTable;
+  liquidity_positions: LiquidityPositionsTable;
+  orders: OrdersTable;
+  trades: TradesTable;
+  price_ticks: PriceTicksTable;
+  events: EventsTable;
+  checkpoints: CheckpointsTable;
+}
+
+export type PoolRow = Selectable<PoolsTable>;
+export type OrderRow = Selectable<OrdersTable>;
+export type NewOrderRow = Insertable<OrdersTable>;
+export type TradeRow = Selectable<TradesTable>;
+export type EventRow = Selectable<EventsTable>;

@@ -1,0 +1,185 @@
+import Big from 'big.js';
+import { DomainValidationError, describeValue } from './errors';
+
+/*
+ * Global big.js settings. Divisions (ratios, sqrt) need far more than the default 20 places so
+ * that rounding to a tick or lot afterwards is decided by the explicit rounding mode below and
+ * not by an earlier silent truncation. NE/PE are widened so even `toString()` elsewhere never
+ * falls into exponent notation; formatDecimal does not rely on it and uses toFixed().
+ */
+Big.DP = 40;
+Big.NE = -1_000_000;
+Big.PE = 1_000_000;
+
+export { Big };
+
+export interface ParseDecimalOptions {
+  /** Default false: amounts, prices and sizes are non-negative unless the caller says so. */
+  allowNegative?: boolean;
+  /** Default true: zero is a valid balance; callers pass false for order sizes and prices. */
+  allowZero?: boolean;
+  maxDecimals?: number;
+}
+
+// Plain decimal only: no '+', no exponent, no leading/trailing dot, no hex, no spaces.
+const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
+// Refuse absurdly long inputs before big.js allocates digit arrays for them.
+const MAX_DECIMAL_LENGTH = 100;
+
+function describeExpectation(opts: ParseDecimalOptions): string {
+  const allowNegative = opts.allowNegative ?? false;
+  const allowZero = opts.allowZero ?? true;
+  const sign = allowNegative ? (allowZero ? '' : 'non-zero ') : allowZero ? 'non-negative ' : 'positive ';
+  const decimals = opts.maxDecimals === undefined ? '' : ` with at most ${opts.maxDecimals} decimals`;
+  return `a ${sign}decimal string such as "12.5"${decimals}`;
+}
+
+/**
+ * Strict boundary parser: only decimal strings. JS numbers are refused on purpose because a
+ * value like 0.1 + 0.2 has already lost precision by the time it arrives here.
+ */
+export function parseDecimal(value: unknown, field: string, opts: ParseDecimalOptions = {}): Big {
+  const expected = describeExpectation(opts);
+  if (typeof value !== 'string') {
+    throw new DomainValidationError(field, `${field} must be ${expected}, got ${describeValue(value)}`);
+  }
+  if (value.length === 0 || value.trim().length === 0) {
+    throw new DomainValidationError(field, `${field} must be ${expected}, got an empty string`);
+  }
+  if (value.length > MAX_DECIMAL_LENGTH) {
+    throw new DomainValidationError(
+      field,
+      `${field} must be ${expected} of at most ${MAX_DECIMAL_LENGTH} characters, got ${value.length} characters`,
+    );
+  }
+  if (!DECIMAL_RE.test(value)) {
+    throw new DomainValidationError(
+      field,
+      `${field} must be ${expected} (plain digits, optional '-' and one '.', no exponent, no '+', no spaces), got ${describeValue(value)}`,
+    );
+  }
+  return checkDecimal(new Big(value), value, field, opts);
+}
+
+/**
+ * For simulations and internal tooling where numbers are unavoidable. The number is converted
+ * through its shortest round-trip string, so 0.1 stays "0.1" (but 0.1 + 0.2 becomes
+ * "0.30000000000000004": that is the number the caller actually holds).
+ */
+export function parseDecimalLoose(value: unknown, field: string, opts: ParseDecimalOptions = {}): Big {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) {
+      throw new DomainValidationError(field, `${field} must be a finite number or ${describeExpectation(opts)}, got ${String(value)}`);
+    }
+    return checkDecimal(new Big(value), String(value), field, opts);
+  }
+  return parseDecimal(value, field, opts);
+}
+
+function checkDecimal(b: Big, raw: string, field: string, opts: ParseDecimalOptions): Big {
+  const allowNegative = opts.allowNegative ?? false;
+  const allowZero = opts.allowZero ?? true;
+  if (b.lt(0) && !allowNegative) {
+    throw new DomainValidationError(field, `${field} must not be negative, got "${raw}"; expected ${describeExpectation(opts)}`);
+  }
+  if (b.eq(0) && !allowZero) {
+    throw new DomainValidationError(field, `${field} must not be zero; expected ${describeExpectation(opts)}`);
+  }
+  if (opts.maxDecimals !== undefined && decimalPlaces(b) > opts.maxDecimals) {
+    throw new DomainValidationError(
+      field,
+      `${field} has ${decimalPlaces(b)} decimals, at most ${opts.maxDecimals} allowed, got "${raw}"`,
+    );
+  }
+  // Normalise "-0" so it never leaks out as a negative zero.
+  return b.eq(0) ? new Big(0) : b;
+}
+
+/** Number of significant decimals (big.js already strips trailing zeros). */
+export function decimalPlaces(b: Big): number {
+  return Math.max(0, b.c.length - b.e - 1);
+}
+
+/**
+ * Canonical boundary form: plain notation, never an exponent, trailing zeros stripped
+ * ("1.50" -> "1.5", "2.0" -> "2"), no negative zero. One canonical form makes decimal strings
+ * comparable as strings in events and tests.
+ */
+export function formatDecimal(b: Big): string {
+  return b.toFixed();
+}
+
+function requirePositiveStep(step: Big, field: string): void {
+  if (step.lte(0)) {
+    throw new DomainValidationError(field, `${field} must be a positive step size, got "${formatDecimal(step)}"`);
+  }
+}
+
+/** Bids round down and asks up, so rounding can only ever make our quote less aggressive. */
+export function roundPriceToTick(price: Big, tick: Big, side: 'bid' | 'ask'): Big {
+  requirePositiveStep(tick, 'tickSize');
+  return side === 'bid' ? floorToStep(price, tick) : ceilToStep(price, tick);
+}
+
+/** Quantities round down: never offer more than the caller asked for. */
+export function roundQtyToLot(qty: Big, lot: Big): Big {
+  requirePositiveStep(lot, 'lotSize');
+  return floorToStep(qty, lot);
+}
+
+export function isOnGrid(value: Big, step: Big): boolean {
+  requirePositiveStep(step, 'step');
+  return value.mod(step).eq(0);
+}
+
+export function notional(price: Big, qty: Big): Big {
+  return price.times(qty);
+}
+
+// big.js modes round toward/away from zero; floor/ceil need the sign to pick one.
+function floorMode(x: Big): Big.RoundingMode {
+  return x.lt(0) ? Big.roundUp : Big.roundDown;
+}
+function ceilMode(x: Big): Big.RoundingMode {
+  return x.lt(0) ? Big.roundDown : Big.roundUp;
+}
+
+export function floorToStep(value: Big, step: Big): Big {
+  requirePositiveStep(step, 'step');
+  return value.div(step).round(0, floorMode(value)).times(step);
+}
+
+export function ceilToStep(value: Big, step: Big): Big {
+  requirePositiveStep(step, 'step');
+  return value.div(step).round(0, ceilMode(value)).times(step);
+}
+
+/** Significant digits kept when a Math.* result enters price arithmetic (see modelNumberToBig). */
+export const MODEL_SIGNIFICANT_DIGITS = 15;
+
+/**
+ * Model maths (log, sqrt, exp) runs in floating point; its results are cut to a fixed number of
+ * significant digits before they touch prices, so the binary noise in the last bits of a double
+ * can never decide which tick a quote lands on in a way that differs between runs or platforms.
+ */
+export function modelNumberToBig(x: number, field: string): Big {
+  if (!Number.isFinite(x)) {
+    throw new DomainValidationError(field, `${field} must be a finite number, the model produced ${String(x)}`);
+  }
+  return new Big(x.toPrecision(MODEL_SIGNIFICANT_DIGITS));
+}
+
+export function bigMin(a: Big, b: Big): Big {
+  return a.lt(b) ? a : b;
+}
+export function bigMax(a: Big, b: Big): Big {
+  return a.gt(b) ? a : b;
+}
+
+/** Big from a model parameter such as 0.2: via its shortest string, so 0.2 is exactly "0.2". */
+export function ratioToBig(x: number, field: string): Big {
+  if (!Number.isFinite(x)) {
+    throw new DomainValidationError(field, `${field} must be a finite number, got ${String(x)}`);
+  }
+  return new Big(x);
+}
