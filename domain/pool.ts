@@ -106,8 +106,10 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
     // One-sided pools would let the ratio of one asset be infinite; refuse rather than guess.
     throw new DomainValidationError('reserves', 'reserves must both be positive when shares are outstanding; expected a two-sided pool');
   }
-  const ratio = bigMin(base.div(reserveBase), quote.div(reserveQuote));
-  const sharesMinted = floorToStep(totalShares.times(ratio), shareStep);
+  // Multiply before dividing so exact ratios (1/3 of 3 shares) stay exact.
+  const byBase = totalShares.times(base).div(reserveBase);
+  const byQuote = totalShares.times(quote).div(reserveQuote);
+  const sharesMinted = floorToStep(bigMin(byBase, byQuote), shareStep);
   if (sharesMinted.lte(0)) {
     throw new DomainValidationError('base', 'deposit is too small to mint any share; expected both base and quote large enough for at least 1e-18 shares');
   }

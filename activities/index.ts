@@ -1,0 +1,172 @@
+import { Context } from '@temporalio/activity';
+import type { Db } from '../db/connection';
+import { readStream } from '../db/event-store';
+import { cancelAllOrders, cancelOrder, reconcileOrders, submitOrder, type CancelInput } from '../db/order-book';
+import { getPool, recordPoolEvents, setSpread, updatePoolConfig } from '../db/pools';
+import type { PoolConfig } from '../domain/config';
+import type { NewEvent } from '../domain/events';
+import { formatDecimal } from '../domain/money';
+import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
+import { marketMakerStream, poolOwner, poolStream } from '../domain/streams';
+import { appendToStream } from '../db/event-store';
+import { withFailureMapping } from './failures';
+import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
+import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
+import { computeQuotes } from './quotes';
+import type { MarketSnapshot, PnlBaseline, PoolEventRecord, QuoteCycleResult } from './types';
+
+export interface ActivityDeps {
+  db: Db;
+  hedgeVenue: HedgeVenue;
+  /** Defaults to reading price_ticks directly; the worker passes a cached source. */
+  ticks?: TickSource;
+  now?: () => number;
+}
+
+/** Liveness for long calls: a worker that dies mid-activity is noticed before the timeout. */
+function heartbeat() {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Outside an activity context (direct calls from tools and tests).
+  }
+}
+
+export function createActivities(deps: ActivityDeps) {
+  const { db } = deps;
+  const ticks = deps.ticks ?? dbTickSource(db);
+  const now = deps.now ?? (() => Date.now());
+
+  return withFailureMapping({
+    async monitorMarketConditions(input: { poolId: string; baseline?: PnlBaseline }): Promise<MarketSnapshot> {
+      return readMarketSnapshot(db, ticks, input.poolId, now(), input.baseline);
+    },
+
+    async calculateOptimalQuotes(input: { snapshot: MarketSnapshot; timeRemainingSeconds?: number }): Promise<SerializedQuoteLadder> {
+      return computeQuotes(input.snapshot, input.timeRemainingSeconds);
+    },
+
+    /**
+     * Reconciles the pool's resting orders with the ladder and records `quotes_updated`.
+     * `cycleKey` is derived from the workflow id and cycle number, so a retry after commit changes nothing.
+     */
+    async reconcileQuotes(input: {
+      poolId: string;
+      cycleKey: string;
+      cycle: number;
+      mid: string;
+      spreadBps: string;
+      ladder: SerializedQuoteLadder;
+      toleranceBps: string;
+    }): Promise<QuoteCycleResult> {
+      const desired = [
+        ...input.ladder.bids.map((l) => ({ side: 'buy' as const, ...l })),
+        ...input.ladder.asks.map((l) => ({ side: 'sell' as const, ...l })),
+      ].map((l) => ({ side: l.side, price: l.price, size: l.size }));
+      const result = await reconcileOrders(db, {
+        poolId: input.poolId,
+        owner: poolOwner(input.poolId),
+        cycleKey: input.cycleKey,
+        desired,
+        toleranceBps: input.toleranceBps,
+      });
+      heartbeat();
+      await appendToStream(db, marketMakerStream(input.poolId), 'any', [
+        {
+          eventId: `${input.cycleKey}/quotes_updated`,
+          type: 'quotes_updated',
+          payload: {
+            poolId: input.poolId,
+            cycle: input.cycle,
+            mid: input.mid,
+            reservationPrice: input.ladder.reservationPrice,
+            spreadBps: input.spreadBps,
+            bids: input.ladder.bids,
+            asks: input.ladder.asks,
+            placed: result.placed,
+            cancelled: result.cancelled,
+            kept: result.kept,
+          },
+        },
+      ]);
+      return { ...result, ladder: input.ladder };
+    },
+
+    async cancelAllQuotes(input: { poolId: string; reason: string }): Promise<number> {
+      return cancelAllOrders(db, { poolId: input.poolId, owner: poolOwner(input.poolId), reason: input.reason });
+    },
+
+    async placeOrder(input: unknown) {
+      return submitOrder(db, input);
+    },
+
+    async cancelOrder(input: CancelInput) {
+      return cancelOrder(db, input);
+    },
+
+    async recordMarketMakerEvents(input: { poolId: string; events: NewEvent[] }): Promise<number> {
+      return (await appendToStream(db, marketMakerStream(input.poolId), 'any', input.events)).written;
+    },
+
+    async recordPoolEvents(input: { poolId: string; events: NewEvent[] }): Promise<number> {
+      return recordPoolEvents(db, input.poolId, input.events);
+    },
+
+    async adjustSpread(input: { poolId: string; requestId: string; newSpreadBps: string; reasons: string[]; sagaId?: string }) {
+      return setSpread(db, input);
+    },
+
+    /** Compensation: puts the spread back and says why, idempotently. */
+    async restoreSpread(input: { poolId: string; requestId: string; restoreToBps: string; attemptedSpreadBps: string; error: string; sagaId: string }) {
+      const change = await setSpread(db, {
+        poolId: input.poolId,
+        newSpreadBps: input.restoreToBps,
+        reasons: ['compensation'],
+        requestId: `${input.requestId}/restore`,
+        sagaId: input.sagaId,
+      });
+      await recordPoolEvents(db, input.poolId, [
+        {
+          eventId: `spread/${input.poolId}/${input.requestId}/compensated`,
+          type: 'spread_adjustment_compensated',
+          payload: {
+            poolId: input.poolId,
+            attemptedSpreadBps: input.attemptedSpreadBps,
+            restoredSpreadBps: input.restoreToBps,
+            error: input.error,
+            sagaId: input.sagaId,
+          },
+        },
+      ]);
+      return change;
+    },
+
+    async adjustInventory(input: { poolId: string; requestId: string; targetShare?: number; referencePrice?: string }) {
+      const snapshot = await readMarketSnapshot(db, ticks, input.poolId, now());
+      return applyInventoryAdjustment(db, deps.hedgeVenue, {
+        poolId: input.poolId,
+        requestId: input.requestId,
+        targetShare: input.targetShare ?? snapshot.config.spreadPolicy.targetInventoryShare,
+        referencePrice: input.referencePrice ?? snapshot.referencePrice ?? snapshot.mid,
+      });
+    },
+
+    async readPoolEvents(input: { poolId: string; afterVersion: number; limit?: number }): Promise<{ events: PoolEventRecord[]; lastVersion: number }> {
+      const events = await readStream(db, poolStream(input.poolId), input.afterVersion, input.limit ?? 500);
+      return {
+        events: events.map((e) => ({ version: e.streamVersion, type: e.type, payload: e.payload })),
+        lastVersion: events.length ? events[events.length - 1]!.streamVersion : input.afterVersion,
+      };
+    },
+
+    async updatePoolConfig(input: { poolId: string; config: PoolConfig; requestId: string }): Promise<void> {
+      await updatePoolConfig(db, input);
+    },
+
+    async poolSpread(input: { poolId: string }): Promise<string> {
+      return formatDecimal((await getPool(db, input.poolId)).spreadBps);
+    },
+  });
+}
+
+export type Activities = ReturnType<typeof createActivities>;

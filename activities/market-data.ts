@@ -1,0 +1,148 @@
+import { sql } from 'kysely';
+import type { Db } from '../db/connection';
+import { bookTop } from '../db/order-book';
+import { getPool, type PoolState } from '../db/pools';
+import { Big, formatDecimal } from '../domain/money';
+import { inventoryShare, tvl } from '../domain/pool';
+import { computePnl } from '../domain/pnl';
+import { poolOwner } from '../domain/streams';
+import { estimateVolatility, volatilityRegime } from '../domain/volatility';
+import type { MarketSnapshot, PnlBaseline } from './types';
+
+export interface Tick {
+  price: string;
+  observedAtMs: number;
+}
+
+/** Reads that many pools share (a feed's recent ticks) go through a short-lived cache. */
+export interface TickSource {
+  recentTicks(feed: string, limit: number): Promise<Tick[]>;
+}
+
+export function dbTickSource(db: Db): TickSource {
+  return {
+    async recentTicks(feed, limit) {
+      const rows = await db
+        .selectFrom('price_ticks')
+        .select(['price', 'observed_at'])
+        .where('feed', '=', feed)
+        .orderBy('observed_at', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.reverse().map((r) => ({ price: r.price, observedAtMs: r.observed_at.getTime() }));
+    },
+  };
+}
+
+async function recentPoolTrades(db: Db, poolId: string, sinceMs: number) {
+  const row = await db
+    .selectFrom('trades')
+    .select([sql<string>`coalesce(sum(quantity), 0)`.as('volume'), sql<string>`count(*)`.as('n')])
+    .where('pool_id', '=', poolId)
+    .where('created_at', '>=', new Date(sinceMs))
+    .executeTakeFirstOrThrow();
+  return { volume: new Big(row.volume), count: Number(row.n) };
+}
+
+async function openOrderCount(db: Db, poolId: string): Promise<number> {
+  const row = await db
+    .selectFrom('orders')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('pool_id', '=', poolId)
+    .where('owner', '=', poolOwner(poolId))
+    .where('status', '=', 'open')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bestAsk?: string): Big | null {
+  switch (pool.config.priceSource) {
+    case 'reference':
+      return reference;
+    case 'book_mid':
+      return bestBid && bestAsk ? new Big(bestBid).plus(bestAsk).div(2) : reference;
+    case 'reserve_ratio':
+      return pool.reserveBase.gt(0) ? pool.reserveQuote.div(pool.reserveBase) : reference;
+  }
+}
+
+const RECENT_VOLUME_WINDOW_MS = 60_000;
+
+export async function readMarketSnapshot(
+  db: Db,
+  ticks: TickSource,
+  poolId: string,
+  nowMs: number,
+  baseline?: PnlBaseline,
+): Promise<MarketSnapshot> {
+  const pool = await getPool(db, poolId);
+  const window = pool.config.volatility.window + 1;
+  const [recent, top, trades, openOrders] = await Promise.all([
+    ticks.recentTicks(pool.priceFeed, window),
+    bookTop(db, poolId, poolOwner(poolId)),
+    recentPoolTrades(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS),
+    openOrderCount(db, poolId),
+  ]);
+  const latest = recent[recent.length - 1];
+  const reference = latest ? new Big(latest.price) : null;
+  const mid = chooseMid(pool, reference, top.bestBid, top.bestAsk);
+  if (!mid || mid.lte(0)) {
+    throw new Error(
+      `Pool "${poolId}" has no price to quote around: feed "${pool.priceFeed}" has no tick and the ${pool.config.priceSource} source gave none. Start the price feed.`,
+    );
+  }
+  const volatility = estimateVolatility(
+    recent.map((t) => ({ ts: t.observedAtMs, price: t.price })),
+    pool.config.volatility,
+  );
+  const base = baseline ?? {
+    reserveBase: '0',
+    reserveQuote: '0',
+    netBaseContributed: '0',
+    netQuoteContributed: '0',
+  };
+  const pnl = computePnl({
+    initialBase: new Big(base.reserveBase),
+    initialQuote: new Big(base.reserveQuote),
+    netBaseContributed: pool.netBaseContributed.minus(base.netBaseContributed),
+    netQuoteContributed: pool.netQuoteContributed.minus(base.netQuoteContributed),
+    currentBase: pool.reserveBase,
+    currentQuote: pool.reserveQuote,
+    mid,
+    fees: new Big(0),
+  });
+  return {
+    poolId,
+    status: pool.status,
+    observedAtMs: nowMs,
+    mid: formatDecimal(mid),
+    midSource: pool.config.priceSource,
+    referencePrice: reference ? formatDecimal(reference) : null,
+    priceAgeSeconds: latest ? Math.max(0, (nowMs - latest.observedAtMs) / 1000) : null,
+    bestBid: top.bestBid ?? null,
+    bestAsk: top.bestAsk ?? null,
+    reserveBase: formatDecimal(pool.reserveBase),
+    reserveQuote: formatDecimal(pool.reserveQuote),
+    totalShares: formatDecimal(pool.totalShares),
+    inventoryShare: formatDecimal(inventoryShare(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
+    tvl: formatDecimal(tvl(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
+    spreadBps: formatDecimal(pool.spreadBps),
+    tickSize: formatDecimal(pool.tickSize),
+    lotSize: formatDecimal(pool.lotSize),
+    minSize: formatDecimal(pool.minSize),
+    volatility,
+    volatilityRegime: volatilityRegime(volatility, pool.config.spreadPolicy),
+    pnl: {
+      holdValue: formatDecimal(pnl.holdValue.round(8, Big.roundHalfEven)),
+      currentValue: formatDecimal(pnl.currentValue.round(8, Big.roundHalfEven)),
+      totalPnl: formatDecimal(pnl.totalPnl.round(8, Big.roundHalfEven)),
+      tradePnl: formatDecimal(pnl.tradePnl.round(8, Big.roundHalfEven)),
+      fees: formatDecimal(pnl.fees),
+      returnPct: formatDecimal(pnl.returnPct),
+    },
+    recentVolumeBase: formatDecimal(trades.volume),
+    recentTrades: trades.count,
+    openOrders,
+    config: pool.config,
+  };
+}

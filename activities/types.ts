@@ -1,0 +1,53 @@
+import type { PoolConfig } from '../domain/config';
+import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
+import type { VolatilityRegime } from '../domain/volatility';
+import type { ReconcileResult } from '../db/order-book';
+
+/** Plain JSON, decimal strings: what monitorMarketConditions hands the workflows. */
+export interface MarketSnapshot {
+  poolId: string;
+  status: 'active' | 'paused' | 'closed';
+  observedAtMs: number;
+  /** The price quotes are built around, from the pool's configured source. */
+  mid: string;
+  midSource: PoolConfig['priceSource'];
+  referencePrice: string | null;
+  /** Age of the reference feed's latest tick; null when the feed has no tick at all. */
+  priceAgeSeconds: number | null;
+  bestBid: string | null;
+  bestAsk: string | null;
+  reserveBase: string;
+  reserveQuote: string;
+  totalShares: string;
+  inventoryShare: string;
+  tvl: string;
+  spreadBps: string;
+  tickSize: string;
+  lotSize: string;
+  minSize: string;
+  volatility: number;
+  volatilityRegime: VolatilityRegime;
+  pnl: { holdValue: string; currentValue: string; totalPnl: string; tradePnl: string; fees: string; returnPct: string };
+  recentVolumeBase: string;
+  recentTrades: number;
+  openOrders: number;
+  config: PoolConfig;
+}
+
+/** Reserves and contributions when the market maker started: its P&L is measured from there. */
+export interface PnlBaseline {
+  reserveBase: string;
+  reserveQuote: string;
+  netBaseContributed: string;
+  netQuoteContributed: string;
+}
+
+export interface QuoteCycleResult extends ReconcileResult {
+  ladder: SerializedQuoteLadder;
+}
+
+export interface PoolEventRecord {
+  version: number;
+  type: string;
+  payload: Record<string, unknown>;
+}

@@ -1,0 +1,448 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import { DomainValidationError } from '../domain/errors';
+import type { NewEvent } from '../domain/events';
+import { Big, formatDecimal, notional, roundQtyToLot } from '../domain/money';
+import { checkOrderRules, crosses, oppositeSide, parseOrderRequest, type OrderRequest, type Side } from '../domain/orders';
+import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
+import type { Db } from './connection';
+import { ConflictError, NotFoundError } from './errors';
+import { appendToStream } from './event-store';
+import { lockPool, writeReserves, type PoolState } from './pools';
+import type { Database, OrderRow } from './types';
+
+/*
+ * A price-time priority order book on Postgres. Each submission runs in one transaction holding the
+ * pool's row lock, so matching, the pool's reserves and the events it produces move together and
+ * are serialised per pool. Self-trade prevention cancels the resting order ("expire maker").
+ */
+
+export interface OrderView {
+  orderId: string;
+  poolId: string;
+  owner: string;
+  clientOrderId: string;
+  side: Side;
+  type: OrderRequest['type'];
+  price: string;
+  quantity: string;
+  filledQuantity: string;
+  status: 'open' | 'filled' | 'cancelled';
+  cancelReason: string | null;
+}
+
+export interface Fill {
+  tradeId: string;
+  makerOrderId: string;
+  makerOwner: string;
+  price: string;
+  quantity: string;
+  makerIsPool: boolean;
+}
+
+export interface SubmitResult {
+  order: OrderView;
+  fills: Fill[];
+  /** True when this client order id was already processed: the stored outcome is returned. */
+  replayed: boolean;
+}
+
+export class PostOnlyWouldCrossError extends DomainValidationError {
+  constructor(price: Big, side: Side, best: Big) {
+    super('price', `post-only ${side} at ${formatDecimal(price)} would trade against the resting order at ${formatDecimal(best)}; it was refused and nothing was written`);
+    this.name = 'PostOnlyWouldCrossError';
+  }
+}
+
+function view(row: OrderRow): OrderView {
+  return {
+    orderId: row.id,
+    poolId: row.pool_id,
+    owner: row.owner,
+    clientOrderId: row.client_order_id,
+    side: row.side,
+    type: row.type,
+    price: formatDecimal(new Big(row.price)),
+    quantity: formatDecimal(new Big(row.quantity)),
+    filledQuantity: formatDecimal(new Big(row.filled_quantity)),
+    status: row.status,
+    cancelReason: row.cancel_reason,
+  };
+}
+
+/** Events of one transaction, appended per stream at its end. */
+class EventBatch {
+  readonly book: NewEvent[] = [];
+  readonly pool: NewEvent[] = [];
+  async flush(trx: Transaction<Database>, poolId: string) {
+    if (this.book.length) await appendToStream(trx, orderBookStream(poolId), 'any', this.book);
+    if (this.pool.length) await appendToStream(trx, poolStream(poolId), 'any', this.pool);
+  }
+}
+
+async function existingOrder(trx: Transaction<Database>, owner: string, clientOrderId: string) {
+  return trx.selectFrom('orders').selectAll().where('owner', '=', owner).where('client_order_id', '=', clientOrderId).executeTakeFirst();
+}
+
+async function fillsOf(trx: Transaction<Database>, takerOrderId: string): Promise<Fill[]> {
+  const rows = await trx.selectFrom('trades').selectAll().where('taker_order_id', '=', takerOrderId).orderBy('seq').execute();
+  return rows.map((t) => ({
+    tradeId: t.id,
+    makerOrderId: t.maker_order_id,
+    makerOwner: t.maker_owner,
+    price: formatDecimal(new Big(t.price)),
+    quantity: formatDecimal(new Big(t.quantity)),
+    makerIsPool: t.maker_is_pool,
+  }));
+}
+
+function sameTerms(row: OrderRow, o: OrderRequest): boolean {
+  return row.pool_id === o.poolId && row.side === o.side && row.type === o.type && new Big(row.price).eq(o.price) && new Big(row.quantity).eq(o.quantity);
+}
+
+function cancelEvent(row: { id: string; pool_id: string; owner: string }, remaining: Big, reason: string): NewEvent {
+  return {
+    eventId: `order/${row.id}/cancelled`,
+    type: 'order_cancelled',
+    payload: { orderId: row.id, poolId: row.pool_id, owner: row.owner, remainingQuantity: formatDecimal(remaining), reason },
+  };
+}
+
+async function markCancelled(trx: Transaction<Database>, orderId: string, reason: string) {
+  await trx.updateTable('orders').set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never }).where('id', '=', orderId).execute();
+}
+
+/** How much of a pool maker order its reserves can still honour (a pool never goes negative). */
+function poolCapacity(pool: PoolState, makerSide: Side, price: Big): Big {
+  const base = makerSide === 'sell' ? pool.reserveBase : pool.reserveQuote.div(price);
+  return roundQtyToLot(base, pool.lotSize);
+}
+
+/**
+ * Matches and (for limit and post-only) rests one order, inside a transaction that already holds
+ * the pool lock. Returns the stored outcome when the client order id was seen before.
+ */
+async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: OrderRequest, batch: EventBatch): Promise<SubmitResult> {
+  const prior = await existingOrder(trx, order.owner, order.clientOrderId);
+  if (prior) {
+    if (!sameTerms(prior, order)) {
+      throw new ConflictError(`Client order id "${order.clientOrderId}" of "${order.owner}" was already used for a different order; use a new client order id.`);
+    }
+    return { order: view(prior), fills: await fillsOf(trx, prior.id), replayed: true };
+  }
+  if (pool.status === 'closed') throw new DomainValidationError('poolId', `pool "${pool.id}" is closed and accepts no orders`);
+  checkOrderRules(order, {
+    tickSize: pool.tickSize,
+    lotSize: pool.lotSize,
+    minSize: pool.minSize,
+    maxOrderNotional: new Big(pool.config.risk.maxOrderNotional),
+  });
+  const isPoolOrder = order.owner === poolOwner(pool.id);
+  const makerSide = oppositeSide(order.side);
+  const makers = await trx
+    .selectFrom('orders')
+    .selectAll()
+    .where('pool_id', '=', pool.id)
+    .where('side', '=', makerSide)
+    .where('status', '=', 'open')
+    .where('price', order.side === 'buy' ? '<=' : '>=', formatDecimal(order.price))
+    .orderBy('price', order.side === 'buy' ? 'asc' : 'desc')
+    .orderBy('seq', 'asc')
+    .execute();
+  if (order.type === 'post_only' && makers.length > 0) {
+    throw new PostOnlyWouldCrossError(order.price, order.side, new Big(makers[0]!.price));
+  }
+
+  const orderId = `o_${randomUUID()}`;
+  await trx
+    .insertInto('orders')
+    .values({
+      id: orderId,
+      pool_id: pool.id,
+      owner: order.owner,
+      client_order_id: order.clientOrderId,
+      side: order.side,
+      type: order.type,
+      price: formatDecimal(order.price),
+      quantity: formatDecimal(order.quantity),
+      status: 'open',
+      is_pool_order: isPoolOrder,
+    })
+    .execute();
+  batch.book.push({
+    eventId: `order/${orderId}/placed`,
+    type: 'order_placed',
+    payload: {
+      orderId,
+      poolId: pool.id,
+      owner: order.owner,
+      clientOrderId: order.clientOrderId,
+      side: order.side,
+      type: order.type,
+      price: formatDecimal(order.price),
+      quantity: formatDecimal(order.quantity),
+    },
+  });
+
+  let remaining = order.quantity;
+  const fills: Fill[] = [];
+  const trades: Database['trades'][] = [];
+  for (const maker of makers) {
+    if (remaining.eq(0)) break;
+    const price = new Big(maker.price);
+    if (!crosses(order.side, order.price, price)) break;
+    let makerLeft = new Big(maker.quantity).minus(maker.filled_quantity);
+    if (maker.owner === order.owner) {
+      await markCancelled(trx, maker.id, 'self_trade_prevention');
+      batch.book.push(cancelEvent(maker, makerLeft, 'self_trade_prevention'));
+      continue;
+    }
+    let cancelRest: string | undefined;
+    if (maker.is_pool_order) {
+      const capacity = poolCapacity(pool, makerSide, price);
+      if (capacity.lt(makerLeft)) {
+        makerLeft = capacity;
+        cancelRest = 'insufficient_reserve';
+      }
+    }
+    const qty = remaining.lt(makerLeft) ? remaining : makerLeft;
+    if (qty.gt(0)) {
+      const quoteAmount = notional(price, qty);
+      if (maker.is_pool_order) {
+        // The pool is the maker: it gives what the taker receives.
+        const poolSells = makerSide === 'sell';
+        pool.reserveBase = poolSells ? pool.reserveBase.minus(qty) : pool.reserveBase.plus(qty);
+        pool.reserveQuote = poolSells ? pool.reserveQuote.plus(quoteAmount) : pool.reserveQuote.minus(quoteAmount);
+      }
+      if (isPoolOrder) {
+        const poolBuys = order.side === 'buy';
+        pool.reserveBase = poolBuys ? pool.reserveBase.plus(qty) : pool.reserveBase.minus(qty);
+        pool.reserveQuote = poolBuys ? pool.reserveQuote.minus(quoteAmount) : pool.reserveQuote.plus(quoteAmount);
+      }
+      const tradeId = `${orderId}-${fills.length + 1}`;
+      const makerFilled = new Big(maker.filled_quantity).plus(qty);
+      const makerDone = makerFilled.eq(maker.quantity);
+      await trx
+        .updateTable('orders')
+        .set({ filled_quantity: formatDecimal(makerFilled), status: makerDone ? 'filled' : 'open', updated_at: sql`now()` as never })
+        .where('id', '=', maker.id)
+        .execute();
+      trades.push({
+        id: tradeId,
+        pool_id: pool.id,
+        maker_order_id: maker.id,
+        taker_order_id: orderId,
+        maker_owner: maker.owner,
+        taker_owner: order.owner,
+        taker_side: order.side,
+        price: formatDecimal(price),
+        quantity: formatDecimal(qty),
+        maker_is_pool: maker.is_pool_order,
+      } as never);
+      fills.push({ tradeId, makerOrderId: maker.id, makerOwner: maker.owner, price: formatDecimal(price), quantity: formatDecimal(qty), makerIsPool: maker.is_pool_order });
+      batch.pool.push({
+        eventId: `trade/${tradeId}/executed`,
+        type: 'order_executed',
+        payload: {
+          tradeId,
+          poolId: pool.id,
+          makerOrderId: maker.id,
+          takerOrderId: orderId,
+          makerOwner: maker.owner,
+          takerOwner: order.owner,
+          takerSide: order.side,
+          price: formatDecimal(price),
+          quantity: formatDecimal(qty),
+          quoteAmount: formatDecimal(quoteAmount),
+          makerIsPool: maker.is_pool_order,
+          ...(maker.is_pool_order || isPoolOrder
+            ? { reserveBase: formatDecimal(pool.reserveBase), reserveQuote: formatDecimal(pool.reserveQuote) }
+            : {}),
+        },
+      });
+      remaining = remaining.minus(qty);
+      if (cancelRest && !makerDone) {
+        await markCancelled(trx, maker.id, cancelRest);
+        batch.book.push(cancelEvent(maker, new Big(maker.quantity).minus(makerFilled), cancelRest));
+      }
+    } else if (cancelRest) {
+      await markCancelled(trx, maker.id, cancelRest);
+      batch.book.push(cancelEvent(maker, new Big(maker.quantity).minus(maker.filled_quantity), cancelRest));
+    }
+  }
+  if (trades.length) await trx.insertInto('trades').values(trades as never).execute();
+
+  const filled = order.quantity.minus(remaining);
+  let status: OrderView['status'] = remaining.eq(0) ? 'filled' : 'open';
+  let cancelReason: string | null = null;
+  if (remaining.gt(0) && order.type === 'ioc') {
+    status = 'cancelled';
+    cancelReason = 'ioc_remainder';
+    batch.book.push(cancelEvent({ id: orderId, pool_id: pool.id, owner: order.owner }, remaining, cancelReason));
+  }
+  if (filled.gt(0) || status !== 'open') {
+    await trx
+      .updateTable('orders')
+      .set({ filled_quantity: formatDecimal(filled), status, cancel_reason: cancelReason })
+      .where('id', '=', orderId)
+      .execute();
+  }
+  if (fills.length && (isPoolOrder || fills.some((f) => f.makerIsPool))) await writeReserves(trx, pool);
+  const stored = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+  return { order: view(stored), fills, replayed: false };
+}
+
+/** Submits one order: validate, then match and rest in one transaction serialised per pool. */
+export async function submitOrder(db: Db, input: unknown): Promise<SubmitResult> {
+  const order = parseOrderRequest(input);
+  return db.transaction().execute(async (trx) => {
+    const pool = await lockPool(trx, order.poolId);
+    const batch = new EventBatch();
+    const result = await submitLocked(trx, pool, order, batch);
+    await batch.flush(trx, pool.id);
+    return result;
+  });
+}
+
+export interface CancelInput {
+  poolId: string;
+  owner: string;
+  orderId?: string;
+  clientOrderId?: string;
+  reason?: string;
+}
+
+/** Idempotent: cancelling an order that is already cancelled or filled returns it unchanged. */
+export async function cancelOrder(db: Db, input: CancelInput): Promise<OrderView> {
+  if (!input.orderId && !input.clientOrderId) {
+    throw new DomainValidationError('orderId', 'give orderId or clientOrderId of the order to cancel');
+  }
+  return db.transaction().execute(async (trx) => {
+    await lockPool(trx, input.poolId);
+    let q = trx.selectFrom('orders').selectAll().where('pool_id', '=', input.poolId).where('owner', '=', input.owner);
+    q = input.orderId ? q.where('id', '=', input.orderId) : q.where('client_order_id', '=', input.clientOrderId!);
+    const row = await q.executeTakeFirst();
+    if (!row) throw new NotFoundError(`No order ${input.orderId ?? input.clientOrderId} of "${input.owner}" in pool "${input.poolId}".`);
+    if (row.status !== 'open') return view(row);
+    const reason = input.reason ?? 'cancelled_by_owner';
+    await markCancelled(trx, row.id, reason);
+    await appendToStream(trx, orderBookStream(input.poolId), 'any', [cancelEvent(row, new Big(row.quantity).minus(row.filled_quantity), reason)]);
+    return { ...view(row), status: 'cancelled', cancelReason: reason };
+  });
+}
+
+/** Cancels every open order of one owner in one pool (the market maker's stop and risk paths). */
+export async function cancelAllOrders(db: Db, input: { poolId: string; owner: string; reason: string }): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await lockPool(trx, input.poolId);
+    const open = await trx.selectFrom('orders').selectAll().where('pool_id', '=', input.poolId).where('owner', '=', input.owner).where('status', '=', 'open').execute();
+    if (!open.length) return 0;
+    await trx
+      .updateTable('orders')
+      .set({ status: 'cancelled', cancel_reason: input.reason, updated_at: sql`now()` as never })
+      .where('id', 'in', open.map((o) => o.id))
+      .execute();
+    await appendToStream(
+      trx,
+      orderBookStream(input.poolId),
+      'any',
+      open.map((o) => cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), input.reason)),
+    );
+    return open.length;
+  });
+}
+
+export interface DesiredLevel {
+  side: Side;
+  price: string;
+  size: string;
+}
+
+export interface ReconcileResult {
+  placed: number;
+  cancelled: number;
+  kept: number;
+  /** Levels refused because they would have crossed the book at placement time. */
+  skipped: number;
+  resting: OrderView[];
+}
+
+/**
+ * Brings an owner's resting orders in line with the desired ladder in one transaction: keep what
+ * still matches within the price tolerance (and at least 75% of the size), cancel the rest, place
+ * what is missing as post-only. Client order ids come from the caller's cycle key, so a retry after
+ * commit finds its own orders and changes nothing.
+ */
+export async function reconcileOrders(
+  db: Db,
+  input: { poolId: string; owner: string; cycleKey: string; desired: DesiredLevel[]; toleranceBps: string },
+): Promise<ReconcileResult> {
+  const tolerance = new Big(input.toleranceBps).div(10_000);
+  return db.transaction().execute(async (trx) => {
+    const pool = await lockPool(trx, input.poolId);
+    const batch = new EventBatch();
+    const open = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('seq').execute();
+    const unmatched = new Set(open.map((o) => o.id));
+    const toPlace: Array<{ level: DesiredLevel; index: number }> = [];
+    input.desired.forEach((level, index) => {
+      const price = new Big(level.price);
+      const size = new Big(level.size);
+      const keep = open.find((o) => {
+        if (!unmatched.has(o.id) || o.side !== level.side) return false;
+        const left = new Big(o.quantity).minus(o.filled_quantity);
+        return new Big(o.price).minus(price).abs().lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'));
+      });
+      if (keep) unmatched.delete(keep.id);
+      else toPlace.push({ level, index });
+    });
+    const cancelled = open.filter((o) => unmatched.has(o.id));
+    if (cancelled.length) {
+      await trx.updateTable('orders').set({ status: 'cancelled', cancel_reason: 'requote', updated_at: sql`now()` as never }).where('id', 'in', cancelled.map((o) => o.id)).execute();
+      for (const o of cancelled) batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), 'requote'));
+    }
+    let placed = 0;
+    let skipped = 0;
+    for (const { level, index } of toPlace) {
+      try {
+        const r = await submitLocked(
+          trx,
+          pool,
+          {
+            poolId: pool.id,
+            owner: input.owner,
+            clientOrderId: `${input.cycleKey}/${level.side}/${index}`,
+            side: level.side,
+            type: 'post_only',
+            price: new Big(level.price),
+            quantity: new Big(level.size),
+          },
+          batch,
+        );
+        if (!r.replayed) placed++;
+      } catch (err) {
+        if (err instanceof PostOnlyWouldCrossError) skipped++;
+        else throw err;
+      }
+    }
+    await batch.flush(trx, pool.id);
+    const resting = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('side').orderBy('price').execute();
+    return { placed, cancelled: cancelled.length, kept: open.length - cancelled.length, skipped, resting: resting.map(view) };
+  });
+}
+
+export interface BookSide {
+  price: string;
+  quantity: string;
+}
+
+/** Best prices and depth per side, excluding one owner (the market maker asks about everyone else). */
+export async function bookTop(db: Db, poolId: string, excludeOwner?: string): Promise<{ bestBid?: string; bestAsk?: string }> {
+  const best = async (side: Side) => {
+    let q = db.selectFrom('orders').select('price').where('pool_id', '=', poolId).where('side', '=', side).where('status', '=', 'open');
+    if (excludeOwner) q = q.where('owner', '!=', excludeOwner);
+    const row = await q.orderBy('price', side === 'buy' ? 'desc' : 'asc').limit(1).executeTakeFirst();
+    return row ? formatDecimal(new Big(row.price)) : undefined;
+  };
+  const [bestBid, bestAsk] = await Promise.all([best('buy'), best('sell')]);
+  return { bestBid, bestAsk };
+}

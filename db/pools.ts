@@ -1,0 +1,324 @@
+import { sql } from 'kysely';
+import { parsePoolConfig, type PoolConfig } from '../domain/config';
+import { DomainValidationError } from '../domain/errors';
+import type { NewEvent } from '../domain/events';
+import { Big, formatDecimal, parseDecimal } from '../domain/money';
+import { sharesForDeposit, withdrawalForShares } from '../domain/pool';
+import { poolStream } from '../domain/streams';
+import type { Db } from './connection';
+import { NotFoundError, ConflictError } from './errors';
+import { appendToStream, type Executor } from './event-store';
+import type { PoolRow } from './types';
+
+export interface PoolState {
+  id: string;
+  baseAsset: string;
+  quoteAsset: string;
+  reserveBase: Big;
+  reserveQuote: Big;
+  totalShares: Big;
+  netBaseContributed: Big;
+  netQuoteContributed: Big;
+  spreadBps: Big;
+  tickSize: Big;
+  lotSize: Big;
+  minSize: Big;
+  status: 'active' | 'paused' | 'closed';
+  config: PoolConfig;
+  priceFeed: string;
+}
+
+export function toPoolState(row: PoolRow): PoolState {
+  return {
+    id: row.id,
+    baseAsset: row.base_asset,
+    quoteAsset: row.quote_asset,
+    reserveBase: new Big(row.reserve_base),
+    reserveQuote: new Big(row.reserve_quote),
+    totalShares: new Big(row.total_shares),
+    netBaseContributed: new Big(row.net_base_contributed),
+    netQuoteContributed: new Big(row.net_quote_contributed),
+    spreadBps: new Big(row.spread_bps),
+    tickSize: new Big(row.tick_size),
+    lotSize: new Big(row.lot_size),
+    minSize: new Big(row.min_size),
+    status: row.status,
+    config: parsePoolConfig(row.config),
+    priceFeed: row.price_feed,
+  };
+}
+
+export async function getPool(db: Executor, poolId: string): Promise<PoolState> {
+  const row = await db.selectFrom('pools').selectAll().where('id', '=', poolId).executeTakeFirst();
+  if (!row) throw new NotFoundError(`Pool "${poolId}" does not exist; create it first or check the id.`);
+  return toPoolState(row);
+}
+
+/** Takes the pool's row lock: every change to a pool's reserves or book is serialised per pool. */
+export async function lockPool(trx: Executor, poolId: string): Promise<PoolState> {
+  const row = await trx.selectFrom('pools').selectAll().where('id', '=', poolId).forUpdate().executeTakeFirst();
+  if (!row) throw new NotFoundError(`Pool "${poolId}" does not exist; create it first or check the id.`);
+  return toPoolState(row);
+}
+
+export async function writeReserves(trx: Executor, pool: PoolState): Promise<void> {
+  await trx
+    .updateTable('pools')
+    .set({
+      reserve_base: formatDecimal(pool.reserveBase),
+      reserve_quote: formatDecimal(pool.reserveQuote),
+      total_shares: formatDecimal(pool.totalShares),
+      net_base_contributed: formatDecimal(pool.netBaseContributed),
+      net_quote_contributed: formatDecimal(pool.netQuoteContributed),
+      spread_bps: formatDecimal(pool.spreadBps),
+      updated_at: sql`now()` as never,
+    })
+    .where('id', '=', pool.id)
+    .execute();
+}
+
+/** The payload of an event this request already wrote, if any: a retry returns the first outcome. */
+async function priorEvent(db: Executor, eventId: string): Promise<Record<string, unknown> | undefined> {
+  const row = await db.selectFrom('events').select(['payload']).where('event_id', '=', eventId).executeTakeFirst();
+  return row?.payload as Record<string, unknown> | undefined;
+}
+
+export interface CreatePoolInput {
+  poolId: string;
+  baseAsset: string;
+  quoteAsset: string;
+  tickSize: string;
+  lotSize: string;
+  minSize: string;
+  priceFeed: string;
+  config?: unknown;
+  spreadBps?: string;
+}
+
+/** Idempotent by pool id: creating the same pool twice is a no-op, with other terms a conflict. */
+export async function createPool(db: Db, input: CreatePoolInput): Promise<PoolState> {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.poolId ?? '')) {
+    throw new DomainValidationError('poolId', 'poolId must be 1-64 letters, digits, _ . - starting with a letter or digit');
+  }
+  const config = parsePoolConfig(input.config ?? {});
+  const tick = parseDecimal(input.tickSize, 'tickSize', { allowZero: false });
+  const lot = parseDecimal(input.lotSize, 'lotSize', { allowZero: false });
+  const min = parseDecimal(input.minSize, 'minSize', { allowZero: false });
+  const spread = parseDecimal(input.spreadBps ?? config.spreadPolicy.defaultSpreadBps, 'spreadBps', { allowZero: false });
+  for (const [field, v] of [['baseAsset', input.baseAsset], ['quoteAsset', input.quoteAsset], ['priceFeed', input.priceFeed]] as const) {
+    if (typeof v !== 'string' || !v.trim()) throw new DomainValidationError(field, `${field} must be a non-empty string`);
+  }
+  return db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('pools').selectAll().where('id', '=', input.poolId).executeTakeFirst();
+    if (existing) {
+      const p = toPoolState(existing);
+      const same =
+        p.baseAsset === input.baseAsset && p.quoteAsset === input.quoteAsset && p.tickSize.eq(tick) && p.lotSize.eq(lot) && p.minSize.eq(min);
+      if (!same) throw new ConflictError(`Pool "${input.poolId}" already exists with different assets or market rules.`);
+      return p;
+    }
+    await trx
+      .insertInto('pools')
+      .values({
+        id: input.poolId,
+        base_asset: input.baseAsset,
+        quote_asset: input.quoteAsset,
+        reserve_base: '0',
+        reserve_quote: '0',
+        spread_bps: formatDecimal(spread),
+        tick_size: formatDecimal(tick),
+        lot_size: formatDecimal(lot),
+        min_size: formatDecimal(min),
+        config: JSON.stringify(config),
+        price_feed: input.priceFeed,
+      })
+      .execute();
+    await appendToStream(trx, poolStream(input.poolId), 'no_stream', [
+      {
+        eventId: `pool/${input.poolId}/created`,
+        type: 'pool_created',
+        payload: {
+          poolId: input.poolId,
+          baseAsset: input.baseAsset,
+          quoteAsset: input.quoteAsset,
+          tickSize: formatDecimal(tick),
+          lotSize: formatDecimal(lot),
+          minSize: formatDecimal(min),
+          spreadBps: formatDecimal(spread),
+          config: config as unknown as Record<string, unknown>,
+        },
+      },
+    ]);
+    return getPool(trx, input.poolId);
+  });
+}
+
+export interface LiquidityResult {
+  poolId: string;
+  provider: string;
+  baseAmount: string;
+  quoteAmount: string;
+  shares: string;
+  reserveBase: string;
+  reserveQuote: string;
+  totalShares: string;
+}
+
+function requestId(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:/@-]{1,200}$/.test(value)) {
+    throw new DomainValidationError('requestId', 'requestId must be 1-200 characters of letters, digits and _ . : / @ - (it makes the request idempotent)');
+  }
+  return value;
+}
+
+export async function addLiquidity(
+  db: Db,
+  input: { poolId: string; provider: string; base: string; quote: string; requestId: string },
+): Promise<LiquidityResult> {
+  const base = parseDecimal(input.base, 'base');
+  const quote = parseDecimal(input.quote, 'quote');
+  const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
+  return db.transaction().execute(async (trx) => {
+    const pool = await lockPool(trx, input.poolId);
+    const prior = await priorEvent(trx, eventId);
+    if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesMinted) };
+    const dep = sharesForDeposit({ reserveBase: pool.reserveBase, reserveQuote: pool.reserveQuote, totalShares: pool.totalShares, base, quote });
+    pool.reserveBase = pool.reserveBase.plus(dep.baseTaken);
+    pool.reserveQuote = pool.reserveQuote.plus(dep.quoteTaken);
+    pool.totalShares = pool.totalShares.plus(dep.sharesMinted);
+    pool.netBaseContributed = pool.netBaseContributed.plus(dep.baseTaken);
+    pool.netQuoteContributed = pool.netQuoteContributed.plus(dep.quoteTaken);
+    await writeReserves(trx, pool);
+    await trx
+      .insertInto('liquidity_positions')
+      .values({ pool_id: pool.id, provider: input.provider, shares: formatDecimal(dep.sharesMinted) })
+      .onConflict((oc) =>
+        oc.columns(['pool_id', 'provider']).doUpdateSet({ shares: sql`liquidity_positions.shares + excluded.shares`, updated_at: sql`now()` as never }),
+      )
+      .execute();
+    const payload = {
+      poolId: pool.id,
+      provider: input.provider,
+      baseAmount: formatDecimal(dep.baseTaken),
+      quoteAmount: formatDecimal(dep.quoteTaken),
+      sharesMinted: formatDecimal(dep.sharesMinted),
+      reserveBase: formatDecimal(pool.reserveBase),
+      reserveQuote: formatDecimal(pool.reserveQuote),
+      totalShares: formatDecimal(pool.totalShares),
+    };
+    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_added', payload }]);
+    return { ...payload, shares: payload.sharesMinted };
+  });
+}
+
+export async function removeLiquidity(
+  db: Db,
+  input: { poolId: string; provider: string; shares: string; requestId: string },
+): Promise<LiquidityResult> {
+  const shares = parseDecimal(input.shares, 'shares', { allowZero: false });
+  const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
+  return db.transaction().execute(async (trx) => {
+    const pool = await lockPool(trx, input.poolId);
+    const prior = await priorEvent(trx, eventId);
+    if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesBurned) };
+    const position = await trx
+      .selectFrom('liquidity_positions')
+      .select('shares')
+      .where('pool_id', '=', pool.id)
+      .where('provider', '=', input.provider)
+      .forUpdate()
+      .executeTakeFirst();
+    const held = new Big(position?.shares ?? '0');
+    if (held.lt(shares)) {
+      throw new DomainValidationError('shares', `provider "${input.provider}" holds ${formatDecimal(held)} shares of pool "${pool.id}", fewer than the ${formatDecimal(shares)} requested`);
+    }
+    const out = withdrawalForShares({ reserveBase: pool.reserveBase, reserveQuote: pool.reserveQuote, totalShares: pool.totalShares, shares });
+    pool.reserveBase = pool.reserveBase.minus(out.base);
+    pool.reserveQuote = pool.reserveQuote.minus(out.quote);
+    pool.totalShares = pool.totalShares.minus(shares);
+    pool.netBaseContributed = pool.netBaseContributed.minus(out.base);
+    pool.netQuoteContributed = pool.netQuoteContributed.minus(out.quote);
+    await writeReserves(trx, pool);
+    await trx
+      .updateTable('liquidity_positions')
+      .set({ shares: formatDecimal(held.minus(shares)), updated_at: sql`now()` as never })
+      .where('pool_id', '=', pool.id)
+      .where('provider', '=', input.provider)
+      .execute();
+    const payload = {
+      poolId: pool.id,
+      provider: input.provider,
+      baseAmount: formatDecimal(out.base),
+      quoteAmount: formatDecimal(out.quote),
+      sharesBurned: formatDecimal(shares),
+      reserveBase: formatDecimal(pool.reserveBase),
+      reserveQuote: formatDecimal(pool.reserveQuote),
+      totalShares: formatDecimal(pool.totalShares),
+    };
+    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_removed', payload }]);
+    return { ...payload, shares: payload.sharesBurned };
+  });
+}
+
+export interface SpreadChange {
+  oldSpreadBps: string;
+  newSpreadBps: string;
+  /** False on a retry of a change that was already applied. */
+  applied: boolean;
+}
+
+/** Sets the pool's spread and records `spread_adjusted` with the true old value, in one transaction. */
+export async function setSpread(
+  db: Db,
+  input: { poolId: string; newSpreadBps: string; reasons: string[]; requestId: string; sagaId?: string },
+): Promise<SpreadChange> {
+  const next = parseDecimal(input.newSpreadBps, 'newSpreadBps', { allowZero: false, maxDecimals: 8 });
+  const eventId = `spread/${input.poolId}/${requestId(input.requestId)}`;
+  return db.transaction().execute(async (trx) => {
+    const pool = await lockPool(trx, input.poolId);
+    const prior = await priorEvent(trx, eventId);
+    if (prior) return { oldSpreadBps: String(prior.oldSpreadBps), newSpreadBps: String(prior.newSpreadBps), applied: false };
+    const { minSpreadBps, maxSpreadBps } = pool.config.spreadPolicy;
+    if (next.lt(minSpreadBps) || next.gt(maxSpreadBps)) {
+      throw new DomainValidationError('newSpreadBps', `newSpreadBps ${formatDecimal(next)} is outside the pool's bounds [${minSpreadBps}, ${maxSpreadBps}]`);
+    }
+    const old = pool.spreadBps;
+    pool.spreadBps = next;
+    await writeReserves(trx, pool);
+    await appendToStream(trx, poolStream(pool.id), 'any', [
+      {
+        eventId,
+        type: 'spread_adjusted',
+        payload: {
+          poolId: pool.id,
+          oldSpreadBps: formatDecimal(old),
+          newSpreadBps: formatDecimal(next),
+          reasons: input.reasons,
+          ...(input.sagaId ? { sagaId: input.sagaId } : {}),
+        },
+      },
+    ]);
+    return { oldSpreadBps: formatDecimal(old), newSpreadBps: formatDecimal(next), applied: true };
+  });
+}
+
+/** Appends events to the pool's stream under the pool lock (used for detections that change no row). */
+export async function recordPoolEvents(db: Db, poolId: string, events: NewEvent[]): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await lockPool(trx, poolId);
+    return (await appendToStream(trx, poolStream(poolId), 'any', events)).written;
+  });
+}
+
+export async function updatePoolConfig(db: Db, input: { poolId: string; config: PoolConfig; requestId: string }): Promise<void> {
+  const eventId = `config/${input.poolId}/${requestId(input.requestId)}`;
+  await db.transaction().execute(async (trx) => {
+    await lockPool(trx, input.poolId);
+    if (await priorEvent(trx, eventId)) return;
+    const config = parsePoolConfig(input.config);
+    await trx.updateTable('pools').set({ config: JSON.stringify(config), updated_at: sql`now()` as never }).where('id', '=', input.poolId).execute();
+    await appendToStream(trx, poolStream(input.poolId), 'any', [
+      { eventId, type: 'pool_config_updated', payload: { poolId: input.poolId, config: config as unknown as Record<string, unknown> } },
+    ]);
+  });
+}

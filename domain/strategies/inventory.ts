@@ -1,0 +1,30 @@
+import { Big, parseDecimal, ratioToBig } from '../money';
+import { inventoryShare, inventoryDeviationBase } from '../pool';
+import type { QuoteInput } from './types';
+
+export interface InventoryPosition {
+  share: Big;
+  /** share - target: positive when the pool is long base by value. */
+  shareDeviation: Big;
+  /**
+   * q of the A-S and GLFT models: the base units held beyond the target, in units of
+   * `ladder.baseOrderSize`. Both models use this same q so their parameters are comparable.
+   */
+  q: number;
+}
+
+export function inventoryPosition(input: QuoteInput): InventoryPosition {
+  const target = ratioToBig(input.targetInventoryShare, 'targetInventoryShare');
+  const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
+  const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
+  const deviationBase = inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
+  return { share, shareDeviation: share.minus(target), q: Number(deviationBase.div(orderSize).toPrecision(15)) };
+}
+
+/**
+ * Price volatility in quote units per sqrt(second), from a relative volatility per horizon:
+ * sigma = vol x mid / sqrt(horizonSeconds).
+ */
+export function absoluteSigmaPerSecond(input: QuoteInput): number {
+  return (input.volatility * Number(input.mid.toPrecision(15))) / Math.sqrt(input.volatilityHorizonSeconds);
+}

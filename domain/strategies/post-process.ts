@@ -1,0 +1,122 @@
+import { Big, floorToStep, ceilToStep, roundQtyToLot, bigMin, parseDecimal } from '../money';
+import type { QuoteInput, QuoteLevel } from './types';
+import type { RawLadder } from './ladder';
+
+/** Highest grid price strictly below `limit`. */
+function gridBelow(limit: Big, tick: Big): Big {
+  const p = floorToStep(limit, tick);
+  return p.eq(limit) ? p.minus(tick) : p;
+}
+
+/** Lowest grid price strictly above `limit`. */
+function gridAbove(limit: Big, tick: Big): Big {
+  const p = ceilToStep(limit, tick);
+  return p.eq(limit) ? p.plus(tick) : p;
+}
+
+export interface FinalQuotes {
+  bids: QuoteLevel[];
+  asks: QuoteLevel[];
+  adjustments: string[];
+}
+
+/**
+ * The one place that turns model prices into orders that can rest on the book. Every step can
+ * only move a bid down or an ask up (less aggressive), so later steps never undo earlier ones:
+ *  1. bids round down and asks up to the tick;
+ *  2. a bid stays strictly below the other side's best ask (and below mid when guardMid is on);
+ *     an ask strictly above the best bid (and above mid);
+ *  3. the best bid and ask are at least `minSpreadFloorBps` of mid apart, and bid < ask always;
+ *  4. levels are strictly ordered away from the touch (collapsed levels step out by a tick);
+ *  5. sizes are cut to maxOrderNotional, rounded down to the lot, and levels under minSize or
+ *     at a non-positive price are dropped.
+ */
+export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
+  const { tickSize: tick, mid } = input;
+  const adjustments = new Set<string>();
+
+  const bids = raw.bids.map((l) => ({ price: floorToStep(l.price, tick), size: l.size }));
+  const asks = raw.asks.map((l) => ({ price: ceilToStep(l.price, tick), size: l.size }));
+
+  const bidCaps: Array<[Big, string]> = [];
+  if (input.bestAsk !== undefined) bidCaps.push([gridBelow(input.bestAsk, tick), 'bid_capped_by_best_ask']);
+  if (input.guardMid) bidCaps.push([gridBelow(mid, tick), 'bid_capped_by_mid']);
+  const askFloors: Array<[Big, string]> = [];
+  if (input.bestBid !== undefined) askFloors.push([gridAbove(input.bestBid, tick), 'ask_raised_by_best_bid']);
+  if (input.guardMid) askFloors.push([gridAbove(mid, tick), 'ask_raised_by_mid']);
+
+  for (const level of bids) {
+    for (const [cap, note] of bidCaps) {
+      if (level.price.gt(cap)) {
+        level.price = cap;
+        adjustments.add(note);
+      }
+    }
+  }
+  for (const level of asks) {
+    for (const [floor, note] of askFloors) {
+      if (level.price.lt(floor)) {
+        level.price = floor;
+        adjustments.add(note);
+      }
+    }
+  }
+
+  const bestBid = bids[0];
+  const bestAsk = asks[0];
+  if (bestBid && bestAsk) {
+    const floorBps = parseDecimal(input.ladder.minSpreadFloorBps ?? '0', 'ladder.minSpreadFloorBps');
+    const minWidth = mid.times(floorBps).div(10_000);
+    const width = bestAsk.price.minus(bestBid.price);
+    if (width.lt(minWidth) || width.lte(0)) {
+      const center = bestBid.price.plus(bestAsk.price).div(2);
+      const half = minWidth.div(2);
+      bestBid.price = floorToStep(center.minus(half), tick);
+      bestAsk.price = ceilToStep(center.plus(half), tick);
+      if (bestAsk.price.lte(bestBid.price)) bestAsk.price = bestBid.price.plus(tick);
+      adjustments.add('spread_floor');
+    }
+  }
+
+  for (let i = 1; i < bids.length; i++) {
+    const limit = bids[i - 1]!.price.minus(tick);
+    if (bids[i]!.price.gt(limit)) {
+      bids[i]!.price = limit;
+      adjustments.add('bid_level_stepped');
+    }
+  }
+  for (let i = 1; i < asks.length; i++) {
+    const limit = asks[i - 1]!.price.plus(tick);
+    if (asks[i]!.price.lt(limit)) {
+      asks[i]!.price = limit;
+      adjustments.add('ask_level_stepped');
+    }
+  }
+
+  const finish = (levels: QuoteLevel[], side: 'bid' | 'ask'): QuoteLevel[] => {
+    const out: QuoteLevel[] = [];
+    for (const level of levels) {
+      if (level.price.lte(0)) {
+        adjustments.add(`${side}_dropped_non_positive_price`);
+        continue;
+      }
+      let size = level.size;
+      if (input.maxOrderNotional !== undefined) {
+        const cap = input.maxOrderNotional.div(level.price);
+        if (size.gt(cap)) {
+          size = bigMin(size, cap);
+          adjustments.add(`${side}_size_capped_by_notional`);
+        }
+      }
+      size = roundQtyToLot(size, input.lotSize);
+      if (size.lte(0) || size.lt(input.minSize)) {
+        adjustments.add(`${side}_dropped_below_min_size`);
+        continue;
+      }
+      out.push({ price: level.price, size });
+    }
+    return out;
+  };
+
+  return { bids: finish(bids, 'bid'), asks: finish(asks, 'ask'), adjustments: [...adjustments] };
+}
