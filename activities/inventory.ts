@@ -5,17 +5,9 @@ import { DomainValidationError } from '../domain/errors';
 import { Big, formatDecimal, roundQtyToLot } from '../domain/money';
 import { inventoryDeviationBase, inventoryShare } from '../domain/pool';
 import { poolStream } from '../domain/streams';
+import type { HedgeVenue } from '../adapters/hedge-venue/port';
 
-/** An outside venue the pool can trade with to move its inventory back toward target. */
-export interface HedgeVenue {
-  readonly name: string;
-  execute(order: { side: 'buy' | 'sell'; baseAmount: Big; referencePrice: Big }): {
-    price: Big;
-    baseAmount: Big;
-    quoteAmount: Big;
-    fee: Big;
-  };
-}
+export type { HedgeVenue };
 
 export interface InventoryAdjustmentResult {
   applied: boolean;
@@ -60,13 +52,14 @@ export async function applyInventoryAdjustment(
     const amount = roundQtyToLot(excessBase.abs(), pool.lotSize);
     if (amount.lt(pool.minSize)) return { applied: false, inventoryShareBefore: before, inventoryShareAfter: before };
 
-    const fill = venue.execute({ side, baseAmount: amount, referencePrice: reference });
+    // The simulated venue answers at once; a remote one would be called before taking the pool lock.
+    const fill = await venue.execute({ side, baseAmount: amount, referencePrice: reference });
     if (side === 'sell') {
       pool.reserveBase = pool.reserveBase.minus(fill.baseAmount);
-      pool.reserveQuote = pool.reserveQuote.plus(fill.quoteAmount).minus(fill.fee);
+      pool.reserveQuote = pool.reserveQuote.plus(fill.netQuoteAmount);
     } else {
       pool.reserveBase = pool.reserveBase.plus(fill.baseAmount);
-      pool.reserveQuote = pool.reserveQuote.minus(fill.quoteAmount).minus(fill.fee);
+      pool.reserveQuote = pool.reserveQuote.minus(fill.netQuoteAmount);
     }
     if (pool.reserveBase.lt(0) || pool.reserveQuote.lt(0)) {
       throw new DomainValidationError('baseAmount', `the adjustment would leave pool "${pool.id}" with a negative reserve; nothing was traded`);

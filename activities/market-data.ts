@@ -124,6 +124,8 @@ export async function readMarketSnapshot(
     reserveBase: formatDecimal(pool.reserveBase),
     reserveQuote: formatDecimal(pool.reserveQuote),
     totalShares: formatDecimal(pool.totalShares),
+    netBaseContributed: formatDecimal(pool.netBaseContributed),
+    netQuoteContributed: formatDecimal(pool.netQuoteContributed),
     inventoryShare: formatDecimal(inventoryShare(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
     tvl: formatDecimal(tvl(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
     spreadBps: formatDecimal(pool.spreadBps),

@@ -19,6 +19,9 @@ export interface MarketSnapshot {
   reserveBase: string;
   reserveQuote: string;
   totalShares: string;
+  /** Liquidity added minus removed over the pool's life: P&L baselines subtract it. */
+  netBaseContributed: string;
+  netQuoteContributed: string;
   inventoryShare: string;
   tvl: string;
   spreadBps: string;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import { DomainValidationError } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
-import { Big, formatDecimal, notional, roundQtyToLot } from '../domain/money';
+import { Big, formatDecimal, notional, parseDecimal, roundQtyToLot } from '../domain/money';
 import { checkOrderRules, crosses, oppositeSide, parseOrderRequest, type OrderRequest, type Side } from '../domain/orders';
 import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
 import type { Db } from './connection';
@@ -112,10 +112,16 @@ async function markCancelled(trx: Transaction<Database>, orderId: string, reason
   await trx.updateTable('orders').set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never }).where('id', '=', orderId).execute();
 }
 
-/** How much of a pool maker order its reserves can still honour (a pool never goes negative). */
-function poolCapacity(pool: PoolState, makerSide: Side, price: Big): Big {
-  const base = makerSide === 'sell' ? pool.reserveBase : pool.reserveQuote.div(price);
-  return roundQtyToLot(base, pool.lotSize);
+/**
+ * How much base the pool can still trade on `poolSide` at `price` (as maker or taker): a pool never
+ * goes negative. The quote division is checked back by multiplication, so a rounded quotient can
+ * never let the pool pay a hair more quote than it holds.
+ */
+function poolCapacity(pool: PoolState, poolSide: Side, price: Big): Big {
+  if (poolSide === 'sell') return roundQtyToLot(pool.reserveBase, pool.lotSize);
+  let qty = roundQtyToLot(pool.reserveQuote.div(price), pool.lotSize);
+  while (qty.gt(0) && notional(price, qty).gt(pool.reserveQuote)) qty = qty.minus(pool.lotSize);
+  return qty;
 }
 
 /**
@@ -187,6 +193,8 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
   let remaining = order.quantity;
   const fills: Fill[] = [];
   const trades: Database['trades'][] = [];
+  // Set when the pool's own taker order runs out of reserves while crossing liquidity remains.
+  let poolTakerExhausted = false;
   for (const maker of makers) {
     if (remaining.eq(0)) break;
     const price = new Big(maker.price);
@@ -205,7 +213,15 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
         cancelRest = 'insufficient_reserve';
       }
     }
-    const qty = remaining.lt(makerLeft) ? remaining : makerLeft;
+    let qty = remaining.lt(makerLeft) ? remaining : makerLeft;
+    if (isPoolOrder) {
+      // The pool as taker pays from its reserves too: stop where they run out.
+      const capacity = poolCapacity(pool, order.side, price);
+      if (capacity.lt(qty)) {
+        qty = capacity;
+        poolTakerExhausted = true;
+      }
+    }
     if (qty.gt(0)) {
       const quoteAmount = notional(price, qty);
       if (maker.is_pool_order) {
@@ -269,15 +285,17 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
       await markCancelled(trx, maker.id, cancelRest);
       batch.book.push(cancelEvent(maker, new Big(maker.quantity).minus(maker.filled_quantity), cancelRest));
     }
+    if (poolTakerExhausted) break;
   }
   if (trades.length) await trx.insertInto('trades').values(trades as never).execute();
 
   const filled = order.quantity.minus(remaining);
   let status: OrderView['status'] = remaining.eq(0) ? 'filled' : 'open';
   let cancelReason: string | null = null;
-  if (remaining.gt(0) && order.type === 'ioc') {
+  if (remaining.gt(0) && (order.type === 'ioc' || poolTakerExhausted)) {
+    // A pool order that could not pay for the crossing liquidity must not rest: it would cross the book.
     status = 'cancelled';
-    cancelReason = 'ioc_remainder';
+    cancelReason = poolTakerExhausted ? 'insufficient_reserve' : 'ioc_remainder';
     batch.book.push(cancelEvent({ id: orderId, pool_id: pool.id, owner: order.owner }, remaining, cancelReason));
   }
   if (filled.gt(0) || status !== 'open') {
@@ -377,23 +395,33 @@ export async function reconcileOrders(
   db: Db,
   input: { poolId: string; owner: string; cycleKey: string; desired: DesiredLevel[]; toleranceBps: string },
 ): Promise<ReconcileResult> {
-  const tolerance = new Big(input.toleranceBps).div(10_000);
+  const tolerance = parseDecimal(input.toleranceBps, 'toleranceBps').div(10_000);
+  if (!Array.isArray(input.desired)) throw new DomainValidationError('desired', 'desired must be an array of { side, price, size } levels');
+  // Validate every level before touching the book, naming the offending one.
+  const levels = input.desired.map((level, i) => {
+    if (level?.side !== 'buy' && level?.side !== 'sell') {
+      throw new DomainValidationError(`desired[${i}].side`, `desired[${i}].side must be 'buy' or 'sell'`);
+    }
+    return {
+      level,
+      price: parseDecimal(level.price, `desired[${i}].price`, { allowZero: false, maxDecimals: 18 }),
+      size: parseDecimal(level.size, `desired[${i}].size`, { allowZero: false, maxDecimals: 18 }),
+    };
+  });
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const batch = new EventBatch();
     const open = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('seq').execute();
     const unmatched = new Set(open.map((o) => o.id));
-    const toPlace: Array<{ level: DesiredLevel; index: number }> = [];
-    input.desired.forEach((level, index) => {
-      const price = new Big(level.price);
-      const size = new Big(level.size);
+    const toPlace: Array<{ level: DesiredLevel; price: Big; size: Big; index: number }> = [];
+    levels.forEach(({ level, price, size }, index) => {
       const keep = open.find((o) => {
         if (!unmatched.has(o.id) || o.side !== level.side) return false;
         const left = new Big(o.quantity).minus(o.filled_quantity);
         return new Big(o.price).minus(price).abs().lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'));
       });
       if (keep) unmatched.delete(keep.id);
-      else toPlace.push({ level, index });
+      else toPlace.push({ level, price, size, index });
     });
     const cancelled = open.filter((o) => unmatched.has(o.id));
     if (cancelled.length) {
@@ -402,7 +430,7 @@ export async function reconcileOrders(
     }
     let placed = 0;
     let skipped = 0;
-    for (const { level, index } of toPlace) {
+    for (const { level, price, size, index } of toPlace) {
       try {
         const r = await submitLocked(
           trx,
@@ -413,8 +441,8 @@ export async function reconcileOrders(
             clientOrderId: `${input.cycleKey}/${level.side}/${index}`,
             side: level.side,
             type: 'post_only',
-            price: new Big(level.price),
-            quantity: new Big(level.size),
+            price,
+            quantity: size,
           },
           batch,
         );

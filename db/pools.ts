@@ -77,10 +77,49 @@ export async function writeReserves(trx: Executor, pool: PoolState): Promise<voi
     .execute();
 }
 
-/** The payload of an event this request already wrote, if any: a retry returns the first outcome. */
-async function priorEvent(db: Executor, eventId: string): Promise<Record<string, unknown> | undefined> {
-  const row = await db.selectFrom('events').select(['payload']).where('event_id', '=', eventId).executeTakeFirst();
-  return row?.payload as Record<string, unknown> | undefined;
+/**
+ * The payload of an event this request already wrote, if any: a retry returns the first outcome.
+ * The request id is a promise that the request is the same one: a request id reused for another
+ * kind of change, or for the same kind with other terms, is refused instead of answered with the
+ * earlier outcome (or, worse, silently ignored).
+ */
+async function priorEvent(
+  db: Executor,
+  eventId: string,
+  expected: { type: string; request: Record<string, unknown>; requestId: string },
+): Promise<Record<string, unknown> | undefined> {
+  const row = await db.selectFrom('events').select(['type', 'payload', 'metadata']).where('event_id', '=', eventId).executeTakeFirst();
+  if (!row) return undefined;
+  const stored = (row.metadata as { request?: Record<string, unknown> } | null)?.request;
+  const same = row.type === expected.type && (stored === undefined || sameRequest(stored, expected.request));
+  if (!same) {
+    throw new ConflictError(
+      `requestId "${expected.requestId}" was already used for a different request (${row.type}` +
+        `${stored ? ` ${JSON.stringify(stored)}` : ''}); use a new requestId for a new change.`,
+    );
+  }
+  return row.payload as Record<string, unknown>;
+}
+
+function sameRequest(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) {
+    const x = a[k];
+    const y = b[k];
+    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+(\.\d+)?$/.test(x) && /^-?\d+(\.\d+)?$/.test(y)) {
+      if (!new Big(x).eq(y)) return false;
+    } else if (JSON.stringify(x) !== JSON.stringify(y)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function provider(value: unknown): string {
+  if (typeof value !== 'string' || !/^[A-Za-z0-9_.:/@-]{1,128}$/.test(value)) {
+    throw new DomainValidationError('provider', 'provider must be 1-128 characters of letters, digits and _ . : / @ -');
+  }
+  return value;
 }
 
 export interface CreatePoolInput {
@@ -177,10 +216,11 @@ export async function addLiquidity(
 ): Promise<LiquidityResult> {
   const base = parseDecimal(input.base, 'base');
   const quote = parseDecimal(input.quote, 'quote');
+  const request = { provider: provider(input.provider), base: formatDecimal(base), quote: formatDecimal(quote) };
   const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId);
+    const prior = await priorEvent(trx, eventId, { type: 'liquidity_added', request, requestId: input.requestId });
     if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesMinted) };
     const dep = sharesForDeposit({ reserveBase: pool.reserveBase, reserveQuote: pool.reserveQuote, totalShares: pool.totalShares, base, quote });
     pool.reserveBase = pool.reserveBase.plus(dep.baseTaken);
@@ -206,7 +246,7 @@ export async function addLiquidity(
       reserveQuote: formatDecimal(pool.reserveQuote),
       totalShares: formatDecimal(pool.totalShares),
     };
-    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_added', payload }]);
+    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_added', payload, metadata: { request } }]);
     return { ...payload, shares: payload.sharesMinted };
   });
 }
@@ -216,10 +256,11 @@ export async function removeLiquidity(
   input: { poolId: string; provider: string; shares: string; requestId: string },
 ): Promise<LiquidityResult> {
   const shares = parseDecimal(input.shares, 'shares', { allowZero: false });
+  const request = { provider: provider(input.provider), shares: formatDecimal(shares) };
   const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId);
+    const prior = await priorEvent(trx, eventId, { type: 'liquidity_removed', request, requestId: input.requestId });
     if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesBurned) };
     const position = await trx
       .selectFrom('liquidity_positions')
@@ -255,7 +296,7 @@ export async function removeLiquidity(
       reserveQuote: formatDecimal(pool.reserveQuote),
       totalShares: formatDecimal(pool.totalShares),
     };
-    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_removed', payload }]);
+    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_removed', payload, metadata: { request } }]);
     return { ...payload, shares: payload.sharesBurned };
   });
 }
@@ -273,10 +314,11 @@ export async function setSpread(
   input: { poolId: string; newSpreadBps: string; reasons: string[]; requestId: string; sagaId?: string },
 ): Promise<SpreadChange> {
   const next = parseDecimal(input.newSpreadBps, 'newSpreadBps', { allowZero: false, maxDecimals: 8 });
+  const request = { newSpreadBps: formatDecimal(next) };
   const eventId = `spread/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId);
+    const prior = await priorEvent(trx, eventId, { type: 'spread_adjusted', request, requestId: input.requestId });
     if (prior) return { oldSpreadBps: String(prior.oldSpreadBps), newSpreadBps: String(prior.newSpreadBps), applied: false };
     const { minSpreadBps, maxSpreadBps } = pool.config.spreadPolicy;
     if (next.lt(minSpreadBps) || next.gt(maxSpreadBps)) {
@@ -296,6 +338,7 @@ export async function setSpread(
           reasons: input.reasons,
           ...(input.sagaId ? { sagaId: input.sagaId } : {}),
         },
+        metadata: { request },
       },
     ]);
     return { oldSpreadBps: formatDecimal(old), newSpreadBps: formatDecimal(next), applied: true };
@@ -314,7 +357,7 @@ export async function updatePoolConfig(db: Db, input: { poolId: string; config: 
   const eventId = `config/${input.poolId}/${requestId(input.requestId)}`;
   await db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
-    if (await priorEvent(trx, eventId)) return;
+    if (await priorEvent(trx, eventId, { type: 'pool_config_updated', request: {}, requestId: input.requestId })) return;
     const config = parsePoolConfig(input.config);
     await trx.updateTable('pools').set({ config: JSON.stringify(config), updated_at: sql`now()` as never }).where('id', '=', input.poolId).execute();
     await appendToStream(trx, poolStream(input.poolId), 'any', [

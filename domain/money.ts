@@ -136,23 +136,57 @@ export function notional(price: Big, qty: Big): Big {
   return price.times(qty);
 }
 
-// big.js modes round toward/away from zero; floor/ceil need the sign to pick one.
-function floorMode(x: Big): Big.RoundingMode {
-  return x.lt(0) ? Big.roundUp : Big.roundDown;
-}
-function ceilMode(x: Big): Big.RoundingMode {
-  return x.lt(0) ? Big.roundDown : Big.roundUp;
-}
-
 export function floorToStep(value: Big, step: Big): Big {
   requirePositiveStep(step, 'step');
-  return value.div(step).round(0, floorMode(value)).times(step);
+  const q = truncatedQuotient(value, step);
+  const exact = q.times(step);
+  return value.lt(exact) ? exact.minus(step) : exact;
 }
 
 export function ceilToStep(value: Big, step: Big): Big {
   requirePositiveStep(step, 'step');
-  return value.div(step).round(0, ceilMode(value)).times(step);
+  const q = truncatedQuotient(value, step);
+  const exact = q.times(step);
+  return value.gt(exact) ? exact.plus(step) : exact;
 }
+
+/**
+ * Integer part of value / step. A full division at Big.DP = 40 digits would dominate the cost of
+ * a quote; only the integer part is needed, so divide at 0 places rounding toward zero (what
+ * big.js's own `mod` does). Synchronous, so the temporary global setting cannot leak.
+ */
+export function truncatedQuotient(value: Big, step: Big): Big {
+  return divideAt(value, step, 0, Big.roundDown);
+}
+
+/** a / b to `dp` places with an explicit rounding mode, independent of the global Big.DP. */
+export function divideAt(a: Big, b: Big, dp: number, rm: Big.RoundingMode): Big {
+  const savedDp = Big.DP;
+  const savedRm = Big.RM;
+  Big.DP = dp;
+  Big.RM = rm;
+  try {
+    return a.div(b);
+  } finally {
+    Big.DP = savedDp;
+    Big.RM = savedRm;
+  }
+}
+
+/*
+ * Ratios such as an inventory share are compared with thresholds given to a handful of decimals
+ * and feed model parameters; 24 places is far past anything that can matter, and a 40-place
+ * division of two long reserves was the largest single cost of a quote.
+ */
+export const RATIO_DECIMALS = 24;
+
+
+/*
+ * Exact constants for scaling by basis points and halves: multiplying by them avoids a 40-digit
+ * long division, which costs about as much as the rest of a quote.
+ */
+export const ONE_BASIS_POINT = new Big('0.0001');
+export const HALF = new Big('0.5');
 
 /** Significant digits kept when a Math.* result enters price arithmetic (see modelNumberToBig). */
 export const MODEL_SIGNIFICANT_DIGITS = 15;

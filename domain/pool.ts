@@ -1,4 +1,4 @@
-import { Big, floorToStep, ceilToStep, bigMin, formatDecimal } from './money';
+import { Big, floorToStep, ceilToStep, bigMin, formatDecimal, divideAt, RATIO_DECIMALS } from './money';
 import { DomainValidationError } from './errors';
 
 /** Shares carry 18 decimals, like most LP tokens; minted shares always round down to this grid. */
@@ -22,7 +22,7 @@ function gridStep(decimals: number, field: string): Big {
   if (!Number.isInteger(decimals) || decimals < 0 || decimals > 36) {
     throw new DomainValidationError(field, `${field} must be an integer between 0 and 36, got ${decimals}`);
   }
-  return new Big(1).div(new Big(10).pow(decimals));
+  return new Big(`1e-${decimals}`);
 }
 
 /** Total value in quote units. Value-based throughout: base is always converted at `mid`. */
@@ -43,7 +43,7 @@ export const EMPTY_POOL_INVENTORY_SHARE = new Big('0.5');
 export function inventoryShare(base: Big, quote: Big, mid: Big): Big {
   const total = tvl(base, quote, mid);
   if (total.eq(0)) return EMPTY_POOL_INVENTORY_SHARE;
-  return base.times(mid).div(total);
+  return divideAt(base.times(mid), total, RATIO_DECIMALS, Big.roundHalfUp);
 }
 
 /**
@@ -52,7 +52,7 @@ export function inventoryShare(base: Big, quote: Big, mid: Big): Big {
  */
 export function inventoryDeviationBase(base: Big, quote: Big, mid: Big, targetShare: Big): Big {
   const total = tvl(base, quote, mid);
-  return base.minus(targetShare.times(total).div(mid));
+  return base.minus(divideAt(targetShare.times(total), mid, RATIO_DECIMALS, Big.roundHalfUp));
 }
 
 export interface DepositInput {

@@ -18,7 +18,7 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
   const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
   const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
   const deviationBase = inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
-  return { share, shareDeviation: share.minus(target), q: Number(deviationBase.div(orderSize).toPrecision(15)) };
+  return { share, shareDeviation: share.minus(target), q: Number(divideAt(deviationBase, orderSize, RATIO_DECIMALS, Big.roundHalfUp).toPrecision(15)) };
 }
 
 /**

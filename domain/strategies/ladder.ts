@@ -1,4 +1,4 @@
-import { Big, parseDecimal, ratioToBig, bigMax } from '../money';
+import { Big, parseDecimal, ratioToBig, bigMax, ONE_BASIS_POINT, divideAt, RATIO_DECIMALS } from '../money';
 import { DomainValidationError } from '../errors';
 import type { InventoryPosition } from './inventory';
 import type { ModelQuote, QuoteInput, QuoteLevel } from './types';
@@ -19,11 +19,11 @@ export function inventorySizeFactors(position: InventoryPosition, target: number
   const d = position.shareDeviation;
   if (d.gt(0)) {
     const room = new Big(1).minus(ratioToBig(target, 'targetInventoryShare'));
-    return { bid: bigMax(new Big(0), one.minus(shapeBig.times(d.div(room)))), ask: one };
+    return { bid: bigMax(new Big(0), one.minus(shapeBig.times(divideAt(d, room, RATIO_DECIMALS, Big.roundHalfUp)))), ask: one };
   }
   if (d.lt(0)) {
     const room = ratioToBig(target, 'targetInventoryShare');
-    return { bid: one, ask: bigMax(new Big(0), one.minus(shapeBig.times(d.abs().div(room)))) };
+    return { bid: one, ask: bigMax(new Big(0), one.minus(shapeBig.times(divideAt(d.abs(), room, RATIO_DECIMALS, Big.roundHalfUp)))) };
   }
   return { bid: one, ask: one };
 }
@@ -37,7 +37,7 @@ export function buildRawLadder(model: ModelQuote, input: QuoteInput, position: I
   if (!(ladder.sizeDecay > 0 && ladder.sizeDecay <= 1)) {
     throw new DomainValidationError('ladder.sizeDecay', `ladder.sizeDecay must be in (0, 1], got ${ladder.sizeDecay}`);
   }
-  const spacing = mid.times(parseDecimal(ladder.levelSpacingBps, 'ladder.levelSpacingBps', { allowZero: false })).div(10_000);
+  const spacing = mid.times(parseDecimal(ladder.levelSpacingBps, 'ladder.levelSpacingBps', { allowZero: false })).times(ONE_BASIS_POINT);
   const baseSize = parseDecimal(ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
   const decay = ratioToBig(ladder.sizeDecay, 'ladder.sizeDecay');
   const factors = inventorySizeFactors(position, input.targetInventoryShare, ladder.inventorySizeShape);

@@ -4,7 +4,7 @@ import { buildRawLadder } from './ladder';
 import { finalizeQuotes } from './post-process';
 import type { ModelQuote, QuoteInput, QuoteLadder } from './types';
 import { validateQuoteInput } from './validate-input';
-import { Big } from '../money';
+import { Big, HALF } from '../money';
 
 export type PriceModel = (input: QuoteInput, position: InventoryPosition) => ModelQuote;
 
@@ -17,7 +17,7 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
   return {
     strategy: kind,
     reservationPrice: quote.reservationPrice,
-    halfSpread: quote.bidDepth.plus(quote.askDepth).div(2),
+    halfSpread: quote.bidDepth.plus(quote.askDepth).times(HALF),
     bidDepth: quote.bidDepth,
     askDepth: quote.askDepth,
     bids: final.bids,
@@ -27,7 +27,6 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
   };
 }
 
-export const BPS = new Big(10_000);
 
 /**
  * Model outputs are cut to 20 decimals: far below any tick, but it keeps the 40-digit tails of

@@ -1,4 +1,4 @@
-import { Big, floorToStep, ceilToStep, roundQtyToLot, bigMin, parseDecimal } from '../money';
+import { Big, floorToStep, ceilToStep, roundQtyToLot, parseDecimal, truncatedQuotient, ONE_BASIS_POINT, HALF } from '../money';
 import type { QuoteInput, QuoteLevel } from './types';
 import type { RawLadder } from './ladder';
 
@@ -66,11 +66,11 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
   const bestAsk = asks[0];
   if (bestBid && bestAsk) {
     const floorBps = parseDecimal(input.ladder.minSpreadFloorBps ?? '0', 'ladder.minSpreadFloorBps');
-    const minWidth = mid.times(floorBps).div(10_000);
+    const minWidth = mid.times(floorBps).times(ONE_BASIS_POINT);
     const width = bestAsk.price.minus(bestBid.price);
     if (width.lt(minWidth) || width.lte(0)) {
-      const center = bestBid.price.plus(bestAsk.price).div(2);
-      const half = minWidth.div(2);
+      const center = bestBid.price.plus(bestAsk.price).times(HALF);
+      const half = minWidth.times(HALF);
       bestBid.price = floorToStep(center.minus(half), tick);
       bestAsk.price = ceilToStep(center.plus(half), tick);
       if (bestAsk.price.lte(bestBid.price)) bestAsk.price = bestBid.price.plus(tick);
@@ -101,14 +101,12 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
         continue;
       }
       let size = level.size;
-      if (input.maxOrderNotional !== undefined) {
-        const cap = input.maxOrderNotional.div(level.price);
-        if (size.gt(cap)) {
-          size = bigMin(size, cap);
-          adjustments.add(`${side}_size_capped_by_notional`);
-        }
-      }
       size = roundQtyToLot(size, input.lotSize);
+      if (input.maxOrderNotional !== undefined && level.price.times(size).gt(input.maxOrderNotional)) {
+        // Largest lot multiple whose notional fits: floor(max / (price x lot)) lots.
+        size = truncatedQuotient(input.maxOrderNotional, level.price.times(input.lotSize)).times(input.lotSize);
+        adjustments.add(`${side}_size_capped_by_notional`);
+      }
       if (size.lte(0) || size.lt(input.minSize)) {
         adjustments.add(`${side}_dropped_below_min_size`);
         continue;

@@ -1,6 +1,6 @@
-import { modelNumberToBig, ratioToBig } from '../money';
+import { modelNumberToBig, ratioToBig, ONE_BASIS_POINT, HALF } from '../money';
 import type { RuleBasedConfig } from '../config';
-import { runPipeline, BPS, type PriceModel } from './pipeline';
+import { runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 /**
@@ -13,8 +13,8 @@ import type { QuoteStrategy } from './types';
 export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
   return (input, position) => {
     const widening = modelNumberToBig(1 + cfg.volatilitySpreadFactor * input.volatility, 'volatilityWidening');
-    const fullSpread = input.mid.times(input.spreadBps).div(BPS).times(widening);
-    const half = fullSpread.div(2);
+    const fullSpread = input.mid.times(input.spreadBps).times(ONE_BASIS_POINT).times(widening);
+    const half = fullSpread.times(HALF);
     const shift = ratioToBig(cfg.skewFactor, 'strategy.skewFactor').times(position.shareDeviation).times(fullSpread);
     const reservationPrice = input.mid.minus(shift);
     return {

@@ -1,0 +1,126 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { PoolConfig, RiskLimits } from '../domain/config';
+import type { RiskBreach, RiskAction } from '../domain/risk';
+import type { SerializedQuoteLevel } from '../domain/strategies/serialize';
+import type { VolatilityRegime } from '../domain/volatility';
+import type { PnlBaseline } from '../activities/types';
+
+/*
+ * Everything a client, an operator's `temporal` command or the other workflow needs to talk to the
+ * two workflows. All inputs and outputs are plain JSON with decimal strings.
+ */
+
+export const marketMakerWorkflowId = (poolId: string) => `market-maker/${poolId}`;
+export const spreadSagaWorkflowId = (poolId: string) => `spread-saga/${poolId}`;
+
+export const PoolIdAttribute = defineSearchAttributeKey('PoolId', SearchAttributeType.KEYWORD);
+export const MarketMakerStatusAttribute = defineSearchAttributeKey('MarketMakerStatus', SearchAttributeType.KEYWORD);
+
+export type MarketMakerState = 'starting' | 'quoting' | 'paused' | 'stopping' | 'stopped';
+
+export interface MarketMakerInput {
+  poolId: string;
+  /** Overrides the pool's configured refresh interval. */
+  refreshIntervalMs?: number;
+  /** Cycles per run before continuing as new (the server's own suggestion also triggers it). */
+  maxCyclesPerRun?: number;
+  /** Set by continueAsNew: the state the previous run handed over. */
+  carried?: MarketMakerCarriedState;
+}
+
+export interface MarketMakerCarriedState {
+  cycle: number;
+  baseline: PnlBaseline;
+  manualPause: { reason: string } | null;
+  cooldownUntilMs: number | null;
+  lastBreachKey: string;
+  stopRequested: { reason: string } | null;
+  runs: number;
+}
+
+export interface MarketMakerStatus {
+  poolId: string;
+  state: MarketMakerState;
+  cycle: number;
+  runs: number;
+  refreshIntervalMs: number;
+  mid: string | null;
+  spreadBps: string | null;
+  bids: SerializedQuoteLevel[];
+  asks: SerializedQuoteLevel[];
+  restingOrders: number;
+  inventoryShare: string | null;
+  reserveBase: string | null;
+  reserveQuote: string | null;
+  pnl: { totalPnl: string; returnPct: string } | null;
+  lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
+  pauseReason: string | null;
+  stopReason: string | null;
+  lastError: string | null;
+  lastCycleAtMs: number | null;
+}
+
+export interface StopRequest {
+  reason?: string;
+}
+
+export const spreadChangedSignal = defineSignal<[{ spreadBps: string; reasons?: string[] }]>('spreadChanged');
+export const poolEventHintSignal = defineSignal<[{ version?: number }?]>('poolEventHint');
+export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
+export const resumeSignal = defineSignal<[]>('resume');
+export const stopSignal = defineSignal<[StopRequest?]>('stop');
+
+/** A partial pool configuration; validated against the current one before it is accepted. */
+export const updateConfigUpdate = defineUpdate<PoolConfig, [Record<string, unknown>]>('updateConfig');
+export const setRiskLimitsUpdate = defineUpdate<RiskLimits, [Partial<Record<keyof RiskLimits, unknown>>]>('setRiskLimits');
+export const statusQuery = defineQuery<MarketMakerStatus>('status');
+
+export interface SpreadSagaInput {
+  poolId: string;
+  /** How often the saga reads the pool's events and re-evaluates without a hint. */
+  catchUpIntervalMs?: number;
+  /** Quiet time after a hint so a burst of trades becomes one recalculation. */
+  coalesceMs?: number;
+  maxIterationsPerRun?: number;
+  carried?: SpreadSagaCarriedState;
+}
+
+export interface SpreadSagaCarriedState {
+  checkpoint: number;
+  iteration: number;
+  volatilityRegime: VolatilityRegime;
+  imbalanceLevel: 'none' | 'moderate' | 'critical';
+  counts: Record<string, number>;
+  adjustments: number;
+  compensations: number;
+  rebalances: number;
+  runs: number;
+  lastAdjustment: { oldSpreadBps: string; newSpreadBps: string; reasons: string[] } | null;
+  stopRequested: boolean;
+}
+
+export interface SpreadSagaStatus {
+  poolId: string;
+  spreadBps: string | null;
+  checkpoint: number;
+  iteration: number;
+  runs: number;
+  /** Pool events processed, by type: each counted once, whatever crashed in between. */
+  counts: Record<string, number>;
+  adjustments: number;
+  compensations: number;
+  rebalances: number;
+  lastAdjustment: SpreadSagaCarriedState['lastAdjustment'];
+  lastMetrics: {
+    inventoryShare: string;
+    volatility: number;
+    volatilityRegime: VolatilityRegime;
+    tvl: string;
+    targetSpreadBps: string;
+    reasons: string[];
+  } | null;
+  lastError: string | null;
+}
+
+export const sagaStatusQuery = defineQuery<SpreadSagaStatus>('spreadStatus');

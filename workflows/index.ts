@@ -1,0 +1,2 @@
+export { MarketMakerWorkflow } from './market-maker';
+export { SpreadManagementSaga } from './spread-saga';

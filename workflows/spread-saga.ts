@@ -1,0 +1,222 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  isCancellation,
+  log,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MarketSnapshot } from '../activities/types';
+import type { NewEvent } from '../domain/events';
+import { Big } from '../domain/money';
+import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
+import { describeError, local, writes } from './activity-options';
+import {
+  PoolIdAttribute,
+  marketMakerWorkflowId,
+  poolEventHintSignal,
+  sagaStatusQuery,
+  spreadChangedSignal,
+  stopSignal,
+  type SpreadSagaCarriedState,
+  type SpreadSagaInput,
+  type SpreadSagaStatus,
+} from './definitions';
+
+const DEFAULT_CATCH_UP_MS = 2000;
+const DEFAULT_MAX_ITERATIONS = 1000;
+const PAGE = 500;
+
+/** Pool events that change what the spread policy sees. */
+const TRIGGERS = new Set(['liquidity_added', 'liquidity_removed', 'order_executed', 'inventory_adjusted', 'pool_config_updated']);
+
+/**
+ * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
+ * checkpoint is the source of truth; signals only wake it early, and a periodic catch-up covers a
+ * hint lost between a trade's commit and its signal. Each adjustment is a saga: set the spread,
+ * rebalance if the imbalance is critical, and on failure restore the previous spread and say so.
+ */
+export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<SpreadSagaStatus> {
+  const { poolId } = input;
+  const workflowId = workflowInfo().workflowId;
+  const c = input.carried;
+  let checkpoint = c?.checkpoint ?? 0;
+  let iteration = c?.iteration ?? 0;
+  let volatilityRegime = c?.volatilityRegime ?? 'normal';
+  let imbalanceLevel = c?.imbalanceLevel ?? 'none';
+  const counts: Record<string, number> = { ...(c?.counts ?? {}) };
+  let adjustments = c?.adjustments ?? 0;
+  let compensations = c?.compensations ?? 0;
+  let rebalances = c?.rebalances ?? 0;
+  let lastAdjustment = c?.lastAdjustment ?? null;
+  let stopRequested = c?.stopRequested ?? false;
+  const runs = (c?.runs ?? 0) + 1;
+  let hinted = true;
+  let snapshot = null as MarketSnapshot | null;
+  let evaluation = null as SpreadEvaluation | null;
+  let lastError: string | null = null;
+
+  upsertSearchAttributes([{ key: PoolIdAttribute, value: poolId }]);
+  setHandler(poolEventHintSignal, () => {
+    hinted = true;
+  });
+  setHandler(stopSignal, () => {
+    stopRequested = true;
+  });
+  setHandler(sagaStatusQuery, () => status());
+
+  const marketMaker = () => getExternalWorkflowHandle(marketMakerWorkflowId(poolId));
+  /** Best effort: a market maker that is not running has nothing to requote. */
+  const tellMarketMaker = async (kind: 'spread' | 'hint', spreadBps?: string, reasons?: string[]) => {
+    try {
+      if (kind === 'spread') await marketMaker().signal(spreadChangedSignal, { spreadBps: spreadBps!, reasons });
+      else await marketMaker().signal(poolEventHintSignal, { version: checkpoint });
+    } catch (err) {
+      log.info('market maker not signalled', { poolId, error: describeError(err) });
+    }
+  };
+
+  /** Reads every pool event past the checkpoint; returns whether any should trigger a recalculation. */
+  const catchUp = async (): Promise<{ triggered: boolean; trades: number }> => {
+    let triggered = false;
+    let trades = 0;
+    for (;;) {
+      const page = await local.readPoolEvents({ poolId, afterVersion: checkpoint, limit: PAGE });
+      for (const e of page.events) {
+        counts[e.type] = (counts[e.type] ?? 0) + 1;
+        if (TRIGGERS.has(e.type)) triggered = true;
+        if (e.type === 'order_executed') trades++;
+      }
+      checkpoint = page.lastVersion;
+      if (page.events.length < PAGE) return { triggered, trades };
+    }
+  };
+
+  const adjust = async (key: string, current: Big, ev: SpreadEvaluation) => {
+    const undo: Array<() => Promise<unknown>> = [];
+    const target = ev.targetSpreadBps.toFixed();
+    try {
+      if (ev.shouldAdjust) {
+        const change = await writes.adjustSpread({ poolId, requestId: key, newSpreadBps: target, reasons: ev.reasons, sagaId: workflowId });
+        undo.push(() =>
+          writes.restoreSpread({ poolId, requestId: key, restoreToBps: change.oldSpreadBps, attemptedSpreadBps: target, error: lastError ?? 'unknown', sagaId: workflowId }),
+        );
+        lastAdjustment = { oldSpreadBps: change.oldSpreadBps, newSpreadBps: change.newSpreadBps, reasons: ev.reasons };
+        adjustments++;
+      }
+      if (ev.imbalance.level === 'critical') {
+        const r = await writes.adjustInventory({ poolId, requestId: `${key}/rebalance` });
+        if (r.applied) rebalances++;
+      }
+      await tellMarketMaker('spread', ev.shouldAdjust ? target : current.toFixed(), ev.reasons);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      lastError = describeError(err);
+      // Compensate in reverse order so the pool is left at its previous, consistent spread.
+      for (const step of undo.reverse()) await step();
+      if (undo.length) compensations++;
+    }
+  };
+
+  const iterate = async () => {
+    const { triggered, trades } = await catchUp();
+    snapshot = await local.monitorMarketConditions({ poolId });
+    const current = new Big(snapshot.spreadBps);
+    evaluation = evaluateSpread(
+      {
+        currentSpreadBps: current,
+        inventoryShare: new Big(snapshot.inventoryShare),
+        volatility: snapshot.volatility,
+        tvl: new Big(snapshot.tvl),
+        previousVolatilityRegime: volatilityRegime,
+        previousImbalanceLevel: imbalanceLevel,
+      },
+      snapshot.config.spreadPolicy,
+    );
+    const key = `${workflowId}/i${iteration}`;
+    if (evaluation.events.length) {
+      const events: NewEvent[] = evaluation.events.map((e) => ({
+        eventId: `${key}/${e.type}`,
+        type: e.type,
+        payload: { poolId, ...e.payload },
+      })) as NewEvent[];
+      await writes.recordPoolEvents({ poolId, events });
+    }
+    volatilityRegime = evaluation.volatilityRegime;
+    imbalanceLevel = evaluation.imbalance.level;
+    if (evaluation.shouldAdjust || evaluation.imbalance.level === 'critical') {
+      await adjust(key, current, evaluation);
+    } else if (trades > 0 || triggered) {
+      // Fills moved the inventory: the market maker should requote now, not at its next refresh.
+      await tellMarketMaker('hint');
+    }
+    lastError = null;
+  };
+
+  const maxIterations = input.maxIterationsPerRun ?? DEFAULT_MAX_ITERATIONS;
+  let iterationsThisRun = 0;
+  while (!stopRequested) {
+    await condition(() => hinted || stopRequested, input.catchUpIntervalMs ?? DEFAULT_CATCH_UP_MS);
+    if (stopRequested) break;
+    if (hinted && input.coalesceMs) await sleep(input.coalesceMs);
+    hinted = false;
+    try {
+      await iterate();
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      lastError = describeError(err);
+      log.warn('spread saga iteration failed; retrying at the next catch-up', { poolId, error: lastError });
+    }
+    iteration++;
+    iterationsThisRun++;
+    if (iterationsThisRun >= maxIterations || workflowInfo().continueAsNewSuggested) {
+      await condition(allHandlersFinished);
+      const carried: SpreadSagaCarriedState = {
+        checkpoint,
+        iteration,
+        volatilityRegime,
+        imbalanceLevel,
+        counts,
+        adjustments,
+        compensations,
+        rebalances,
+        runs,
+        lastAdjustment,
+        stopRequested,
+      };
+      await continueAsNew<typeof SpreadManagementSaga>({ ...input, carried });
+    }
+  }
+  return status();
+
+  function status(): SpreadSagaStatus {
+    return {
+      poolId,
+      spreadBps: snapshot?.spreadBps ?? null,
+      checkpoint,
+      iteration,
+      runs,
+      counts: { ...counts },
+      adjustments,
+      compensations,
+      rebalances,
+      lastAdjustment,
+      lastMetrics:
+        snapshot && evaluation
+          ? {
+              inventoryShare: snapshot.inventoryShare,
+              volatility: snapshot.volatility,
+              volatilityRegime: evaluation.volatilityRegime,
+              tvl: snapshot.tvl,
+              targetSpreadBps: evaluation.targetSpreadBps.toFixed(),
+              reasons: evaluation.reasons,
+            }
+          : null,
+      lastError,
+  };
+  }
+}
