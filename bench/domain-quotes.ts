@@ -12,7 +12,14 @@ import { cpus, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { Big, DEFAULT_POOL_CONFIG, parsePoolConfig, strategyFor, type QuoteInput, type StrategyConfig } from '../domain';
+import {
+  Big,
+  DEFAULT_POOL_CONFIG,
+  parsePoolConfig,
+  strategyFor,
+  type QuoteInput,
+  type StrategyConfig,
+} from '../domain';
 
 export interface DomainQuoteBenchRow {
   case: string;
@@ -90,9 +97,12 @@ export function runDomainQuoteBench(options: DomainQuoteBenchOptions = {}): Doma
   // Baseline: one Big multiplication per op, on operands of the same size as a price x size.
   const a = new Big('2000.37');
   const factors = data.map((d) => d.reserveBase);
-  const baselineOps = measure((i) => {
-    sink += a.times(factors[i % factors.length]!).c.length;
-  }, { ...o, iterations: o.iterations * 20 });
+  const baselineOps = measure(
+    (i) => {
+      sink += a.times(factors[i % factors.length]!).c.length;
+    },
+    { ...o, iterations: o.iterations * 20 },
+  );
 
   const row = (name: string, ops: number, iterations: number): DomainQuoteBenchRow => ({
     case: name,
@@ -121,11 +131,15 @@ export function machineDescription(): string {
 }
 
 export function toMarkdown(rows: DomainQuoteBenchRow[]): string {
-  const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const fmt = (n: number, digits = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
   const lines = [
     '| case | ops/s (median) | µs/op | cost in Big multiplications | iterations x repeats |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.case} | ${fmt(r.opsPerSecond)} | ${fmt(r.microsPerOp, 2)} | ${fmt(r.bigMulEquivalent, 0)} | ${fmt(r.iterations)} x ${r.repeats} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.case} | ${fmt(r.opsPerSecond)} | ${fmt(r.microsPerOp, 2)} | ${fmt(r.bigMulEquivalent, 0)} | ${fmt(r.iterations)} x ${r.repeats} |`,
+    ),
   ];
   return lines.join('\n');
 }

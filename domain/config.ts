@@ -34,19 +34,22 @@ const positive = (what = 'a positive number') =>
   z.number({ error: (iss) => `must be ${what}, got ${describeValue(iss.input)}` }).gt(0, `must be ${what}`);
 
 const fraction = (dflt: number) =>
-  z.number({ error: (iss) => `must be a number between 0 and 1, got ${describeValue(iss.input)}` })
+  z
+    .number({ error: (iss) => `must be a number between 0 and 1, got ${describeValue(iss.input)}` })
     .gt(0, 'must be greater than 0')
     .lt(1, 'must be less than 1')
     .default(dflt);
 
 const multiplier = (dflt: number) =>
-  z.number({ error: (iss) => `must be a multiplier (number >= 1), got ${describeValue(iss.input)}` })
+  z
+    .number({ error: (iss) => `must be a multiplier (number >= 1), got ${describeValue(iss.input)}` })
     .gte(1, 'must be at least 1 (a multiplier widens, it never narrows)')
     .lte(100, 'must be at most 100')
     .default(dflt);
 
 const seconds = (dflt: number, min = 1) =>
-  z.number({ error: (iss) => `must be a number of seconds, got ${describeValue(iss.input)}` })
+  z
+    .number({ error: (iss) => `must be a number of seconds, got ${describeValue(iss.input)}` })
     .gte(min, `must be at least ${min} second(s)`)
     .lte(31_536_000, 'must be at most one year (31536000 seconds)')
     .default(dflt);
@@ -69,7 +72,9 @@ export const spreadPolicySchema = z.strictObject({
   mediumTvlThreshold: money('50000'),
   mediumTvlMultiplier: multiplier(1.2),
   hysteresis: z
-    .number({ error: (iss) => `must be a fraction of the current spread in [0, 1), got ${describeValue(iss.input)}` })
+    .number({
+      error: (iss) => `must be a fraction of the current spread in [0, 1), got ${describeValue(iss.input)}`,
+    })
     .gte(0, 'must not be negative')
     .lt(1, 'must be less than 1')
     .default(0.1),
@@ -111,12 +116,20 @@ const glftSchema = z.strictObject({
   intensity: intensitySchema.optional(),
 });
 
-export const strategySchema = z.discriminatedUnion('kind', [ruleBasedSchema, avellanedaStoikovSchema, glftSchema], {
-  error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
-});
+export const strategySchema = z.discriminatedUnion(
+  'kind',
+  [ruleBasedSchema, avellanedaStoikovSchema, glftSchema],
+  {
+    error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
+  },
+);
 
 export const ladderSchema = z.strictObject({
-  levels: num().int('must be an integer').gte(1, 'must be at least 1').lte(10, 'must be at most 10').default(3),
+  levels: num()
+    .int('must be an integer')
+    .gte(1, 'must be at least 1')
+    .lte(10, 'must be at most 10')
+    .default(3),
   levelSpacingBps: bps('10', { allowZero: false }),
   baseOrderSize: money('1'),
   sizeDecay: num().gt(0, 'must be greater than 0').lte(1, 'must be at most 1').default(0.7),
@@ -137,7 +150,11 @@ export const riskLimitsSchema = z.strictObject({
 
 export const volatilityConfigSchema = z.strictObject({
   method: z.enum(['rolling', 'ewma'], { error: "must be 'rolling' or 'ewma'" }).default('ewma'),
-  window: num().int('must be an integer').gte(2, 'must be at least 2 returns').lte(100_000, 'must be at most 100000').default(60),
+  window: num()
+    .int('must be an integer')
+    .gte(2, 'must be at least 2 returns')
+    .lte(100_000, 'must be at most 100000')
+    .default(60),
   ewmaLambda: fraction(0.94),
   horizonSeconds: seconds(3600),
 });
@@ -148,10 +165,18 @@ const poolConfigObject = z.strictObject({
   ladder: ladderSchema.prefault({}),
   risk: riskLimitsSchema.prefault({}),
   volatility: volatilityConfigSchema.prefault({}),
-  refreshIntervalMs: num().int('must be an integer').gte(100, 'must be at least 100 ms').lte(3_600_000, 'must be at most 3600000 ms').default(1000),
+  refreshIntervalMs: num()
+    .int('must be an integer')
+    .gte(100, 'must be at least 100 ms')
+    .lte(3_600_000, 'must be at most 3600000 ms')
+    .default(1000),
   /** Reconcile tolerance in bps: resting orders within it of the desired price are kept. */
   quoteTolerance: bps('2', { allowZero: true }),
-  priceSource: z.enum(['reference', 'book_mid', 'reserve_ratio'], { error: "must be 'reference', 'book_mid' or 'reserve_ratio'" }).default('reference'),
+  priceSource: z
+    .enum(['reference', 'book_mid', 'reserve_ratio'], {
+      error: "must be 'reference', 'book_mid' or 'reserve_ratio'",
+    })
+    .default('reference'),
 });
 
 type RawPoolConfig = z.output<typeof poolConfigObject>;
@@ -161,7 +186,10 @@ function crossFieldIssues(c: RawPoolConfig): Array<{ path: string; message: stri
   const sp = c.spreadPolicy;
   const b = (s: string) => new Big(s);
   if (b(sp.minSpreadBps).gt(sp.maxSpreadBps)) {
-    issues.push({ path: 'spreadPolicy.maxSpreadBps', message: `must be >= minSpreadBps (${sp.minSpreadBps}), got ${sp.maxSpreadBps}` });
+    issues.push({
+      path: 'spreadPolicy.maxSpreadBps',
+      message: `must be >= minSpreadBps (${sp.minSpreadBps}), got ${sp.maxSpreadBps}`,
+    });
   }
   if (b(sp.defaultSpreadBps).lt(sp.minSpreadBps) || b(sp.defaultSpreadBps).gt(sp.maxSpreadBps)) {
     issues.push({
@@ -207,7 +235,10 @@ function crossFieldIssues(c: RawPoolConfig): Array<{ path: string; message: stri
   }
   const floor = c.ladder.minSpreadFloorBps;
   if (floor !== undefined && b(floor).gt(sp.maxSpreadBps)) {
-    issues.push({ path: 'ladder.minSpreadFloorBps', message: `must be <= spreadPolicy.maxSpreadBps (${sp.maxSpreadBps}), got ${floor}` });
+    issues.push({
+      path: 'ladder.minSpreadFloorBps',
+      message: `must be <= spreadPolicy.maxSpreadBps (${sp.maxSpreadBps}), got ${floor}`,
+    });
   }
   return issues;
 }
@@ -283,7 +314,9 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
     if (value === undefined) continue;
     const current = out[key];
     // Switching strategy kind replaces the whole block: the old kind's parameters mean nothing to the new one.
-    const replaces = key === 'kind' || (isPlainObject(value) && isPlainObject(current) && 'kind' in value && value.kind !== current.kind) ||
+    const replaces =
+      key === 'kind' ||
+      (isPlainObject(value) && isPlainObject(current) && 'kind' in value && value.kind !== current.kind) ||
       (isPlainObject(value) && isPlainObject(current) && 'type' in value && value.type !== current.type);
     if (isPlainObject(value) && isPlainObject(current) && !replaces) {
       out[key] = deepMerge(current, value);
@@ -301,7 +334,10 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
  */
 export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig {
   if (!isPlainObject(patch)) {
-    throw new DomainValidationError('patch', `patch must be a JSON object of configuration fields, got ${describeValue(patch)}`);
+    throw new DomainValidationError(
+      'patch',
+      `patch must be a JSON object of configuration fields, got ${describeValue(patch)}`,
+    );
   }
   return parsePoolConfig(deepMerge(current as unknown as Record<string, unknown>, patch));
 }

@@ -26,13 +26,22 @@ export const MIN_FIT_DISTANCES = 3;
 function validate(observations: readonly FillObservation[]): void {
   observations.forEach((o, i) => {
     if (!Number.isFinite(o.distance) || o.distance < 0) {
-      throw new DomainValidationError(`observations[${i}].distance`, `observations[${i}].distance must be a finite non-negative number, got ${o.distance}`);
+      throw new DomainValidationError(
+        `observations[${i}].distance`,
+        `observations[${i}].distance must be a finite non-negative number, got ${o.distance}`,
+      );
     }
     if (!Number.isFinite(o.fills) || o.fills < 0) {
-      throw new DomainValidationError(`observations[${i}].fills`, `observations[${i}].fills must be a finite non-negative count, got ${o.fills}`);
+      throw new DomainValidationError(
+        `observations[${i}].fills`,
+        `observations[${i}].fills must be a finite non-negative count, got ${o.fills}`,
+      );
     }
     if (!Number.isFinite(o.exposureSeconds) || o.exposureSeconds <= 0) {
-      throw new DomainValidationError(`observations[${i}].exposureSeconds`, `observations[${i}].exposureSeconds must be a positive number of seconds, got ${o.exposureSeconds}`);
+      throw new DomainValidationError(
+        `observations[${i}].exposureSeconds`,
+        `observations[${i}].exposureSeconds must be a positive number of seconds, got ${o.exposureSeconds}`,
+      );
     }
   });
 }
@@ -43,7 +52,10 @@ function validate(observations: readonly FillObservation[]): void {
  * same as one long one. Distances without fills are left out (ln 0 is undefined); the fallback is
  * returned whenever the data cannot support a fit, so callers always get usable parameters.
  */
-export function fitIntensity(observations: readonly FillObservation[], fallback: { A: number; k: number }): IntensityFit {
+export function fitIntensity(
+  observations: readonly FillObservation[],
+  fallback: { A: number; k: number },
+): IntensityFit {
   validate(observations);
   const pooled = new Map<number, { fills: number; exposure: number }>();
   for (const o of observations) {
@@ -57,7 +69,12 @@ export function fitIntensity(observations: readonly FillObservation[], fallback:
     .sort(([a], [b]) => a - b)
     .map(([d, v]) => ({ x: d, y: Math.log(v.fills / v.exposure) }));
 
-  const fallbackWith = (reason: IntensityFallbackReason): IntensityFit => ({ ...fallback, usedFallback: true, reason, points: points.length });
+  const fallbackWith = (reason: IntensityFallbackReason): IntensityFit => ({
+    ...fallback,
+    usedFallback: true,
+    reason,
+    points: points.length,
+  });
   if (points.length < MIN_FIT_DISTANCES) return fallbackWith('too_few_distances');
 
   const n = points.length;

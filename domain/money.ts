@@ -69,7 +69,10 @@ export function parseDecimal(value: unknown, field: string, opts: ParseDecimalOp
 export function parseDecimalLoose(value: unknown, field: string, opts: ParseDecimalOptions = {}): Big {
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) {
-      throw new DomainValidationError(field, `${field} must be a finite number or ${describeExpectation(opts)}, got ${String(value)}`);
+      throw new DomainValidationError(
+        field,
+        `${field} must be a finite number or ${describeExpectation(opts)}, got ${String(value)}`,
+      );
     }
     return checkDecimal(new Big(value), String(value), field, opts);
   }
@@ -80,10 +83,16 @@ function checkDecimal(b: Big, raw: string, field: string, opts: ParseDecimalOpti
   const allowNegative = opts.allowNegative ?? false;
   const allowZero = opts.allowZero ?? true;
   if (b.lt(0) && !allowNegative) {
-    throw new DomainValidationError(field, `${field} must not be negative, got "${raw}"; expected ${describeExpectation(opts)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must not be negative, got "${raw}"; expected ${describeExpectation(opts)}`,
+    );
   }
   if (b.eq(0) && !allowZero) {
-    throw new DomainValidationError(field, `${field} must not be zero; expected ${describeExpectation(opts)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must not be zero; expected ${describeExpectation(opts)}`,
+    );
   }
   if (opts.maxDecimals !== undefined && decimalPlaces(b) > opts.maxDecimals) {
     throw new DomainValidationError(
@@ -111,7 +120,10 @@ export function formatDecimal(b: Big): string {
 
 function requirePositiveStep(step: Big, field: string): void {
   if (step.lte(0)) {
-    throw new DomainValidationError(field, `${field} must be a positive step size, got "${formatDecimal(step)}"`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be a positive step size, got "${formatDecimal(step)}"`,
+    );
   }
 }
 
@@ -180,7 +192,6 @@ export function divideAt(a: Big, b: Big, dp: number, rm: Big.RoundingMode): Big 
  */
 export const RATIO_DECIMALS = 24;
 
-
 /*
  * Exact constants for scaling by basis points and halves: multiplying by them avoids a 40-digit
  * long division, which costs about as much as the rest of a quote.
@@ -198,7 +209,10 @@ export const MODEL_SIGNIFICANT_DIGITS = 15;
  */
 export function modelNumberToBig(x: number, field: string): Big {
   if (!Number.isFinite(x)) {
-    throw new DomainValidationError(field, `${field} must be a finite number, the model produced ${String(x)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be a finite number, the model produced ${String(x)}`,
+    );
   }
   return new Big(x.toPrecision(MODEL_SIGNIFICANT_DIGITS));
 }

@@ -32,13 +32,31 @@ export interface PnlResult {
  * their quantities, so adding or removing liquidity never shows up as profit or loss.
  */
 export function computePnl(input: PnlInput): PnlResult {
-  if (input.mid.lte(0)) throw new DomainValidationError('mid', `mid must be positive, got "${formatDecimal(input.mid)}"`);
+  if (input.mid.lte(0))
+    throw new DomainValidationError('mid', `mid must be positive, got "${formatDecimal(input.mid)}"`);
   for (const field of ['initialBase', 'initialQuote', 'currentBase', 'currentQuote'] as const) {
-    if (input[field].lt(0)) throw new DomainValidationError(field, `${field} must not be negative, got "${formatDecimal(input[field])}"`);
+    if (input[field].lt(0))
+      throw new DomainValidationError(
+        field,
+        `${field} must not be negative, got "${formatDecimal(input[field])}"`,
+      );
   }
-  const holdValue = input.initialBase.plus(input.netBaseContributed).times(input.mid).plus(input.initialQuote).plus(input.netQuoteContributed);
+  const holdValue = input.initialBase
+    .plus(input.netBaseContributed)
+    .times(input.mid)
+    .plus(input.initialQuote)
+    .plus(input.netQuoteContributed);
   const currentValue = input.currentBase.times(input.mid).plus(input.currentQuote);
   const totalPnl = currentValue.minus(holdValue);
-  const returnPct = holdValue.eq(0) ? new Big(0) : totalPnl.div(holdValue).times(100).round(8, Big.roundHalfUp);
-  return { holdValue, currentValue, totalPnl, tradePnl: totalPnl.minus(input.fees), fees: input.fees, returnPct };
+  const returnPct = holdValue.eq(0)
+    ? new Big(0)
+    : totalPnl.div(holdValue).times(100).round(8, Big.roundHalfUp);
+  return {
+    holdValue,
+    currentValue,
+    totalPnl,
+    tradePnl: totalPnl.minus(input.fees),
+    fees: input.fees,
+    returnPct,
+  };
 }

@@ -93,25 +93,40 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
 
   if (totalShares.eq(0)) {
     if (reserveBase.gt(0) || reserveQuote.gt(0)) {
-      throw new DomainValidationError('totalShares', 'totalShares is zero while the pool holds reserves; expected shares outstanding for a funded pool');
+      throw new DomainValidationError(
+        'totalShares',
+        'totalShares is zero while the pool holds reserves; expected shares outstanding for a funded pool',
+      );
     }
     requirePositive(base, 'base');
     requirePositive(quote, 'quote');
     const sharesMinted = floorToStep(base.times(quote).sqrt(), shareStep);
     requirePositive(sharesMinted, 'shares');
-    return { sharesMinted, baseTaken: base, quoteTaken: quote, baseRefund: new Big(0), quoteRefund: new Big(0) };
+    return {
+      sharesMinted,
+      baseTaken: base,
+      quoteTaken: quote,
+      baseRefund: new Big(0),
+      quoteRefund: new Big(0),
+    };
   }
 
   if (reserveBase.eq(0) || reserveQuote.eq(0)) {
     // One-sided pools would let the ratio of one asset be infinite; refuse rather than guess.
-    throw new DomainValidationError('reserves', 'reserves must both be positive when shares are outstanding; expected a two-sided pool');
+    throw new DomainValidationError(
+      'reserves',
+      'reserves must both be positive when shares are outstanding; expected a two-sided pool',
+    );
   }
   // Multiply before dividing so exact ratios (1/3 of 3 shares) stay exact.
   const byBase = totalShares.times(base).div(reserveBase);
   const byQuote = totalShares.times(quote).div(reserveQuote);
   const sharesMinted = floorToStep(bigMin(byBase, byQuote), shareStep);
   if (sharesMinted.lte(0)) {
-    throw new DomainValidationError('base', 'deposit is too small to mint any share; expected both base and quote large enough for at least 1e-18 shares');
+    throw new DomainValidationError(
+      'base',
+      'deposit is too small to mint any share; expected both base and quote large enough for at least 1e-18 shares',
+    );
   }
   const takeFor = (reserve: Big, offered: Big): Big =>
     bigMin(ceilToStep(reserve.times(sharesMinted).div(totalShares), assetStep), offered);

@@ -16,7 +16,13 @@ import type { RiskLimits } from './config';
  */
 export type RiskAction = 'continue' | 'widen' | 'pause' | 'flatten' | 'stop';
 
-export const RISK_ACTION_SEVERITY: Readonly<Record<RiskAction, number>> = { continue: 0, widen: 1, pause: 2, flatten: 3, stop: 4 };
+export const RISK_ACTION_SEVERITY: Readonly<Record<RiskAction, number>> = {
+  continue: 0,
+  widen: 1,
+  pause: 2,
+  flatten: 3,
+  stop: 4,
+};
 
 export interface RiskInput {
   inventoryShare: Big;
@@ -28,7 +34,8 @@ export interface RiskInput {
   priceAgeSeconds: number;
 }
 
-export type RiskLimitName = 'maxLoss' | 'maxInventoryDeviation' | 'maxVolatility' | 'maxPriceAgeSeconds' | 'maxOrderNotional';
+export type RiskLimitName =
+  'maxLoss' | 'maxInventoryDeviation' | 'maxVolatility' | 'maxPriceAgeSeconds' | 'maxOrderNotional';
 
 /** The action each limit takes when breached (see the severity order above). */
 export const RISK_LIMIT_ACTIONS: Readonly<Record<RiskLimitName, RiskAction>> = {
@@ -54,18 +61,30 @@ export interface RiskEvaluation {
 }
 
 export function mostSevere(actions: readonly RiskAction[]): RiskAction {
-  return actions.reduce<RiskAction>((worst, a) => (RISK_ACTION_SEVERITY[a] > RISK_ACTION_SEVERITY[worst] ? a : worst), 'continue');
+  return actions.reduce<RiskAction>(
+    (worst, a) => (RISK_ACTION_SEVERITY[a] > RISK_ACTION_SEVERITY[worst] ? a : worst),
+    'continue',
+  );
 }
 
 export function evaluateRisk(input: RiskInput, limits: RiskLimits): RiskEvaluation {
   if (!Number.isFinite(input.volatility) || input.volatility < 0) {
-    throw new DomainValidationError('volatility', `volatility must be a finite non-negative number, got ${input.volatility}`);
+    throw new DomainValidationError(
+      'volatility',
+      `volatility must be a finite non-negative number, got ${input.volatility}`,
+    );
   }
   if (!Number.isFinite(input.priceAgeSeconds) || input.priceAgeSeconds < 0) {
-    throw new DomainValidationError('priceAgeSeconds', `priceAgeSeconds must be a finite non-negative number, got ${input.priceAgeSeconds}`);
+    throw new DomainValidationError(
+      'priceAgeSeconds',
+      `priceAgeSeconds must be a finite non-negative number, got ${input.priceAgeSeconds}`,
+    );
   }
   if (input.largestOrderNotional.lt(0)) {
-    throw new DomainValidationError('largestOrderNotional', `largestOrderNotional must not be negative, got "${formatDecimal(input.largestOrderNotional)}"`);
+    throw new DomainValidationError(
+      'largestOrderNotional',
+      `largestOrderNotional must not be negative, got "${formatDecimal(input.largestOrderNotional)}"`,
+    );
   }
   const reasons: RiskBreach[] = [];
 
@@ -78,22 +97,40 @@ export function evaluateRisk(input: RiskInput, limits: RiskLimits): RiskEvaluati
   const deviation = input.inventoryShare.minus(ratioToBig(input.targetShare, 'targetShare')).abs();
   const maxDeviation = ratioToBig(limits.maxInventoryDeviation, 'risk.maxInventoryDeviation');
   if (deviation.gt(maxDeviation)) {
-    reasons.push({ limit: 'maxInventoryDeviation', value: formatDecimal(deviation), threshold: formatDecimal(maxDeviation) });
+    reasons.push({
+      limit: 'maxInventoryDeviation',
+      value: formatDecimal(deviation),
+      threshold: formatDecimal(maxDeviation),
+    });
   }
 
   if (input.volatility > limits.maxVolatility) {
-    reasons.push({ limit: 'maxVolatility', value: String(input.volatility), threshold: String(limits.maxVolatility) });
+    reasons.push({
+      limit: 'maxVolatility',
+      value: String(input.volatility),
+      threshold: String(limits.maxVolatility),
+    });
   }
 
   if (input.priceAgeSeconds > limits.maxPriceAgeSeconds) {
-    reasons.push({ limit: 'maxPriceAgeSeconds', value: String(input.priceAgeSeconds), threshold: String(limits.maxPriceAgeSeconds) });
+    reasons.push({
+      limit: 'maxPriceAgeSeconds',
+      value: String(input.priceAgeSeconds),
+      threshold: String(limits.maxPriceAgeSeconds),
+    });
   }
 
   const maxNotional = parseDecimal(limits.maxOrderNotional, 'risk.maxOrderNotional', { allowZero: false });
   if (input.largestOrderNotional.gt(maxNotional)) {
-    reasons.push({ limit: 'maxOrderNotional', value: formatDecimal(input.largestOrderNotional), threshold: formatDecimal(maxNotional) });
+    reasons.push({
+      limit: 'maxOrderNotional',
+      value: formatDecimal(input.largestOrderNotional),
+      threshold: formatDecimal(maxNotional),
+    });
   }
 
   const action = mostSevere(reasons.map((r) => RISK_LIMIT_ACTIONS[r.limit]));
-  return action === 'pause' ? { action, reasons, cooldownSeconds: limits.cooldownSeconds } : { action, reasons };
+  return action === 'pause'
+    ? { action, reasons, cooldownSeconds: limits.cooldownSeconds }
+    : { action, reasons };
 }

@@ -64,12 +64,17 @@ export interface SpreadEvaluation {
 const SPREAD_DECIMALS = 4;
 
 export function imbalanceLevel(imbalance: Big, policy: SpreadPolicy): ImbalanceLevel {
-  if (imbalance.gt(ratioToBig(policy.criticalImbalanceThreshold, 'criticalImbalanceThreshold'))) return 'critical';
+  if (imbalance.gt(ratioToBig(policy.criticalImbalanceThreshold, 'criticalImbalanceThreshold')))
+    return 'critical';
   if (imbalance.gt(ratioToBig(policy.imbalanceThreshold, 'imbalanceThreshold'))) return 'moderate';
   return 'none';
 }
 
-const ACTION_FOR_LEVEL: Record<ImbalanceLevel, ImbalanceAction> = { none: 'none', moderate: 'monitor', critical: 'rebalance' };
+const ACTION_FOR_LEVEL: Record<ImbalanceLevel, ImbalanceAction> = {
+  none: 'none',
+  moderate: 'monitor',
+  critical: 'rebalance',
+};
 
 /**
  * The pool's target spread: defaultSpreadBps times every applicable multiplier, clamped.
@@ -88,11 +93,18 @@ const ACTION_FOR_LEVEL: Record<ImbalanceLevel, ImbalanceAction> = { none: 'none'
 export function evaluateSpread(input: SpreadEvaluationInput, policy: SpreadPolicy): SpreadEvaluation {
   const { inventoryShare, tvl, currentSpreadBps } = input;
   if (inventoryShare.lt(0) || inventoryShare.gt(1)) {
-    throw new DomainValidationError('inventoryShare', `inventoryShare must lie in [0, 1], got "${formatDecimal(inventoryShare)}"`);
+    throw new DomainValidationError(
+      'inventoryShare',
+      `inventoryShare must lie in [0, 1], got "${formatDecimal(inventoryShare)}"`,
+    );
   }
-  if (tvl.lt(0)) throw new DomainValidationError('tvl', `tvl must not be negative, got "${formatDecimal(tvl)}"`);
+  if (tvl.lt(0))
+    throw new DomainValidationError('tvl', `tvl must not be negative, got "${formatDecimal(tvl)}"`);
   if (currentSpreadBps.lt(0)) {
-    throw new DomainValidationError('currentSpreadBps', `currentSpreadBps must not be negative, got "${formatDecimal(currentSpreadBps)}"`);
+    throw new DomainValidationError(
+      'currentSpreadBps',
+      `currentSpreadBps must not be negative, got "${formatDecimal(currentSpreadBps)}"`,
+    );
   }
 
   const reasons: SpreadReason[] = [];

@@ -10,13 +10,20 @@ export interface PricePoint {
   price: Big | string;
 }
 
-export type VolatilityEstimatorConfig = Pick<VolatilityConfig, 'method' | 'window' | 'ewmaLambda' | 'horizonSeconds'>;
+export type VolatilityEstimatorConfig = Pick<
+  VolatilityConfig,
+  'method' | 'window' | 'ewmaLambda' | 'horizonSeconds'
+>;
 
 function toPrice(point: PricePoint, index: number): number {
   const field = `prices[${index}].price`;
-  const price = typeof point.price === 'string' ? parseDecimal(point.price, field, { allowZero: false }) : point.price;
+  const price =
+    typeof point.price === 'string' ? parseDecimal(point.price, field, { allowZero: false }) : point.price;
   if (price.lte(0)) {
-    throw new DomainValidationError(field, `${field} must be positive to take a log return, got "${price.toFixed()}"`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be positive to take a log return, got "${price.toFixed()}"`,
+    );
   }
   // Volatility is a model parameter: double precision is ample for a log return.
   return Number(price.toFixed());
@@ -39,10 +46,17 @@ export function estimateVolatility(prices: readonly PricePoint[], cfg: Volatilit
   for (let i = 0; i < recent.length; i++) {
     const point = recent[i]!;
     const field = `prices[${offset + i}].ts`;
-    if (!Number.isFinite(point.ts)) throw new DomainValidationError(field, `${field} must be a finite epoch-millisecond timestamp, got ${point.ts}`);
+    if (!Number.isFinite(point.ts))
+      throw new DomainValidationError(
+        field,
+        `${field} must be a finite epoch-millisecond timestamp, got ${point.ts}`,
+      );
     const prev = recent[i - 1];
     if (prev && point.ts < prev.ts) {
-      throw new DomainValidationError(field, `${field} must not be earlier than the previous point (${prev.ts}), got ${point.ts}; expected points in time order`);
+      throw new DomainValidationError(
+        field,
+        `${field} must not be earlier than the previous point (${prev.ts}), got ${point.ts}; expected points in time order`,
+      );
     }
     values.push(toPrice(point, offset + i));
   }
@@ -51,7 +65,10 @@ export function estimateVolatility(prices: readonly PricePoint[], cfg: Volatilit
 
   const spanSeconds = (recent[recent.length - 1]!.ts - recent[0]!.ts) / 1000;
   if (spanSeconds <= 0) {
-    throw new DomainValidationError('prices', 'prices all share one timestamp; expected points spread over time so the volatility can be scaled to its horizon');
+    throw new DomainValidationError(
+      'prices',
+      'prices all share one timestamp; expected points spread over time so the volatility can be scaled to its horizon',
+    );
   }
   const meanIntervalSeconds = spanSeconds / returns.length;
   const perInterval = cfg.method === 'ewma' ? ewmaStdev(returns, cfg.ewmaLambda) : sampleStdev(returns);
@@ -76,7 +93,10 @@ export function volatilityRegime(
   policy: Pick<SpreadPolicy, 'highVolatilityThreshold' | 'extremeVolatilityThreshold'>,
 ): VolatilityRegime {
   if (!Number.isFinite(volatility) || volatility < 0) {
-    throw new DomainValidationError('volatility', `volatility must be a finite non-negative number, got ${volatility}`);
+    throw new DomainValidationError(
+      'volatility',
+      `volatility must be a finite non-negative number, got ${volatility}`,
+    );
   }
   if (volatility > policy.extremeVolatilityThreshold) return 'extreme';
   if (volatility > policy.highVolatilityThreshold) return 'high';

@@ -24,7 +24,11 @@ export interface AvellanedaStoikovParams {
  * total spread = gamma sigma^2 tau + (2 / gamma) ln(1 + gamma / k). Plain numbers so the
  * formula can be checked by hand; prices are derived from it through modelNumberToBig.
  */
-export function avellanedaStoikov(p: AvellanedaStoikovParams): { reservationOffset: number; reservationPrice: number; spread: number } {
+export function avellanedaStoikov(p: AvellanedaStoikovParams): {
+  reservationOffset: number;
+  reservationPrice: number;
+  spread: number;
+} {
   const inventoryRisk = p.gamma * p.sigma * p.sigma * p.tau;
   const reservationOffset = p.q * inventoryRisk;
   const spread = inventoryRisk + (2 / p.gamma) * Math.log(1 + p.gamma / p.k);
@@ -48,7 +52,14 @@ export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel
     const tau = horizonSeconds(cfg, input);
     const k = input.intensity?.k ?? cfg.k;
     const s = Number(input.mid.toPrecision(15));
-    const { reservationOffset, spread } = avellanedaStoikov({ s, q: position.q, gamma: cfg.gamma, sigma, tau, k });
+    const { reservationOffset, spread } = avellanedaStoikov({
+      s,
+      q: position.q,
+      gamma: cfg.gamma,
+      sigma,
+      tau,
+      k,
+    });
     const offset = modelNumberToBig(reservationOffset, 'reservationOffset');
     const half = modelNumberToBig(spread / 2, 'halfSpread');
     return {

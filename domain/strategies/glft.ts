@@ -10,8 +10,13 @@ import type { QuoteStrategy } from './types';
  * c1 = (1/gamma) ln(1 + gamma/k), c2 = sqrt( gamma / (2 A k) * (1 + gamma/k)^(1 + k/gamma) ).
  */
 export function glftCoefficients(gamma: number, k: number, A: number): { c1: number; c2: number } {
-  for (const [name, v] of [['gamma', gamma], ['k', k], ['A', A]] as const) {
-    if (!(Number.isFinite(v) && v > 0)) throw new DomainValidationError(name, `${name} must be a positive finite number, got ${v}`);
+  for (const [name, v] of [
+    ['gamma', gamma],
+    ['k', k],
+    ['A', A],
+  ] as const) {
+    if (!(Number.isFinite(v) && v > 0))
+      throw new DomainValidationError(name, `${name} must be a positive finite number, got ${v}`);
   }
   const ratio = gamma / k;
   const c1 = Math.log(1 + ratio) / gamma;
@@ -24,7 +29,12 @@ export function glftCoefficients(gamma: number, k: number, A: number): { c1: num
  * Avellaneda-Stoikov): bid = c1 + ((2q + 1) / 2) c2 sigma, ask = c1 - ((2q - 1) / 2) c2 sigma,
  * sigma in quote units per sqrt(second).
  */
-export function glftDepths(c1: number, c2: number, q: number, sigma: number): { bidDepth: number; askDepth: number } {
+export function glftDepths(
+  c1: number,
+  c2: number,
+  q: number,
+  sigma: number,
+): { bidDepth: number; askDepth: number } {
   return { bidDepth: c1 + ((2 * q + 1) / 2) * c2 * sigma, askDepth: c1 - ((2 * q - 1) / 2) * c2 * sigma };
 }
 

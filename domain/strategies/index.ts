@@ -18,10 +18,21 @@ export function strategyFor(config: StrategyConfig): QuoteStrategy {
 
 export type { QuoteInput, QuoteLadder, QuoteLevel, QuoteStrategy, ModelQuote } from './types';
 export { ruleBasedStrategy, ruleBasedModel } from './rule-based';
-export { avellanedaStoikovStrategy, avellanedaStoikovModel, avellanedaStoikov, horizonSeconds, type AvellanedaStoikovParams } from './avellaneda-stoikov';
+export {
+  avellanedaStoikovStrategy,
+  avellanedaStoikovModel,
+  avellanedaStoikov,
+  horizonSeconds,
+  type AvellanedaStoikovParams,
+} from './avellaneda-stoikov';
 export { glftStrategy, glftModel, glftCoefficients, glftDepths } from './glft';
 export { finalizeQuotes, type FinalQuotes } from './post-process';
 export { buildRawLadder, inventorySizeFactors, type RawLadder } from './ladder';
 export { inventoryPosition, absoluteSigmaPerSecond, type InventoryPosition } from './inventory';
-export { serializeLadder, parseLadder, type SerializedQuoteLadder, type SerializedQuoteLevel } from './serialize';
+export {
+  serializeLadder,
+  parseLadder,
+  type SerializedQuoteLadder,
+  type SerializedQuoteLevel,
+} from './serialize';
 export { validateQuoteInput } from './validate-input';

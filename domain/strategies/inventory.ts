@@ -1,4 +1,4 @@
-import { Big, parseDecimal, ratioToBig } from '../money';
+import { Big, parseDecimal, ratioToBig, divideAt, RATIO_DECIMALS } from '../money';
 import { inventoryShare, inventoryDeviationBase } from '../pool';
 import type { QuoteInput } from './types';
 
@@ -18,7 +18,11 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
   const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
   const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
   const deviationBase = inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
-  return { share, shareDeviation: share.minus(target), q: Number(divideAt(deviationBase, orderSize, RATIO_DECIMALS, Big.roundHalfUp).toPrecision(15)) };
+  return {
+    share,
+    shareDeviation: share.minus(target),
+    q: Number(divideAt(deviationBase, orderSize, RATIO_DECIMALS, Big.roundHalfUp).toPrecision(15)),
+  };
 }
 
 /**

@@ -27,7 +27,6 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
   };
 }
 
-
 /**
  * Model outputs are cut to 20 decimals: far below any tick, but it keeps the 40-digit tails of
  * divisions like 1/3 out of logs and events.
@@ -36,5 +35,10 @@ const MODEL_DECIMALS = 20;
 
 function tidy(quote: ModelQuote): ModelQuote {
   const r = (b: Big) => b.round(MODEL_DECIMALS, Big.roundHalfUp);
-  return { ...quote, reservationPrice: r(quote.reservationPrice), bidDepth: r(quote.bidDepth), askDepth: r(quote.askDepth) };
+  return {
+    ...quote,
+    reservationPrice: r(quote.reservationPrice),
+    bidDepth: r(quote.bidDepth),
+    askDepth: r(quote.askDepth),
+  };
 }

@@ -1,4 +1,13 @@
-import { Big, floorToStep, ceilToStep, roundQtyToLot, parseDecimal, truncatedQuotient, ONE_BASIS_POINT, HALF } from '../money';
+import {
+  Big,
+  floorToStep,
+  ceilToStep,
+  roundQtyToLot,
+  parseDecimal,
+  truncatedQuotient,
+  ONE_BASIS_POINT,
+  HALF,
+} from '../money';
 import type { QuoteInput, QuoteLevel } from './types';
 import type { RawLadder } from './ladder';
 
@@ -104,7 +113,9 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
       size = roundQtyToLot(size, input.lotSize);
       if (input.maxOrderNotional !== undefined && level.price.times(size).gt(input.maxOrderNotional)) {
         // Largest lot multiple whose notional fits: floor(max / (price x lot)) lots.
-        size = truncatedQuotient(input.maxOrderNotional, level.price.times(input.lotSize)).times(input.lotSize);
+        size = truncatedQuotient(input.maxOrderNotional, level.price.times(input.lotSize)).times(
+          input.lotSize,
+        );
         adjustments.add(`${side}_size_capped_by_notional`);
       }
       if (size.lte(0) || size.lt(input.minSize)) {

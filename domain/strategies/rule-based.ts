@@ -12,10 +12,15 @@ import type { QuoteStrategy } from './types';
  */
 export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
   return (input, position) => {
-    const widening = modelNumberToBig(1 + cfg.volatilitySpreadFactor * input.volatility, 'volatilityWidening');
+    const widening = modelNumberToBig(
+      1 + cfg.volatilitySpreadFactor * input.volatility,
+      'volatilityWidening',
+    );
     const fullSpread = input.mid.times(input.spreadBps).times(ONE_BASIS_POINT).times(widening);
     const half = fullSpread.times(HALF);
-    const shift = ratioToBig(cfg.skewFactor, 'strategy.skewFactor').times(position.shareDeviation).times(fullSpread);
+    const shift = ratioToBig(cfg.skewFactor, 'strategy.skewFactor')
+      .times(position.shareDeviation)
+      .times(fullSpread);
     const reservationPrice = input.mid.minus(shift);
     return {
       reservationPrice,
@@ -30,4 +35,3 @@ export function ruleBasedStrategy(cfg: RuleBasedConfig): QuoteStrategy {
   const model = ruleBasedModel(cfg);
   return { kind: 'rule_based', compute: (input) => runPipeline('rule_based', model, input) };
 }
-

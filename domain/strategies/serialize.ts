@@ -21,7 +21,10 @@ export interface SerializedQuoteLadder {
   model: Record<string, number>;
 }
 
-const serializeLevel = (l: QuoteLevel): SerializedQuoteLevel => ({ price: formatDecimal(l.price), size: formatDecimal(l.size) });
+const serializeLevel = (l: QuoteLevel): SerializedQuoteLevel => ({
+  price: formatDecimal(l.price),
+  size: formatDecimal(l.size),
+});
 
 export function serializeLadder(ladder: QuoteLadder): SerializedQuoteLadder {
   return {
@@ -47,7 +50,11 @@ function asRecord(value: unknown, field: string): Record<string, unknown> {
 }
 
 function parseLevels(value: unknown, field: string): QuoteLevel[] {
-  if (!Array.isArray(value)) throw new DomainValidationError(field, `${field} must be an array of { price, size }, got ${describeValue(value)}`);
+  if (!Array.isArray(value))
+    throw new DomainValidationError(
+      field,
+      `${field} must be an array of { price, size }, got ${describeValue(value)}`,
+    );
   return value.map((entry, i) => {
     const level = asRecord(entry, `${field}[${i}]`);
     return {
@@ -60,17 +67,26 @@ function parseLevels(value: unknown, field: string): QuoteLevel[] {
 export function parseLadder(json: unknown): QuoteLadder {
   const obj = asRecord(json, 'ladder');
   if (!KINDS.includes(obj.strategy as StrategyKind)) {
-    throw new DomainValidationError('strategy', `strategy must be one of ${KINDS.join(', ')}, got ${describeValue(obj.strategy)}`);
+    throw new DomainValidationError(
+      'strategy',
+      `strategy must be one of ${KINDS.join(', ')}, got ${describeValue(obj.strategy)}`,
+    );
   }
   const model = asRecord(obj.model ?? {}, 'model');
   for (const [key, v] of Object.entries(model)) {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new DomainValidationError(`model.${key}`, `model.${key} must be a finite number, got ${describeValue(v)}`);
+      throw new DomainValidationError(
+        `model.${key}`,
+        `model.${key} must be a finite number, got ${describeValue(v)}`,
+      );
     }
   }
   const adjustments = obj.adjustments ?? [];
   if (!Array.isArray(adjustments) || adjustments.some((a) => typeof a !== 'string')) {
-    throw new DomainValidationError('adjustments', `adjustments must be an array of strings, got ${describeValue(adjustments)}`);
+    throw new DomainValidationError(
+      'adjustments',
+      `adjustments must be an array of strings, got ${describeValue(adjustments)}`,
+    );
   }
   const signed = { allowNegative: true };
   return {

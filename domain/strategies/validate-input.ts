@@ -3,10 +3,12 @@ import { DomainValidationError } from '../errors';
 import type { QuoteInput } from './types';
 
 function positive(value: Big, field: string): void {
-  if (value.lte(0)) throw new DomainValidationError(field, `${field} must be positive, got "${formatDecimal(value)}"`);
+  if (value.lte(0))
+    throw new DomainValidationError(field, `${field} must be positive, got "${formatDecimal(value)}"`);
 }
 function nonNegative(value: Big, field: string): void {
-  if (value.lt(0)) throw new DomainValidationError(field, `${field} must not be negative, got "${formatDecimal(value)}"`);
+  if (value.lt(0))
+    throw new DomainValidationError(field, `${field} must not be negative, got "${formatDecimal(value)}"`);
 }
 
 export function validateQuoteInput(input: QuoteInput): void {
@@ -21,21 +23,41 @@ export function validateQuoteInput(input: QuoteInput): void {
   if (input.bestAsk !== undefined) positive(input.bestAsk, 'bestAsk');
   if (input.maxOrderNotional !== undefined) positive(input.maxOrderNotional, 'maxOrderNotional');
   if (!(input.targetInventoryShare > 0 && input.targetInventoryShare < 1)) {
-    throw new DomainValidationError('targetInventoryShare', `targetInventoryShare must be a number strictly between 0 and 1, got ${input.targetInventoryShare}`);
+    throw new DomainValidationError(
+      'targetInventoryShare',
+      `targetInventoryShare must be a number strictly between 0 and 1, got ${input.targetInventoryShare}`,
+    );
   }
   if (!Number.isFinite(input.volatility) || input.volatility < 0) {
-    throw new DomainValidationError('volatility', `volatility must be a finite non-negative number, got ${input.volatility}`);
+    throw new DomainValidationError(
+      'volatility',
+      `volatility must be a finite non-negative number, got ${input.volatility}`,
+    );
   }
   if (!Number.isFinite(input.volatilityHorizonSeconds) || input.volatilityHorizonSeconds <= 0) {
-    throw new DomainValidationError('volatilityHorizonSeconds', `volatilityHorizonSeconds must be a positive number of seconds, got ${input.volatilityHorizonSeconds}`);
+    throw new DomainValidationError(
+      'volatilityHorizonSeconds',
+      `volatilityHorizonSeconds must be a positive number of seconds, got ${input.volatilityHorizonSeconds}`,
+    );
   }
   const t = input.timeRemainingSeconds;
   if (t !== undefined && (!Number.isFinite(t) || t < 0)) {
-    throw new DomainValidationError('timeRemainingSeconds', `timeRemainingSeconds must be a finite non-negative number, got ${t}`);
+    throw new DomainValidationError(
+      'timeRemainingSeconds',
+      `timeRemainingSeconds must be a finite non-negative number, got ${t}`,
+    );
   }
   if (input.intensity !== undefined) {
     const { A, k } = input.intensity;
-    if (!(Number.isFinite(A) && A > 0)) throw new DomainValidationError('intensity.A', `intensity.A must be a positive finite number, got ${A}`);
-    if (!(Number.isFinite(k) && k > 0)) throw new DomainValidationError('intensity.k', `intensity.k must be a positive finite number, got ${k}`);
+    if (!(Number.isFinite(A) && A > 0))
+      throw new DomainValidationError(
+        'intensity.A',
+        `intensity.A must be a positive finite number, got ${A}`,
+      );
+    if (!(Number.isFinite(k) && k > 0))
+      throw new DomainValidationError(
+        'intensity.k',
+        `intensity.k must be a positive finite number, got ${k}`,
+      );
   }
 }

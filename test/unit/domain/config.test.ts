@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POOL_CONFIG, parsePoolConfig, mergePoolConfig, DomainValidationError } from '../../../domain';
+import {
+  DEFAULT_POOL_CONFIG,
+  parsePoolConfig,
+  mergePoolConfig,
+  DomainValidationError,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 describe('parsePoolConfig defaults', () => {
@@ -25,8 +30,21 @@ describe('parsePoolConfig defaults', () => {
       hysteresis: 0.1,
     });
     expect(c.strategy).toEqual({ kind: 'rule_based', skewFactor: 1, volatilitySpreadFactor: 1 });
-    expect(c.ladder).toMatchObject({ levels: 3, levelSpacingBps: '10', baseOrderSize: '1', sizeDecay: 0.7, guardMid: true, minSpreadFloorBps: '10' });
-    expect(c.risk).toMatchObject({ maxInventoryDeviation: 0.45, maxLoss: '100000', maxVolatility: 0.2, maxPriceAgeSeconds: 30, cooldownSeconds: 60 });
+    expect(c.ladder).toMatchObject({
+      levels: 3,
+      levelSpacingBps: '10',
+      baseOrderSize: '1',
+      sizeDecay: 0.7,
+      guardMid: true,
+      minSpreadFloorBps: '10',
+    });
+    expect(c.risk).toMatchObject({
+      maxInventoryDeviation: 0.45,
+      maxLoss: '100000',
+      maxVolatility: 0.2,
+      maxPriceAgeSeconds: 30,
+      cooldownSeconds: 60,
+    });
     expect(c.volatility).toMatchObject({ window: 60, ewmaLambda: 0.94, horizonSeconds: 3600 });
     expect(c.refreshIntervalMs).toBe(1000);
     expect(c.quoteTolerance).toBe('2');
@@ -54,10 +72,19 @@ describe('parsePoolConfig defaults', () => {
       k: 1.5,
       horizon: { type: 'infinite', rollingWindowSeconds: 60 },
     });
-    expect(parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 600 } } }).strategy).toMatchObject({
+    expect(
+      parsePoolConfig({
+        strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 600 } },
+      }).strategy,
+    ).toMatchObject({
       horizon: { type: 'finite', horizonSeconds: 600 },
     });
-    expect(parsePoolConfig({ strategy: { kind: 'glft' } }).strategy).toEqual({ kind: 'glft', gamma: 0.1, k: 1.5, A: 1 });
+    expect(parsePoolConfig({ strategy: { kind: 'glft' } }).strategy).toEqual({
+      kind: 'glft',
+      gamma: 0.1,
+      k: 1.5,
+      A: 1,
+    });
   });
 });
 
@@ -70,14 +97,26 @@ describe('parsePoolConfig refuses malformed values naming the field path', () =>
     [{ spreadPolicy: { maxSpreadBps: '20000' } }, 'spreadPolicy.maxSpreadBps', 'at most 10000'],
     [{ spreadPolicy: { targetInventoryShare: 1 } }, 'spreadPolicy.targetInventoryShare', 'less than 1'],
     [{ spreadPolicy: { hysteresis: -0.1 } }, 'spreadPolicy.hysteresis', 'negative'],
-    [{ spreadPolicy: { highVolatilityMultiplier: 0.5 } }, 'spreadPolicy.highVolatilityMultiplier', 'at least 1'],
+    [
+      { spreadPolicy: { highVolatilityMultiplier: 0.5 } },
+      'spreadPolicy.highVolatilityMultiplier',
+      'at least 1',
+    ],
     [{ spreadPolicy: { lowTvlThreshold: 'lots' } }, 'spreadPolicy.lowTvlThreshold', 'got "lots"'],
     [{ spreadPolicy: { maxSpreadBP: '10' } }, 'spreadPolicy.maxSpreadBP', 'not a known field'],
     [{ strategy: { kind: 'martingale' } }, 'strategy.kind', "'rule_based', 'avellaneda_stoikov' or 'glft'"],
     [{ strategy: { kind: 'glft', gamma: 0 } }, 'strategy.gamma', 'positive'],
     [{ strategy: { kind: 'glft', A: 'one' } }, 'strategy.A', 'got "one"'],
-    [{ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'forever' } } }, 'strategy.horizon.type', "'finite'"],
-    [{ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 0 } } }, 'strategy.horizon.horizonSeconds', 'at least 1'],
+    [
+      { strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'forever' } } },
+      'strategy.horizon.type',
+      "'finite'",
+    ],
+    [
+      { strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 0 } } },
+      'strategy.horizon.horizonSeconds',
+      'at least 1',
+    ],
     [{ ladder: { levels: 0 } }, 'ladder.levels', 'at least 1'],
     [{ ladder: { levels: 11 } }, 'ladder.levels', 'at most 10'],
     [{ ladder: { levels: 2.5 } }, 'ladder.levels', 'integer'],
@@ -98,13 +137,41 @@ describe('parsePoolConfig refuses malformed values naming the field path', () =>
   });
 
   it.each([
-    [{ spreadPolicy: { minSpreadBps: '50', maxSpreadBps: '40', defaultSpreadBps: '45' } }, 'spreadPolicy.maxSpreadBps', 'must be >= minSpreadBps (50)'],
-    [{ spreadPolicy: { defaultSpreadBps: '600' } }, 'spreadPolicy.defaultSpreadBps', 'within [minSpreadBps, maxSpreadBps] = [10, 500]'],
-    [{ spreadPolicy: { criticalImbalanceThreshold: 0.2 } }, 'spreadPolicy.criticalImbalanceThreshold', 'greater than imbalanceThreshold (0.2)'],
-    [{ spreadPolicy: { criticalImbalanceMultiplier: 1.1 } }, 'spreadPolicy.criticalImbalanceMultiplier', '>= moderateImbalanceMultiplier'],
-    [{ spreadPolicy: { extremeVolatilityThreshold: 0.05 } }, 'spreadPolicy.extremeVolatilityThreshold', 'greater than highVolatilityThreshold'],
-    [{ spreadPolicy: { extremeVolatilityMultiplier: 1.5 } }, 'spreadPolicy.extremeVolatilityMultiplier', '>= highVolatilityMultiplier'],
-    [{ spreadPolicy: { lowTvlThreshold: '50000' } }, 'spreadPolicy.mediumTvlThreshold', 'greater than lowTvlThreshold (50000)'],
+    [
+      { spreadPolicy: { minSpreadBps: '50', maxSpreadBps: '40', defaultSpreadBps: '45' } },
+      'spreadPolicy.maxSpreadBps',
+      'must be >= minSpreadBps (50)',
+    ],
+    [
+      { spreadPolicy: { defaultSpreadBps: '600' } },
+      'spreadPolicy.defaultSpreadBps',
+      'within [minSpreadBps, maxSpreadBps] = [10, 500]',
+    ],
+    [
+      { spreadPolicy: { criticalImbalanceThreshold: 0.2 } },
+      'spreadPolicy.criticalImbalanceThreshold',
+      'greater than imbalanceThreshold (0.2)',
+    ],
+    [
+      { spreadPolicy: { criticalImbalanceMultiplier: 1.1 } },
+      'spreadPolicy.criticalImbalanceMultiplier',
+      '>= moderateImbalanceMultiplier',
+    ],
+    [
+      { spreadPolicy: { extremeVolatilityThreshold: 0.05 } },
+      'spreadPolicy.extremeVolatilityThreshold',
+      'greater than highVolatilityThreshold',
+    ],
+    [
+      { spreadPolicy: { extremeVolatilityMultiplier: 1.5 } },
+      'spreadPolicy.extremeVolatilityMultiplier',
+      '>= highVolatilityMultiplier',
+    ],
+    [
+      { spreadPolicy: { lowTvlThreshold: '50000' } },
+      'spreadPolicy.mediumTvlThreshold',
+      'greater than lowTvlThreshold (50000)',
+    ],
     [{ ladder: { minSpreadFloorBps: '501' } }, 'ladder.minSpreadFloorBps', '<= spreadPolicy.maxSpreadBps'],
   ])('cross-field %j -> %s', (input, field, part) => {
     expectFieldError(() => parsePoolConfig(input), field, part);
@@ -117,14 +184,20 @@ describe('parsePoolConfig refuses malformed values naming the field path', () =>
   });
 
   it('reports every problem, the first one as the field', () => {
-    const err = expectFieldError(() => parsePoolConfig({ ladder: { levels: 0 }, refreshIntervalMs: 1 }), 'ladder.levels');
+    const err = expectFieldError(
+      () => parsePoolConfig({ ladder: { levels: 0 }, refreshIntervalMs: 1 }),
+      'ladder.levels',
+    );
     expect(err.message).toContain('refreshIntervalMs');
   });
 });
 
 describe('mergePoolConfig', () => {
   it('changes only what the patch names', () => {
-    const merged = mergePoolConfig(DEFAULT_POOL_CONFIG, { spreadPolicy: { maxSpreadBps: '800' }, ladder: { levels: 5 } });
+    const merged = mergePoolConfig(DEFAULT_POOL_CONFIG, {
+      spreadPolicy: { maxSpreadBps: '800' },
+      ladder: { levels: 5 },
+    });
     expect(merged.spreadPolicy.maxSpreadBps).toBe('800');
     expect(merged.spreadPolicy.minSpreadBps).toBe('10');
     expect(merged.ladder.levels).toBe(5);
@@ -134,7 +207,12 @@ describe('mergePoolConfig', () => {
 
   it('replaces the strategy block when the kind changes and merges it otherwise', () => {
     const as = mergePoolConfig(DEFAULT_POOL_CONFIG, { strategy: { kind: 'avellaneda_stoikov', gamma: 0.2 } });
-    expect(as.strategy).toEqual({ kind: 'avellaneda_stoikov', gamma: 0.2, k: 1.5, horizon: { type: 'infinite', rollingWindowSeconds: 60 } });
+    expect(as.strategy).toEqual({
+      kind: 'avellaneda_stoikov',
+      gamma: 0.2,
+      k: 1.5,
+      horizon: { type: 'infinite', rollingWindowSeconds: 60 },
+    });
     const tweaked = mergePoolConfig(as, { strategy: { k: 3 } });
     expect(tweaked.strategy).toMatchObject({ kind: 'avellaneda_stoikov', gamma: 0.2, k: 3 });
     const finite = mergePoolConfig(as, { strategy: { horizon: { type: 'finite' } } });
@@ -142,8 +220,16 @@ describe('mergePoolConfig', () => {
   });
 
   it('validates the merged whole', () => {
-    expectFieldError(() => mergePoolConfig(DEFAULT_POOL_CONFIG, { spreadPolicy: { maxSpreadBps: '20' } }), 'spreadPolicy.defaultSpreadBps', '[10, 20]');
-    expectFieldError(() => mergePoolConfig(DEFAULT_POOL_CONFIG, { spreadPolicy: { maxSpreadBps: '5' } }), 'spreadPolicy.maxSpreadBps', 'minSpreadBps (10)');
+    expectFieldError(
+      () => mergePoolConfig(DEFAULT_POOL_CONFIG, { spreadPolicy: { maxSpreadBps: '20' } }),
+      'spreadPolicy.defaultSpreadBps',
+      '[10, 20]',
+    );
+    expectFieldError(
+      () => mergePoolConfig(DEFAULT_POOL_CONFIG, { spreadPolicy: { maxSpreadBps: '5' } }),
+      'spreadPolicy.maxSpreadBps',
+      'minSpreadBps (10)',
+    );
     expectFieldError(() => mergePoolConfig(DEFAULT_POOL_CONFIG, { ladder: { levels: 99 } }), 'ladder.levels');
     expectFieldError(() => mergePoolConfig(DEFAULT_POOL_CONFIG, 'wider please'), 'patch', 'JSON object');
     expect(() => mergePoolConfig(DEFAULT_POOL_CONFIG, { nonsense: 1 })).toThrow(DomainValidationError);

@@ -2,7 +2,11 @@ import { DomainValidationError } from '../../../domain';
 import { expect } from 'vitest';
 
 /** Asserts fn throws a DomainValidationError for `field` whose message names the field. */
-export function expectFieldError(fn: () => unknown, field: string, messagePart?: string | RegExp): DomainValidationError {
+export function expectFieldError(
+  fn: () => unknown,
+  field: string,
+  messagePart?: string | RegExp,
+): DomainValidationError {
   let caught: unknown;
   try {
     fn();

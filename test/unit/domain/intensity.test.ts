@@ -6,7 +6,11 @@ const FALLBACK = { A: 1, k: 1.5 };
 
 /** Deterministic synthetic fills from lambda(d) = A exp(-k d), rounded to whole fills. */
 function synthetic(A: number, k: number, distances: number[], exposureSeconds: number): FillObservation[] {
-  return distances.map((distance) => ({ distance, exposureSeconds, fills: Math.round(A * Math.exp(-k * distance) * exposureSeconds) }));
+  return distances.map((distance) => ({
+    distance,
+    exposureSeconds,
+    fills: Math.round(A * Math.exp(-k * distance) * exposureSeconds),
+  }));
 }
 
 describe('fitIntensity', () => {
@@ -38,8 +42,17 @@ describe('fitIntensity', () => {
   });
 
   it('falls back with fewer than 3 distinct distances with fills', () => {
-    const obs = [...synthetic(2, 1.5, [0.1, 0.5], 1_000_000), { distance: 3, fills: 0, exposureSeconds: 1000 }];
-    expect(fitIntensity(obs, FALLBACK)).toEqual({ A: 1, k: 1.5, usedFallback: true, reason: 'too_few_distances', points: 2 });
+    const obs = [
+      ...synthetic(2, 1.5, [0.1, 0.5], 1_000_000),
+      { distance: 3, fills: 0, exposureSeconds: 1000 },
+    ];
+    expect(fitIntensity(obs, FALLBACK)).toEqual({
+      A: 1,
+      k: 1.5,
+      usedFallback: true,
+      reason: 'too_few_distances',
+      points: 2,
+    });
     expect(fitIntensity([], FALLBACK).reason).toBe('too_few_distances');
   });
 
@@ -50,10 +63,23 @@ describe('fitIntensity', () => {
   });
 
   it('refuses malformed observations naming the field', () => {
-    expectFieldError(() => fitIntensity([{ distance: -1, fills: 1, exposureSeconds: 1 }], FALLBACK), 'observations[0].distance');
-    expectFieldError(() => fitIntensity([{ distance: 1, fills: Number.NaN, exposureSeconds: 1 }], FALLBACK), 'observations[0].fills');
     expectFieldError(
-      () => fitIntensity([{ distance: 1, fills: 1, exposureSeconds: 1 }, { distance: 1, fills: 1, exposureSeconds: 0 }], FALLBACK),
+      () => fitIntensity([{ distance: -1, fills: 1, exposureSeconds: 1 }], FALLBACK),
+      'observations[0].distance',
+    );
+    expectFieldError(
+      () => fitIntensity([{ distance: 1, fills: Number.NaN, exposureSeconds: 1 }], FALLBACK),
+      'observations[0].fills',
+    );
+    expectFieldError(
+      () =>
+        fitIntensity(
+          [
+            { distance: 1, fills: 1, exposureSeconds: 1 },
+            { distance: 1, fills: 1, exposureSeconds: 0 },
+          ],
+          FALLBACK,
+        ),
       'observations[1].exposureSeconds',
     );
   });

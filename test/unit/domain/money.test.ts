@@ -30,7 +30,7 @@ describe('parseDecimal', () => {
     [Number.NaN, 'got number NaN'],
     [null, 'got null'],
     [undefined, 'got undefined'],
-    [{}, 'got a object'],
+    [{}, 'got an object'],
     [['1'], 'got an array'],
     ['', 'empty string'],
     ['   ', 'empty string'],
@@ -54,7 +54,11 @@ describe('parseDecimal', () => {
 
   it('refuses a sign where it is not allowed and zero when asked to', () => {
     expectFieldError(() => parseDecimal('-1', 'quantity'), 'quantity', 'must not be negative');
-    expectFieldError(() => parseDecimal('0', 'quantity', { allowZero: false }), 'quantity', 'must not be zero');
+    expectFieldError(
+      () => parseDecimal('0', 'quantity', { allowZero: false }),
+      'quantity',
+      'must not be zero',
+    );
     expectFieldError(() => parseDecimal('0.000', 'quantity', { allowZero: false }), 'quantity', 'positive');
   });
 
@@ -94,12 +98,16 @@ describe('formatDecimal', () => {
 
   it('round-trips through parseDecimal for any decimal', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 25 }), (digits, scale) => {
-        const b = new Big(digits.toString()).div(new Big(10).pow(scale));
-        const s = formatDecimal(b);
-        expect(s).not.toMatch(/e/i);
-        expect(parseDecimal(s, 'x', { allowNegative: true }).eq(b)).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }),
+        fc.integer({ min: 0, max: 25 }),
+        (digits, scale) => {
+          const b = new Big(digits.toString()).div(new Big(10).pow(scale));
+          const s = formatDecimal(b);
+          expect(s).not.toMatch(/e/i);
+          expect(parseDecimal(s, 'x', { allowNegative: true }).eq(b)).toBe(true);
+        },
+      ),
     );
   });
 });
@@ -141,15 +149,20 @@ describe('tick and lot rounding', () => {
   it('property: rounded prices bracket the input, sit on the grid and are within one tick', () => {
     const ticks = ['0.01', '0.05', '0.1', '0.25', '1', '0.0001'];
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 10_000_000 }), fc.integer({ min: 0, max: 6 }), fc.constantFrom(...ticks), (n, scale, t) => {
-        const price = new Big(n).div(new Big(10).pow(scale));
-        const tick = new Big(t);
-        const bid = roundPriceToTick(price, tick, 'bid');
-        const ask = roundPriceToTick(price, tick, 'ask');
-        expect(bid.lte(price) && ask.gte(price)).toBe(true);
-        expect(isOnGrid(bid, tick) && isOnGrid(ask, tick)).toBe(true);
-        expect(price.minus(bid).lt(tick) && ask.minus(price).lt(tick)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom(...ticks),
+        (n, scale, t) => {
+          const price = new Big(n).div(new Big(10).pow(scale));
+          const tick = new Big(t);
+          const bid = roundPriceToTick(price, tick, 'bid');
+          const ask = roundPriceToTick(price, tick, 'ask');
+          expect(bid.lte(price) && ask.gte(price)).toBe(true);
+          expect(isOnGrid(bid, tick) && isOnGrid(ask, tick)).toBe(true);
+          expect(price.minus(bid).lt(tick) && ask.minus(price).lt(tick)).toBe(true);
+        },
+      ),
     );
   });
 });

@@ -19,7 +19,7 @@ describe('computePnl', () => {
     fees: B(50),
   };
 
-  it('values the hold benchmark at today\'s mid, hand-computed', () => {
+  it("values the hold benchmark at today's mid, hand-computed", () => {
     const r = computePnl(input);
     expect(formatDecimal(r.holdValue)).toBe('49500');
     expect(formatDecimal(r.currentValue)).toBe('47500');
@@ -44,7 +44,15 @@ describe('computePnl', () => {
 
   it('an empty benchmark gives a 0% return rather than dividing by zero', () => {
     const zero = B(0);
-    const r = computePnl({ ...input, initialBase: zero, initialQuote: zero, netBaseContributed: zero, netQuoteContributed: zero, currentBase: zero, currentQuote: zero });
+    const r = computePnl({
+      ...input,
+      initialBase: zero,
+      initialQuote: zero,
+      netBaseContributed: zero,
+      netQuoteContributed: zero,
+      currentBase: zero,
+      currentQuote: zero,
+    });
     expect(formatDecimal(r.returnPct)).toBe('0');
   });
 

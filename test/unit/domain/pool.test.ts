@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Big, formatDecimal, inventoryShare, tvl, sharesForDeposit, withdrawalForShares, inventoryDeviationBase } from '../../../domain';
+import {
+  Big,
+  formatDecimal,
+  inventoryShare,
+  tvl,
+  sharesForDeposit,
+  withdrawalForShares,
+  inventoryDeviationBase,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 const B = (s: string | number) => new Big(s);
@@ -45,7 +53,13 @@ describe('inventory share and TVL', () => {
 
 describe('LP shares', () => {
   it('mints sqrt(base x quote) on the first deposit', () => {
-    const r = sharesForDeposit({ reserveBase: B(0), reserveQuote: B(0), totalShares: B(0), base: B(4), quote: B(9) });
+    const r = sharesForDeposit({
+      reserveBase: B(0),
+      reserveQuote: B(0),
+      totalShares: B(0),
+      base: B(4),
+      quote: B(9),
+    });
     expect(formatDecimal(r.sharesMinted)).toBe('6');
     expect(formatDecimal(r.baseTaken)).toBe('4');
     expect(formatDecimal(r.quoteTaken)).toBe('9');
@@ -53,7 +67,13 @@ describe('LP shares', () => {
 
   it('takes only the proportional amounts on later deposits', () => {
     // ratios: base 1/10 = 0.1, quote 3000/20000 = 0.15 -> 0.1 decides.
-    const r = sharesForDeposit({ reserveBase: B(10), reserveQuote: B(20000), totalShares: B(100), base: B(1), quote: B(3000) });
+    const r = sharesForDeposit({
+      reserveBase: B(10),
+      reserveQuote: B(20000),
+      totalShares: B(100),
+      base: B(1),
+      quote: B(3000),
+    });
     expect(formatDecimal(r.sharesMinted)).toBe('10');
     expect(formatDecimal(r.baseTaken)).toBe('1');
     expect(formatDecimal(r.quoteTaken)).toBe('2000');
@@ -63,30 +83,90 @@ describe('LP shares', () => {
 
   it('rounds shares down and the amounts taken up', () => {
     // 1 share of 3 outstanding; 1/3 of reserves with 2 asset decimals.
-    const r = sharesForDeposit({ reserveBase: B(3), reserveQuote: B(1), totalShares: B(3), base: B(1), quote: B(1), assetDecimals: 2 });
+    const r = sharesForDeposit({
+      reserveBase: B(3),
+      reserveQuote: B(1),
+      totalShares: B(3),
+      base: B(1),
+      quote: B(1),
+      assetDecimals: 2,
+    });
     expect(formatDecimal(r.sharesMinted)).toBe('1');
     expect(formatDecimal(r.baseTaken)).toBe('1');
     expect(formatDecimal(r.quoteTaken)).toBe('0.34');
   });
 
   it('pays withdrawals pro rata, rounded down', () => {
-    const w = withdrawalForShares({ reserveBase: B(10), reserveQuote: B(20000), totalShares: B(100), shares: B(10) });
+    const w = withdrawalForShares({
+      reserveBase: B(10),
+      reserveQuote: B(20000),
+      totalShares: B(100),
+      shares: B(10),
+    });
     expect(formatDecimal(w.base)).toBe('1');
     expect(formatDecimal(w.quote)).toBe('2000');
-    const third = withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(3), shares: B(1), assetDecimals: 2 });
+    const third = withdrawalForShares({
+      reserveBase: B(1),
+      reserveQuote: B(1),
+      totalShares: B(3),
+      shares: B(1),
+      assetDecimals: 2,
+    });
     expect(formatDecimal(third.base)).toBe('0.33');
-    const all = withdrawalForShares({ reserveBase: B(1), reserveQuote: B(2), totalShares: B(3), shares: B(3) });
+    const all = withdrawalForShares({
+      reserveBase: B(1),
+      reserveQuote: B(2),
+      totalShares: B(3),
+      shares: B(3),
+    });
     expect(formatDecimal(all.base)).toBe('1');
     expect(formatDecimal(all.quote)).toBe('2');
   });
 
   it('refuses bad amounts naming the field', () => {
-    expectFieldError(() => sharesForDeposit({ reserveBase: B(0), reserveQuote: B(0), totalShares: B(0), base: B(0), quote: B(1) }), 'base', 'positive');
-    expectFieldError(() => sharesForDeposit({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), base: B(-1), quote: B(1) }), 'base', 'negative');
-    expectFieldError(() => withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), shares: B(2) }), 'shares', 'must not exceed');
-    expectFieldError(() => withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), shares: B(0) }), 'shares', 'positive');
     expectFieldError(
-      () => sharesForDeposit({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(0), base: B(1), quote: B(1) }),
+      () =>
+        sharesForDeposit({
+          reserveBase: B(0),
+          reserveQuote: B(0),
+          totalShares: B(0),
+          base: B(0),
+          quote: B(1),
+        }),
+      'base',
+      'positive',
+    );
+    expectFieldError(
+      () =>
+        sharesForDeposit({
+          reserveBase: B(1),
+          reserveQuote: B(1),
+          totalShares: B(1),
+          base: B(-1),
+          quote: B(1),
+        }),
+      'base',
+      'negative',
+    );
+    expectFieldError(
+      () => withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), shares: B(2) }),
+      'shares',
+      'must not exceed',
+    );
+    expectFieldError(
+      () => withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), shares: B(0) }),
+      'shares',
+      'positive',
+    );
+    expectFieldError(
+      () =>
+        sharesForDeposit({
+          reserveBase: B(1),
+          reserveQuote: B(1),
+          totalShares: B(0),
+          base: B(1),
+          quote: B(1),
+        }),
       'totalShares',
     );
   });
@@ -105,7 +185,14 @@ describe('LP shares', () => {
         (rb, rq, ts, b, q, mid) => {
           let r;
           try {
-            r = sharesForDeposit({ reserveBase: rb, reserveQuote: rq, totalShares: ts, base: b, quote: q, assetDecimals: 6 });
+            r = sharesForDeposit({
+              reserveBase: rb,
+              reserveQuote: rq,
+              totalShares: ts,
+              base: b,
+              quote: q,
+              assetDecimals: 6,
+            });
           } catch {
             return; // too small to mint a share: refused, nothing moved
           }
@@ -121,7 +208,13 @@ describe('LP shares', () => {
           const after = newBase.times(mid).plus(newQuote).div(total);
           expect(after.gte(before.minus('1e-30'))).toBe(true);
           // Withdrawing the minted shares straight away returns no more than was taken.
-          const w = withdrawalForShares({ reserveBase: newBase, reserveQuote: newQuote, totalShares: total, shares: r.sharesMinted, assetDecimals: 6 });
+          const w = withdrawalForShares({
+            reserveBase: newBase,
+            reserveQuote: newQuote,
+            totalShares: total,
+            shares: r.sharesMinted,
+            assetDecimals: 6,
+          });
           expect(w.base.lte(r.baseTaken) && w.quote.lte(r.quoteTaken)).toBe(true);
         },
       ),
@@ -130,14 +223,26 @@ describe('LP shares', () => {
 
   it('property: withdrawals never pay out more than the pro-rata claim', () => {
     fc.assert(
-      fc.property(amount(0, 10 ** 12), amount(0, 10 ** 12), amount(1, 10 ** 12), fc.double({ min: 0.000001, max: 1, noNaN: true }), (rb, rq, ts, f) => {
-        const shares = ts.times(f.toFixed(6)).round(6, Big.roundDown);
-        if (shares.lte(0)) return;
-        const w = withdrawalForShares({ reserveBase: rb, reserveQuote: rq, totalShares: ts, shares, assetDecimals: 6 });
-        expect(w.base.lte(rb.times(shares).div(ts))).toBe(true);
-        expect(w.quote.lte(rq.times(shares).div(ts))).toBe(true);
-        expect(w.base.gte(0) && w.quote.gte(0)).toBe(true);
-      }),
+      fc.property(
+        amount(0, 10 ** 12),
+        amount(0, 10 ** 12),
+        amount(1, 10 ** 12),
+        fc.double({ min: 0.000001, max: 1, noNaN: true }),
+        (rb, rq, ts, f) => {
+          const shares = ts.times(f.toFixed(6)).round(6, Big.roundDown);
+          if (shares.lte(0)) return;
+          const w = withdrawalForShares({
+            reserveBase: rb,
+            reserveQuote: rq,
+            totalShares: ts,
+            shares,
+            assetDecimals: 6,
+          });
+          expect(w.base.lte(rb.times(shares).div(ts))).toBe(true);
+          expect(w.quote.lte(rq.times(shares).div(ts))).toBe(true);
+          expect(w.base.gte(0) && w.quote.gte(0)).toBe(true);
+        },
+      ),
     );
   });
 });

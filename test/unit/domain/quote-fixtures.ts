@@ -1,4 +1,11 @@
-import { Big, DEFAULT_POOL_CONFIG, parsePoolConfig, type LadderConfig, type QuoteInput, type StrategyConfig } from '../../../domain';
+import {
+  Big,
+  DEFAULT_POOL_CONFIG,
+  parsePoolConfig,
+  type LadderConfig,
+  type QuoteInput,
+  type StrategyConfig,
+} from '../../../domain';
 
 export const STRATEGY_KINDS = ['rule_based', 'avellaneda_stoikov', 'glft'] as const;
 

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { Big, DEFAULT_POOL_CONFIG, evaluateRisk, mostSevere, parsePoolConfig, type RiskInput } from '../../../domain';
+import {
+  Big,
+  DEFAULT_POOL_CONFIG,
+  evaluateRisk,
+  mostSevere,
+  parsePoolConfig,
+  type RiskInput,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 const limits = DEFAULT_POOL_CONFIG.risk; // maxLoss 100000, deviation 0.45, vol 0.2, age 30 s, notional 1000000
@@ -44,7 +51,10 @@ describe('evaluateRisk', () => {
       reasons: [{ limit: 'maxVolatility', value: '0.21', threshold: '0.2' }],
     });
     expect(run({ priceAgeSeconds: 30 }).action).toBe('continue');
-    expect(run({ priceAgeSeconds: 30.5 })).toMatchObject({ action: 'pause', reasons: [{ limit: 'maxPriceAgeSeconds', value: '30.5', threshold: '30' }] });
+    expect(run({ priceAgeSeconds: 30.5 })).toMatchObject({
+      action: 'pause',
+      reasons: [{ limit: 'maxPriceAgeSeconds', value: '30.5', threshold: '30' }],
+    });
   });
 
   it('an oversized order widens (refuse and requote)', () => {
@@ -56,9 +66,21 @@ describe('evaluateRisk', () => {
   });
 
   it('takes the most severe action and reports every breach', () => {
-    const r = run({ pnl: new Big('-200000'), inventoryShare: new Big('1'), volatility: 1, priceAgeSeconds: 99, largestOrderNotional: new Big('2000000') });
+    const r = run({
+      pnl: new Big('-200000'),
+      inventoryShare: new Big('1'),
+      volatility: 1,
+      priceAgeSeconds: 99,
+      largestOrderNotional: new Big('2000000'),
+    });
     expect(r.action).toBe('stop');
-    expect(r.reasons.map((x) => x.limit)).toEqual(['maxLoss', 'maxInventoryDeviation', 'maxVolatility', 'maxPriceAgeSeconds', 'maxOrderNotional']);
+    expect(r.reasons.map((x) => x.limit)).toEqual([
+      'maxLoss',
+      'maxInventoryDeviation',
+      'maxVolatility',
+      'maxPriceAgeSeconds',
+      'maxOrderNotional',
+    ]);
     expect(run({ inventoryShare: new Big('1'), volatility: 1 }).action).toBe('flatten');
     expect(run({ volatility: 1, largestOrderNotional: new Big('2000000') }).action).toBe('pause');
     expect(mostSevere(['widen', 'continue', 'pause', 'widen'])).toBe('pause');

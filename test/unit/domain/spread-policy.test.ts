@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Big, DEFAULT_POOL_CONFIG, evaluateSpread, formatDecimal, parsePoolConfig, type SpreadEvaluationInput, type SpreadPolicy } from '../../../domain';
+import {
+  Big,
+  DEFAULT_POOL_CONFIG,
+  evaluateSpread,
+  formatDecimal,
+  parsePoolConfig,
+  type SpreadEvaluationInput,
+  type SpreadPolicy,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 const policy = DEFAULT_POOL_CONFIG.spreadPolicy;
@@ -11,8 +19,10 @@ const calm: SpreadEvaluationInput = {
   tvl: new Big(100_000),
   previousVolatilityRegime: 'normal',
 };
-const evalWith = (patch: Partial<SpreadEvaluationInput>, p: SpreadPolicy = policy) => evaluateSpread({ ...calm, ...patch }, p);
-const target = (patch: Partial<SpreadEvaluationInput>, p?: SpreadPolicy) => formatDecimal(evalWith(patch, p).targetSpreadBps);
+const evalWith = (patch: Partial<SpreadEvaluationInput>, p: SpreadPolicy = policy) =>
+  evaluateSpread({ ...calm, ...patch }, p);
+const target = (patch: Partial<SpreadEvaluationInput>, p?: SpreadPolicy) =>
+  formatDecimal(evalWith(patch, p).targetSpreadBps);
 
 describe('evaluateSpread thresholds (default 30 bps)', () => {
   it('a calm, deep, balanced pool stays at the default', () => {
@@ -36,7 +46,13 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
     expect(above.events).toEqual([
       {
         type: 'inventory_imbalance_detected',
-        payload: { inventoryShare: '0.7000001', targetShare: '0.5', imbalance: '0.2000001', severity: 'moderate', recommendedAction: 'monitor' },
+        payload: {
+          inventoryShare: '0.7000001',
+          targetShare: '0.5',
+          imbalance: '0.2000001',
+          severity: 'moderate',
+          recommendedAction: 'monitor',
+        },
       },
     ]);
   });
@@ -47,7 +63,10 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
     expect(formatDecimal(critical.targetSpreadBps)).toBe('45');
     expect(critical.reasons).toEqual(['inventory_imbalance_critical']);
     expect(critical.imbalance).toMatchObject({ level: 'critical', recommendedAction: 'rebalance' });
-    expect(critical.events[0]).toMatchObject({ type: 'inventory_imbalance_detected', payload: { severity: 'critical', recommendedAction: 'rebalance' } });
+    expect(critical.events[0]).toMatchObject({
+      type: 'inventory_imbalance_detected',
+      payload: { severity: 'critical', recommendedAction: 'rebalance' },
+    });
     expect(target({ inventoryShare: new Big('0.0999999') })).toBe('45');
   });
 
@@ -57,7 +76,12 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
     expect(formatDecimal(high.targetSpreadBps)).toBe('60');
     expect(high.volatilityRegime).toBe('high');
     expect(high.reasons).toEqual(['volatility_high']);
-    expect(high.events).toEqual([{ type: 'market_volatility_changed', payload: { volatility: 0.0500001, oldRegime: 'normal', newRegime: 'high' } }]);
+    expect(high.events).toEqual([
+      {
+        type: 'market_volatility_changed',
+        payload: { volatility: 0.0500001, oldRegime: 'normal', newRegime: 'high' },
+      },
+    ]);
     expect(target({ volatility: 0.1 })).toBe('60');
     const extreme = evalWith({ volatility: 0.1000001 });
     expect(formatDecimal(extreme.targetSpreadBps)).toBe('90');
@@ -67,13 +91,20 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
   it('records a volatility change only when the regime changes', () => {
     expect(evalWith({ volatility: 0.07, previousVolatilityRegime: 'high' }).events).toEqual([]);
     expect(evalWith({ volatility: 0.01, previousVolatilityRegime: 'extreme' }).events).toEqual([
-      { type: 'market_volatility_changed', payload: { volatility: 0.01, oldRegime: 'extreme', newRegime: 'normal' } },
+      {
+        type: 'market_volatility_changed',
+        payload: { volatility: 0.01, oldRegime: 'extreme', newRegime: 'normal' },
+      },
     ]);
   });
 
   it('records an imbalance only when its level changes, if the previous level is known', () => {
-    expect(evalWith({ inventoryShare: new Big('0.75'), previousImbalanceLevel: 'moderate' }).events).toEqual([]);
-    expect(evalWith({ inventoryShare: new Big('0.95'), previousImbalanceLevel: 'moderate' }).events).toHaveLength(1);
+    expect(evalWith({ inventoryShare: new Big('0.75'), previousImbalanceLevel: 'moderate' }).events).toEqual(
+      [],
+    );
+    expect(
+      evalWith({ inventoryShare: new Big('0.95'), previousImbalanceLevel: 'moderate' }).events,
+    ).toHaveLength(1);
   });
 
   it('TVL: exactly 50,000 applies nothing, just below is medium (x1.2 = 36); exactly 10,000 medium, below low (x1.5 = 45)', () => {
@@ -125,11 +156,21 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
 
   it('property: the target stays within [min, max] for any market and any valid policy', () => {
     const policyArb = fc
-      .record({ min: fc.integer({ min: 1, max: 100 }), extra: fc.integer({ min: 0, max: 400 }), pos: fc.double({ min: 0, max: 1, noNaN: true }) })
+      .record({
+        min: fc.integer({ min: 1, max: 100 }),
+        extra: fc.integer({ min: 0, max: 400 }),
+        pos: fc.double({ min: 0, max: 1, noNaN: true }),
+      })
       .map(({ min, extra, pos }) => {
         const max = min + extra;
         const dflt = Math.round(min + pos * extra);
-        return parsePoolConfig({ spreadPolicy: { minSpreadBps: String(min), maxSpreadBps: String(max), defaultSpreadBps: String(dflt) } }).spreadPolicy;
+        return parsePoolConfig({
+          spreadPolicy: {
+            minSpreadBps: String(min),
+            maxSpreadBps: String(max),
+            defaultSpreadBps: String(dflt),
+          },
+        }).spreadPolicy;
       });
     fc.assert(
       fc.property(
@@ -140,7 +181,13 @@ describe('evaluateSpread thresholds (default 30 bps)', () => {
         fc.integer({ min: 0, max: 5000 }),
         (p, shareMillionths, vol, tvl, current) => {
           const r = evaluateSpread(
-            { currentSpreadBps: new Big(current), inventoryShare: new Big(shareMillionths).div(1_000_000), volatility: vol, tvl: new Big(tvl), previousVolatilityRegime: 'normal' },
+            {
+              currentSpreadBps: new Big(current),
+              inventoryShare: new Big(shareMillionths).div(1_000_000),
+              volatility: vol,
+              tvl: new Big(tvl),
+              previousVolatilityRegime: 'normal',
+            },
             p,
           );
           expect(r.targetSpreadBps.gte(p.minSpreadBps)).toBe(true);

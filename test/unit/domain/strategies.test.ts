@@ -49,7 +49,9 @@ describe('Avellaneda-Stoikov', () => {
     });
 
   it('finite horizon reproduces the published quotes (crossing mid when the guard is off)', () => {
-    const cfg = parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 100 } } }).strategy;
+    const cfg = parsePoolConfig({
+      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 100 } },
+    }).strategy;
     const q = strategyFor(cfg).compute(asInput());
     expect(formatDecimal(q.reservationPrice)).toBe('92');
     expect(Number(q.halfSpread.toFixed())).toBeCloseTo(5.290770422751424 / 2, 12);
@@ -63,14 +65,18 @@ describe('Avellaneda-Stoikov', () => {
   });
 
   it('infinite horizon uses the rolling window as T - t', () => {
-    const cfg = parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } } }).strategy;
+    const cfg = parsePoolConfig({
+      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+    }).strategy;
     const q = strategyFor(cfg).compute(asInput({ timeRemainingSeconds: undefined }));
     expect(formatDecimal(q.reservationPrice)).toBe('92');
     expect(prices(q.bids)).toEqual(['89.35']);
   });
 
   it('with the guard on, the same quotes are kept off the mid', () => {
-    const cfg = parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } } }).strategy;
+    const cfg = parsePoolConfig({
+      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+    }).strategy;
     const q = strategyFor(cfg).compute(asInput({ guardMid: true }));
     expect(prices(q.asks)).toEqual(['100.01']);
     expect(q.adjustments).toContain('ask_raised_by_mid');
@@ -149,7 +155,13 @@ describe('rule-based quoting', () => {
   it('0.1 + 0.2 stays exactly 0.3 through the pipeline', () => {
     const mid = new Big('0.1').plus(new Big('0.2'));
     const q = strategyFor(strategyConfig('rule_based')).compute(
-      quoteInput({ mid, reserveBase: new Big(100), reserveQuote: new Big(30), tickSize: new Big('0.1'), lotSize: new Big('0.01') }),
+      quoteInput({
+        mid,
+        reserveBase: new Big(100),
+        reserveQuote: new Big(30),
+        tickSize: new Big('0.1'),
+        lotSize: new Big('0.01'),
+      }),
     );
     const s = serializeLadder(q);
     expect(s.reservationPrice).toBe('0.3');
@@ -158,7 +170,9 @@ describe('rule-based quoting', () => {
   });
 
   it('caps sizes by maxOrderNotional', () => {
-    const q = strategyFor(strategyConfig('rule_based')).compute(quoteInput({ maxOrderNotional: new Big(1000) }));
+    const q = strategyFor(strategyConfig('rule_based')).compute(
+      quoteInput({ maxOrderNotional: new Big(1000) }),
+    );
     // 1000 / 1996.85 = 0.50078... -> 0.5 (lot 0.001, rounded down).
     expect(formatDecimal(q.bids[0]!.size)).toBe('0.5');
     for (const l of [...q.bids, ...q.asks]) expect(l.price.times(l.size).lte(1000)).toBe(true);
@@ -166,7 +180,11 @@ describe('rule-based quoting', () => {
 
   it('never crosses the other side of the book and keeps the spread floor', () => {
     const q = strategyFor(strategyConfig('rule_based')).compute(
-      quoteInput({ bestBid: new Big('2003.5'), bestAsk: new Big('1997'), ladder: ladder({ minSpreadFloorBps: '50' }) }),
+      quoteInput({
+        bestBid: new Big('2003.5'),
+        bestAsk: new Big('1997'),
+        ladder: ladder({ minSpreadFloorBps: '50' }),
+      }),
     );
     expect(q.bids[0]!.price.lt('1997')).toBe(true);
     expect(q.asks[0]!.price.gt('2003.5')).toBe(true);
@@ -185,8 +203,16 @@ describe('ladder serialisation', () => {
 
   it('refuses malformed ladders naming the field', () => {
     const good = serializeLadder(strategyFor(strategyConfig('rule_based')).compute(quoteInput()));
-    expectFieldError(() => parseLadder({ ...good, bids: [{ price: 1996.85, size: '1' }] }), 'bids[0].price', 'decimal string');
-    expectFieldError(() => parseLadder({ ...good, asks: [{ price: '2003', size: '0' }] }), 'asks[0].size', 'zero');
+    expectFieldError(
+      () => parseLadder({ ...good, bids: [{ price: 1996.85, size: '1' }] }),
+      'bids[0].price',
+      'decimal string',
+    );
+    expectFieldError(
+      () => parseLadder({ ...good, asks: [{ price: '2003', size: '0' }] }),
+      'asks[0].size',
+      'zero',
+    );
     expectFieldError(() => parseLadder({ ...good, strategy: 'magic' }), 'strategy');
     expectFieldError(() => parseLadder('ladder'), 'ladder', 'object');
     expectFieldError(() => parseLadder({ ...good, reservationPrice: '1e3' }), 'reservationPrice');
@@ -237,7 +263,10 @@ const marketArb = fc
     const mid = tick.times(m.midTicks);
     const total = mid.times(m.tvlTicks).div(100);
     const reserveBase = total.times(m.baseValueShare).div(1000).div(mid).round(6, Big.roundDown);
-    const reserveQuote = total.times(1000 - m.baseValueShare).div(1000).round(6, Big.roundDown);
+    const reserveQuote = total
+      .times(1000 - m.baseValueShare)
+      .div(1000)
+      .round(6, Big.roundDown);
     const input = quoteInput({
       mid,
       reserveBase,
@@ -259,7 +288,10 @@ const marketArb = fc
 function checkInvariants(q: QuoteLadder, input: QuoteInput, floorBps: number): void {
   const { tickSize, lotSize, mid } = input;
   for (const l of [...q.bids, ...q.asks]) {
-    expect(isOnGrid(l.price, tickSize), `price ${formatDecimal(l.price)} on tick ${formatDecimal(tickSize)}`).toBe(true);
+    expect(
+      isOnGrid(l.price, tickSize),
+      `price ${formatDecimal(l.price)} on tick ${formatDecimal(tickSize)}`,
+    ).toBe(true);
     expect(isOnGrid(l.size, lotSize)).toBe(true);
     expect(l.price.gt(0)).toBe(true);
     expect(l.size.gte(input.minSize) && l.size.gt(0)).toBe(true);
@@ -331,10 +363,14 @@ describe('quote pipeline properties', () => {
         expect(short.reservationPrice.gt(flat.reservationPrice)).toBe(true);
         expect(long.bids[0]!.price.lte(flat.bids[0]!.price)).toBe(true);
         expect(long.asks[0]!.price.lte(flat.asks[0]!.price)).toBe(true);
-        expect(long.bids[0]!.price.lt(flat.bids[0]!.price) || long.asks[0]!.price.lt(flat.asks[0]!.price)).toBe(true);
+        expect(
+          long.bids[0]!.price.lt(flat.bids[0]!.price) || long.asks[0]!.price.lt(flat.asks[0]!.price),
+        ).toBe(true);
         expect(short.bids[0]!.price.gte(flat.bids[0]!.price)).toBe(true);
         expect(short.asks[0]!.price.gte(flat.asks[0]!.price)).toBe(true);
-        expect(short.bids[0]!.price.gt(flat.bids[0]!.price) || short.asks[0]!.price.gt(flat.asks[0]!.price)).toBe(true);
+        expect(
+          short.bids[0]!.price.gt(flat.bids[0]!.price) || short.asks[0]!.price.gt(flat.asks[0]!.price),
+        ).toBe(true);
       }),
       { numRuns: 200 },
     );
@@ -342,7 +378,9 @@ describe('quote pipeline properties', () => {
 
   it('the inventory size shape shrinks only the side that would grow inventory', () => {
     for (const kind of STRATEGY_KINDS) {
-      const q = strategyFor(strategyConfig(kind)).compute(quoteInput({ reserveBase: new Big(15), ladder: ladder({ inventorySizeShape: 1 }) }));
+      const q = strategyFor(strategyConfig(kind)).compute(
+        quoteInput({ reserveBase: new Big(15), ladder: ladder({ inventorySizeShape: 1 }) }),
+      );
       expect(formatDecimal(q.bids[0]!.size)).toBe('0.8');
       expect(formatDecimal(q.asks[0]!.size)).toBe('1');
     }
@@ -350,16 +388,27 @@ describe('quote pipeline properties', () => {
 
   it('decimal ticks: sums of tick multiples never leave the grid (0.1 + 0.2 style)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 1, max: 100_000 }), fc.constantFrom(...STRATEGY_KINDS), (a, b, kind) => {
-        const tick = new Big('0.1');
-        const mid = tick.times(a).plus(tick.times(b));
-        const q = strategyFor(strategyConfig(kind)).compute(
-          quoteInput({ mid, reserveBase: new Big(10), reserveQuote: mid.times(10), tickSize: tick, ladder: ladder({ minSpreadFloorBps: '0' }) }),
-        );
-        for (const level of [...serializeLadder(q).bids, ...serializeLadder(q).asks]) {
-          expect(level.price).toMatch(/^\d+(\.\d)?$/);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.constantFrom(...STRATEGY_KINDS),
+        (a, b, kind) => {
+          const tick = new Big('0.1');
+          const mid = tick.times(a).plus(tick.times(b));
+          const q = strategyFor(strategyConfig(kind)).compute(
+            quoteInput({
+              mid,
+              reserveBase: new Big(10),
+              reserveQuote: mid.times(10),
+              tickSize: tick,
+              ladder: ladder({ minSpreadFloorBps: '0' }),
+            }),
+          );
+          for (const level of [...serializeLadder(q).bids, ...serializeLadder(q).asks]) {
+            expect(level.price).toMatch(/^\d+(\.\d)?$/);
+          }
+        },
+      ),
     );
   });
 });

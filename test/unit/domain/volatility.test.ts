@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { Big, DEFAULT_POOL_CONFIG, estimateVolatility, volatilityRegime, type PricePoint } from '../../../domain';
+import {
+  Big,
+  DEFAULT_POOL_CONFIG,
+  estimateVolatility,
+  volatilityRegime,
+  type PricePoint,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 const rolling = { method: 'rolling' as const, window: 60, ewmaLambda: 0.94, horizonSeconds: 1 };
-const series = (prices: string[], stepMs = 1000): PricePoint[] => prices.map((price, i) => ({ ts: 1_700_000_000_000 + i * stepMs, price }));
+const series = (prices: string[], stepMs = 1000): PricePoint[] =>
+  prices.map((price, i) => ({ ts: 1_700_000_000_000 + i * stepMs, price }));
 
 describe('estimateVolatility', () => {
   it('is 0 with fewer than 2 returns', () => {
@@ -28,17 +35,26 @@ describe('estimateVolatility', () => {
     const v = estimateVolatility(series(['100', '110', '100', '110']), { ...rolling, horizonSeconds: 3600 });
     expect(v).toBeCloseTo(0.110054715933077 * 60, 10);
     // 4 s ticks to a 1 h horizon: x sqrt(900) = x 30.
-    const slow = estimateVolatility(series(['100', '110', '100', '110'], 4000), { ...rolling, horizonSeconds: 3600 });
+    const slow = estimateVolatility(series(['100', '110', '100', '110'], 4000), {
+      ...rolling,
+      horizonSeconds: 3600,
+    });
     expect(slow).toBeCloseTo(0.110054715933077 * 30, 10);
   });
 
   // EWMA with lambda 0.5 on r, -r, r: v0 = r^2, v1 = 0.5 r^2 + 0.5 r^2 = r^2, v2 = r^2 -> r.
   it('ewma: RiskMetrics recursion, hand-computed', () => {
-    const v = estimateVolatility(series(['100', '110', '100', '110']), { ...rolling, method: 'ewma', ewmaLambda: 0.5 });
+    const v = estimateVolatility(series(['100', '110', '100', '110']), {
+      ...rolling,
+      method: 'ewma',
+      ewmaLambda: 0.5,
+    });
     expect(v).toBeCloseTo(Math.log(1.1), 12);
     // A late shock weighs more under EWMA than under equal weights.
     const shock = series(['100', '100.1', '100', '100.1', '100', '120']);
-    expect(estimateVolatility(shock, { ...rolling, method: 'ewma', ewmaLambda: 0.5 })).toBeGreaterThan(estimateVolatility(shock, rolling));
+    expect(estimateVolatility(shock, { ...rolling, method: 'ewma', ewmaLambda: 0.5 })).toBeGreaterThan(
+      estimateVolatility(shock, rolling),
+    );
   });
 
   it('uses only the last `window` returns', () => {
@@ -48,16 +64,35 @@ describe('estimateVolatility', () => {
   });
 
   it('accepts Big prices', () => {
-    const pts = series(['100', '110', '100', '110']).map((p) => ({ ...p, price: new Big(p.price as string) }));
+    const pts = series(['100', '110', '100', '110']).map((p) => ({
+      ...p,
+      price: new Big(p.price as string),
+    }));
     expect(estimateVolatility(pts, rolling)).toBeCloseTo(0.110054715933077, 12);
   });
 
   it('refuses bad points naming the field', () => {
     const pts = series(['100', '101', '102']);
-    expectFieldError(() => estimateVolatility([pts[0]!, pts[2]!, pts[1]!], rolling), 'prices[2].ts', 'time order');
-    expectFieldError(() => estimateVolatility(series(['100', '0', '102']), rolling), 'prices[1].price', 'zero');
-    expectFieldError(() => estimateVolatility(series(['100', 'abc', '102']), rolling), 'prices[1].price', 'got "abc"');
-    expectFieldError(() => estimateVolatility(series(['100', '101', '102'], 0), rolling), 'prices', 'timestamp');
+    expectFieldError(
+      () => estimateVolatility([pts[0]!, pts[2]!, pts[1]!], rolling),
+      'prices[2].ts',
+      'time order',
+    );
+    expectFieldError(
+      () => estimateVolatility(series(['100', '0', '102']), rolling),
+      'prices[1].price',
+      'zero',
+    );
+    expectFieldError(
+      () => estimateVolatility(series(['100', 'abc', '102']), rolling),
+      'prices[1].price',
+      'got "abc"',
+    );
+    expectFieldError(
+      () => estimateVolatility(series(['100', '101', '102'], 0), rolling),
+      'prices',
+      'timestamp',
+    );
   });
 });
 

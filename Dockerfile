@@ -1,0 +1,13 @@
+# The worker as a deployable image: docker build -t lp-market-maker-worker .
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm install --no-audit --no-fund --omit=optional
+COPY . .
+RUN npx tsx worker/bundle.ts /app/dist/workflow-bundle.js
+ENV NODE_ENV=production \
+    WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
+    TASK_QUEUE=market-making
+# DATABASE_URL and TEMPORAL_ADDRESS (plus TLS settings for a remote cluster) come from the deployment.
+USER node
+CMD ["node", "--import", "tsx", "worker/main.ts"]

@@ -1,0 +1,72 @@
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { MarketMakingClient } from '../client';
+import { createDb, type Db } from '../db/connection';
+import { migrateToLatest } from '../db/migrator';
+import { createMarketMakingWorker } from '../worker/create-worker';
+import { startLocalPostgres } from './local-postgres';
+import type { RunningPostgres } from './postgres';
+import { startTemporalDevServer, type RunningTemporal } from './temporal-dev-server';
+
+export interface LocalStack {
+  temporal: RunningTemporal;
+  postgres: RunningPostgres;
+  db: Db;
+  client: MarketMakingClient;
+  worker: Worker;
+  /** The running worker's promise (it is started by startLocalStack). */
+  workerRunning: Promise<void>;
+  taskQueue: string;
+  /** Stops the worker and closes connections; servers this process started keep running unless told. */
+  close(opts?: { stopServers?: boolean }): Promise<void>;
+}
+
+let runtimeInstalled = false;
+
+/**
+ * Everything the run and benchmark commands need on one machine: the Temporal dev server (reused
+ * when one already listens on the configured port, or TEMPORAL_ADDRESS), Postgres (DATABASE_URL or
+ * the embedded cluster in .data/postgres), the schema, an in-process worker and a client.
+ */
+export async function startLocalStack(opts: { taskQueue?: string; log?: (line: string) => void; dbPoolSize?: number } = {}): Promise<LocalStack> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const [temporal, postgres] = await Promise.all([
+    process.env.TEMPORAL_ADDRESS
+      ? Promise.resolve<RunningTemporal>({
+          address: process.env.TEMPORAL_ADDRESS,
+          namespace: process.env.TEMPORAL_NAMESPACE ?? 'default',
+          owned: false,
+          stop: async () => {},
+        })
+      : startTemporalDevServer({ reuse: true, detached: true, log }),
+    startLocalPostgres(),
+  ]);
+  const db = createDb(postgres.url, { maxConnections: opts.dbPoolSize ?? 30, applicationName: 'lp-market-maker-run' });
+  await migrateToLatest(db);
+  const taskQueue = opts.taskQueue ?? 'market-making';
+  const connection = await NativeConnection.connect({ address: temporal.address });
+  const { worker } = await createMarketMakingWorker({ connection, namespace: temporal.namespace, taskQueue, db });
+  const workerRunning = worker.run();
+  const client = await MarketMakingClient.connect({ address: temporal.address, namespace: temporal.namespace, taskQueue });
+  const clientWithDb = new MarketMakingClient({ client: client.temporal, taskQueue, db });
+  return {
+    temporal,
+    postgres,
+    db,
+    client: clientWithDb,
+    worker,
+    workerRunning,
+    taskQueue,
+    close: async ({ stopServers = false } = {}) => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRunning;
+      await client.temporal.connection.close();
+      await connection.close();
+      await db.destroy();
+      if (stopServers) await Promise.allSettled([temporal.stop(), postgres.stop()]);
+    },
+  };
+}

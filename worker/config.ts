@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/*
+ * Worker configuration from the environment, validated at start so a typo fails fast with a
+ * message naming the variable instead of surfacing later as a connection error.
+ */
+
+const int = (name: string, dflt: number, min = 1, max = 100_000) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return dflt;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'TEMPORAL_ADDRESS must look like host:port, e.g. 127.0.0.1:7233')
+    .default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TASK_QUEUE: z.string().min(1).default('market-making'),
+  TEMPORAL_TLS: z.enum(['true', 'false', '']).optional(),
+  TEMPORAL_TLS_CERT_PATH: z.string().optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().optional(),
+  TEMPORAL_TLS_CA_PATH: z.string().optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
+  TEMPORAL_API_KEY: z.string().optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  DB_POOL_SIZE: int('DB_POOL_SIZE', 20, 1, 500),
+  MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 100),
+  MAX_CONCURRENT_LOCAL_ACTIVITIES: int('MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
+  MAX_CONCURRENT_WORKFLOW_TASKS: int('MAX_CONCURRENT_WORKFLOW_TASKS', 40),
+  MAX_CACHED_WORKFLOWS: int('MAX_CACHED_WORKFLOWS', 1000, 0),
+  SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
+  METRICS_BIND_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'METRICS_BIND_ADDRESS must look like host:port').optional(),
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  WORKER_IDENTITY: z.string().optional(),
+});
+
+export interface WorkerConfig {
+  address: string;
+  namespace: string;
+  taskQueue: string;
+  tls?: { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer; serverNameOverride?: string } | true;
+  apiKey?: string;
+  databaseUrl?: string;
+  dbPoolSize: number;
+  maxConcurrentActivities: number;
+  maxConcurrentLocalActivities: number;
+  maxConcurrentWorkflowTasks: number;
+  maxCachedWorkflows: number;
+  shutdownGraceMs: number;
+  workflowBundlePath?: string;
+  metricsBindAddress?: string;
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  identity?: string;
+}
+
+export class WorkerConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid worker configuration:\n  - ${problems.join('\n  - ')}\nFix the environment variables above and start the worker again.`);
+    this.name = 'WorkerConfigError';
+  }
+}
+
+function readFile(path: string, variable: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new WorkerConfigError([`${variable}=${path} cannot be read (${(err as Error).message})`]);
+  }
+}
+
+export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new WorkerConfigError(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)));
+  }
+  const e = parsed.data;
+  const mtls = e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_KEY_PATH;
+  if (mtls && !(e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH)) {
+    throw new WorkerConfigError(['mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH']);
+  }
+  let tls: WorkerConfig['tls'];
+  if (mtls || e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_SERVER_NAME) {
+    tls = {
+      ...(mtls ? { clientCertPair: { crt: readFile(e.TEMPORAL_TLS_CERT_PATH!, 'TEMPORAL_TLS_CERT_PATH'), key: readFile(e.TEMPORAL_TLS_KEY_PATH!, 'TEMPORAL_TLS_KEY_PATH') } } : {}),
+      ...(e.TEMPORAL_TLS_CA_PATH ? { serverRootCACertificate: readFile(e.TEMPORAL_TLS_CA_PATH, 'TEMPORAL_TLS_CA_PATH') } : {}),
+      ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
+    };
+  } else if (e.TEMPORAL_TLS === 'true' || e.TEMPORAL_API_KEY) {
+    tls = true;
+  }
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TASK_QUEUE,
+    tls,
+    apiKey: e.TEMPORAL_API_KEY,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolSize: e.DB_POOL_SIZE,
+    maxConcurrentActivities: e.MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivities: e.MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    maxConcurrentWorkflowTasks: e.MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: e.MAX_CACHED_WORKFLOWS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
+    metricsBindAddress: e.METRICS_BIND_ADDRESS,
+    logLevel: e.LOG_LEVEL,
+    identity: e.WORKER_IDENTITY,
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The deployable worker: `npm run worker` (or `node --import tsx worker/main.ts`). Configuration
+ * comes from the environment (see worker/config.ts and the README); SIGINT and SIGTERM drain
+ * in-flight tasks for SHUTDOWN_GRACE_MS and exit.
+ */
+import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import pino from 'pino';
+import { createDb } from '../db/connection';
+import { migrateToLatest } from '../db/migrator';
+import { loadWorkerConfig, WorkerConfigError } from './config';
+import { createMarketMakingWorker } from './create-worker';
+
+const logger = pino({ base: { service: 'lp-market-maker-worker' } });
+
+async function main() {
+  const config = loadWorkerConfig();
+  logger.level = config.logLevel;
+  Runtime.install({
+    logger: {
+      log: (level, message, meta) => logger[level.toLowerCase() as 'info']?.(meta ?? {}, message),
+      trace: (m, meta) => logger.trace(meta ?? {}, m),
+      debug: (m, meta) => logger.debug(meta ?? {}, m),
+      info: (m, meta) => logger.info(meta ?? {}, m),
+      warn: (m, meta) => logger.warn(meta ?? {}, m),
+      error: (m, meta) => logger.error(meta ?? {}, m),
+    },
+    telemetryOptions: {
+      logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+      ...(config.metricsBindAddress ? { metrics: { prometheus: { bindAddress: config.metricsBindAddress } } } : {}),
+    },
+  });
+  // Without DATABASE_URL a developer's worker shares the project's embedded Postgres.
+  const postgres = config.databaseUrl ? undefined : await (await import('../devenv/local-postgres')).startLocalPostgres();
+  const db = createDb(config.databaseUrl ?? postgres!.url, { maxConnections: config.dbPoolSize, applicationName: 'lp-market-maker-worker' });
+  if (!config.databaseUrl) await migrateToLatest(db);
+  const connection = await NativeConnection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey });
+  const { worker, tickCache } = await createMarketMakingWorker({
+    connection,
+    namespace: config.namespace,
+    taskQueue: config.taskQueue,
+    db,
+    workflowBundlePath: config.workflowBundlePath,
+    tuning: {
+      maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+      maxConcurrentLocalActivityExecutions: config.maxConcurrentLocalActivities,
+      maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
+      maxCachedWorkflows: config.maxCachedWorkflows,
+      shutdownGraceTime: config.shutdownGraceMs,
+      identity: config.identity,
+    },
+  });
+  logger.info({ address: config.address, namespace: config.namespace, taskQueue: config.taskQueue, bundled: Boolean(config.workflowBundlePath) }, 'worker started');
+  const stats = setInterval(() => logger.info({ tickCache: tickCache.stats() }, 'market data cache'), 60_000);
+  stats.unref();
+  try {
+    await worker.run();
+  } finally {
+    clearInterval(stats);
+    await connection.close();
+    await db.destroy();
+    logger.info('worker stopped');
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof WorkerConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  logger.fatal({ err }, 'worker failed');
+  process.exit(1);
+});
