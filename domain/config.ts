@@ -313,12 +313,13 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
   for (const [key, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     const current = out[key];
-    // Switching strategy kind replaces the whole block: the old kind's parameters mean nothing to the new one.
-    const replaces =
-      key === 'kind' ||
-      (isPlainObject(value) && isPlainObject(current) && 'kind' in value && value.kind !== current.kind) ||
-      (isPlainObject(value) && isPlainObject(current) && 'type' in value && value.type !== current.type);
-    if (isPlainObject(value) && isPlainObject(current) && !replaces) {
+    // A block whose discriminator changes (strategy `kind`, horizon `type`) is replaced, not
+    // merged: the old variant's parameters mean nothing to the new one.
+    const switchesVariant =
+      isPlainObject(value) &&
+      isPlainObject(current) &&
+      (('kind' in value && value.kind !== current.kind) || ('type' in value && value.type !== current.type));
+    if (isPlainObject(value) && isPlainObject(current) && !switchesVariant) {
       out[key] = deepMerge(current, value);
     } else {
       out[key] = value;

@@ -3,7 +3,7 @@ import { DomainValidationError, describeValue } from './errors';
 
 /*
  * Global big.js settings. Divisions (ratios, sqrt) need far more than the default 20 places so
- * that rounding to a tick or lot afterwards is decided by the explicit rounding mode below and
+ * that rounding to a tick or lot afterwards is decided by the explicit rounding modes of the helpers here and
  * not by an earlier silent truncation. NE/PE are widened so even `toString()` elsewhere never
  * falls into exponent notation; formatDecimal does not rely on it and uses toFixed().
  */

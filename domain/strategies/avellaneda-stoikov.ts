@@ -40,7 +40,7 @@ export function avellanedaStoikov(p: AvellanedaStoikovParams): {
  * configured horizon; missing means the session just started). The infinite form uses a constant
  * rolling window, the usual practical stand-in for the stationary solution.
  */
-export function horizonSeconds(cfg: AvellanedaStoikovConfig, input: QuoteInput): number {
+export function avellanedaStoikovTau(cfg: AvellanedaStoikovConfig, input: QuoteInput): number {
   if (cfg.horizon.type === 'infinite') return cfg.horizon.rollingWindowSeconds;
   const remaining = input.timeRemainingSeconds ?? cfg.horizon.horizonSeconds;
   return Math.min(Math.max(remaining, 0), cfg.horizon.horizonSeconds);
@@ -49,7 +49,7 @@ export function horizonSeconds(cfg: AvellanedaStoikovConfig, input: QuoteInput):
 export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
   return (input, position) => {
     const sigma = absoluteSigmaPerSecond(input);
-    const tau = horizonSeconds(cfg, input);
+    const tau = avellanedaStoikovTau(cfg, input);
     const k = input.intensity?.k ?? cfg.k;
     const s = Number(input.mid.toPrecision(15));
     const { reservationOffset, spread } = avellanedaStoikov({

@@ -22,7 +22,7 @@ export {
   avellanedaStoikovStrategy,
   avellanedaStoikovModel,
   avellanedaStoikov,
-  horizonSeconds,
+  avellanedaStoikovTau,
   type AvellanedaStoikovParams,
 } from './avellaneda-stoikov';
 export { glftStrategy, glftModel, glftCoefficients, glftDepths } from './glft';
