@@ -143,7 +143,7 @@ async function baselineTx(client: pg.PoolClient, poolId: string, takerOrderId: s
 async function machine(url: string) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
-  const v = (await c.query<{ v: string }>('show server_version')).rows[0]!.v;
+  const v = (await c.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v;
   const settings = (await c.query<{ name: string; setting: string }>(
     "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit')",
   )).rows;

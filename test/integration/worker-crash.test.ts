@@ -15,6 +15,8 @@ import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
  * After a new worker process takes over, the saga must have counted every order_executed event of
  * the pool's stream exactly once, and keep it so.
  */
+const step = (what: string) => process.stderr.write(`[worker-crash] ${new Date().toISOString()} ${what}\n`);
+
 describe('exactly once across a worker crash (worker as a child process)', () => {
   let t: TestDatabase;
   let temporal: TemporalTestContext;
@@ -72,6 +74,7 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       // The saga has caught up with the pool's setup events before the crash.
       await waitFor('the saga to run once', async () => (await client.spreadStatus(poolId)).iteration > 0, 60_000, 250);
 
+      step('quoting; killing the worker');
       await first.kill();
       expect(first.child.signalCode).toBe('SIGKILL');
 
@@ -109,6 +112,7 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       expect(executedBeforeRestart).toBe(lift.fills.length + hit.fills.length);
 
       first = startWorker();
+      step('second worker started');
       const caughtUp = await waitFor(
         'the new worker process to count both trades',
         async () => {
@@ -123,6 +127,7 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       // Every event type up to the checkpoint, not only trades: nothing lost, nothing twice.
       expect(caughtUp.counts).toEqual(counts);
 
+      step('caught up');
       // Further catch-ups (3 s each) read nothing twice.
       const iterationAfter = caughtUp.iteration;
       await waitFor('three more catch-ups', async () => (await client.spreadStatus(poolId)).iteration >= iterationAfter + 3, 90_000, 500);
@@ -141,5 +146,5 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       await ticker.stop();
     }
     expect(await openPoolOrders(t.db, poolId)).toEqual([]);
-  });
+  }, 300_000);
 });
