@@ -124,6 +124,9 @@ function poolCapacity(pool: PoolState, poolSide: Side, price: Big): Big {
   return qty;
 }
 
+/** Resting orders read per query while matching. */
+const MATCH_BATCH = 32;
+
 /**
  * Matches and (for limit and post-only) rests one order, inside a transaction that already holds
  * the pool lock. Returns the stored outcome when the client order id was seen before.
@@ -145,18 +148,37 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
   });
   const isPoolOrder = order.owner === poolOwner(pool.id);
   const makerSide = oppositeSide(order.side);
-  const makers = await trx
-    .selectFrom('orders')
-    .selectAll()
-    .where('pool_id', '=', pool.id)
-    .where('side', '=', makerSide)
-    .where('status', '=', 'open')
-    .where('price', order.side === 'buy' ? '<=' : '>=', formatDecimal(order.price))
-    .orderBy('price', order.side === 'buy' ? 'asc' : 'desc')
-    .orderBy('seq', 'asc')
-    .execute();
-  if (order.type === 'post_only' && makers.length > 0) {
-    throw new PostOnlyWouldCrossError(order.price, order.side, new Big(makers[0]!.price));
+  // Crossing makers in price-time order, read a batch at a time: a marketable order against a deep
+  // book reads only the levels it consumes. Every maker handled leaves the open set (filled, or
+  // cancelled) unless the taker is done, so the next batch starts where the previous one ended.
+  const fetchMakers = () =>
+    trx
+      .selectFrom('orders')
+      .selectAll()
+      .where('pool_id', '=', pool.id)
+      .where('side', '=', makerSide)
+      .where('status', '=', 'open')
+      .where('price', order.side === 'buy' ? '<=' : '>=', formatDecimal(order.price))
+      .orderBy('price', order.side === 'buy' ? 'asc' : 'desc')
+      .orderBy('seq', 'asc')
+      .limit(MATCH_BATCH)
+      .execute();
+  const firstBatch = await fetchMakers();
+  if (order.type === 'post_only' && firstBatch.length > 0) {
+    throw new PostOnlyWouldCrossError(order.price, order.side, new Big(firstBatch[0]!.price));
+  }
+  async function* crossingMakers() {
+    const seen = new Set<string>();
+    let batch = firstBatch;
+    while (batch.length > 0) {
+      for (const maker of batch) {
+        if (seen.has(maker.id)) throw new Error(`matching invariant broken: resting order ${maker.id} was visited twice`);
+        seen.add(maker.id);
+        yield maker;
+      }
+      if (batch.length < MATCH_BATCH) return;
+      batch = await fetchMakers();
+    }
   }
 
   const orderId = `o_${randomUUID()}`;
@@ -195,7 +217,7 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
   const trades: Database['trades'][] = [];
   // Set when the pool's own taker order runs out of reserves while crossing liquidity remains.
   let poolTakerExhausted = false;
-  for (const maker of makers) {
+  for await (const maker of crossingMakers()) {
     if (remaining.eq(0)) break;
     const price = new Big(maker.price);
     if (!crosses(order.side, order.price, price)) break;
