@@ -45,7 +45,8 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
     taskQueue: opts.taskQueue,
     activities,
     ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
-    ...opts.tuning,
+    // An option present but undefined would override the SDK's default (identity: "Missing property").
+    ...Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined)),
   });
   return { worker, tickCache: cache };
 }

@@ -5,7 +5,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type Activities } from '../../activities';
 import { SimulatedHedgeVenue } from '../../adapters/hedge-venue/simulated';
-import { createPool, addLiquidity } from '../../db/pools';
+import { createPool, addLiquidity, getPool } from '../../db/pools';
+import { rebuildPoolState } from '../../db/projections/pool-state';
+import { formatDecimal } from '../../domain/money';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { seedTicks } from '../helpers/market';
 
@@ -69,6 +71,14 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
     await twice('updatePoolConfig', { poolId, config: { ...cfg, refreshIntervalMs: 500 }, requestId: 'wf/update/1' });
     await twice('cancelAllQuotes', { poolId, reason: 'stop' });
     expect(await t.db.selectFrom('orders').select('id').where('owner', '=', `pool:${poolId}`).where('status', '=', 'open').execute()).toEqual([]);
+
+    // The pool's row, rebuilt from its events alone, equals the live one.
+    const live = await getPool(t.db, poolId);
+    const rebuilt = await rebuildPoolState(t.db, poolId);
+    expect(rebuilt.reserveBase).toBe(formatDecimal(live.reserveBase));
+    expect(rebuilt.reserveQuote).toBe(formatDecimal(live.reserveQuote));
+    expect(rebuilt.totalShares).toBe(formatDecimal(live.totalShares));
+    expect(rebuilt.spreadBps).toBe(formatDecimal(live.spreadBps));
   });
 
   it('bad input fails non-retryably with a message naming the field, and writes nothing', async () => {
