@@ -77,3 +77,22 @@ export function runCommand(file: string, args: string[], opts: { timeoutMs?: num
     });
   });
 }
+
+/**
+ * Waits for `work`, but fails at once (with the process's output) if one of the worker processes
+ * exits first: a worker that dies at start would otherwise surface only as a timeout.
+ */
+export async function whileRunning<T>(workers: WorkerProcess[], work: Promise<T>): Promise<T> {
+  let settled = false;
+  const died = workers.map((w) =>
+    w.exited.then(({ code, signal }) => {
+      if (settled) return new Promise<never>(() => {});
+      throw new Error(`worker process exited (code ${code}, signal ${signal}) while waiting:\n${w.output().slice(-4000)}`);
+    }),
+  );
+  try {
+    return await Promise.race([work, ...died]);
+  } finally {
+    settled = true;
+  }
+}

@@ -86,6 +86,20 @@ describe('matching', () => {
     ]);
   });
 
+  it('a large taker walks a deep book level by level, beyond one read batch', async () => {
+    const pool = await createFundedPool(t.db);
+    // 45 asks one tick apart, placed in scrambled price order, plus a second order at the best price.
+    const ticks = Array.from({ length: 45 }, (_, i) => (i * 17) % 45);
+    for (const i of ticks) await submit(pool.id, { owner: `m${i % 3}`, side: 'sell', price: formatDecimal(new Big('2000').plus(new Big(i).times('0.01'))), quantity: '0.01' });
+    const late = await submit(pool.id, { owner: 'late', side: 'sell', price: '2000', quantity: '0.01' });
+    const r = await submit(pool.id, { owner: 'taker', side: 'buy', price: '2000.5', quantity: '0.45' });
+    expect(r.fills).toHaveLength(45);
+    expect(r.fills.map((f) => f.price)).toEqual(['2000', ...Array.from({ length: 44 }, (_, i) => formatDecimal(new Big('2000').plus(new Big(i).times('0.01'))))]);
+    expect(r.fills[1]!.makerOrderId).toBe(late.order.orderId);
+    expect(r.order).toMatchObject({ status: 'filled', filledQuantity: '0.45' });
+    expect(await bookTop(t.db, pool.id)).toEqual({ bestBid: undefined, bestAsk: '2000.44' });
+  });
+
   it('a partial fill leaves the maker open with the filled quantity recorded', async () => {
     const pool = await createFundedPool(t.db);
     const maker = await submit(pool.id, { owner: 'alice', side: 'sell', price: '2000', quantity: '2.5' });

@@ -5,7 +5,7 @@ import { submitOrder } from '../../db/order-book';
 import { poolStream } from '../../domain/streams';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { createFundedPool, openPoolOrders, seedTicks, startTicker, waitFor } from '../helpers/market';
-import { killAll, spawnWorker, type WorkerProcess } from '../helpers/processes';
+import { killAll, spawnWorker, whileRunning, type WorkerProcess } from '../helpers/processes';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
 
 /*
@@ -61,14 +61,17 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
     let stopped = false;
     try {
       await client.startPool(poolId, { refreshIntervalMs: 600_000, catchUpIntervalMs: 3000 });
-      const quoting = await waitFor(
-        'first quotes from the worker process',
-        async () => {
-          const s = await client.status(poolId);
-          return s.state === 'quoting' && s.asks.length > 0 && s.bids.length > 0 ? s : undefined;
-        },
-        120_000,
-        250,
+      const quoting = await whileRunning(
+        [first],
+        waitFor(
+          'first quotes from the worker process',
+          async () => {
+            const s = await client.status(poolId);
+            return s.state === 'quoting' && s.asks.length > 0 && s.bids.length > 0 ? s : undefined;
+          },
+          120_000,
+          250,
+        ),
       );
       expect(quoting.restingOrders).toBeGreaterThan(0);
       // The saga has caught up with the pool's setup events before the crash.
@@ -113,14 +116,17 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
 
       first = startWorker();
       step('second worker started');
-      const caughtUp = await waitFor(
-        'the new worker process to count both trades',
-        async () => {
-          const s = await client.spreadStatus(poolId);
-          return (s.counts.order_executed ?? 0) >= executedBeforeRestart ? s : undefined;
-        },
-        120_000,
-        250,
+      const caughtUp = await whileRunning(
+        [first],
+        waitFor(
+          'the new worker process to count both trades',
+          async () => {
+            const s = await client.spreadStatus(poolId);
+            return (s.counts.order_executed ?? 0) >= executedBeforeRestart ? s : undefined;
+          },
+          120_000,
+          250,
+        ),
       );
       const { counts, executed } = await streamCounts(poolId, caughtUp.checkpoint);
       expect(caughtUp.counts.order_executed).toBe(executed);

@@ -57,7 +57,7 @@ describe('HttpTickerFeed', () => {
     ['/nan', 'p', /at "p": price "NaN" is not a plain decimal number/],
     ['/negative', 'p', /at "p": price must be positive, got -3/],
     ['/zero', 'p', /at "p": price must be positive, got 0/],
-    ['/object', 'p', /at "p": expected a number or a decimal string, got a object; fix pricePath/],
+    ['/object', 'p', /at "p": expected a number or a decimal string, got an object; fix pricePath/],
     ['/number', 'data.last', /path "data.last" not found in the JSON \(no "data.last"\); fix pricePath/],
     ['/html', 'p', /did not return JSON/],
     ['/down', 'p', /returned HTTP 503: maintenance/],
