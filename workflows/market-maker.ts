@@ -46,6 +46,10 @@ function asFailure(err: unknown): never {
   throw err;
 }
 
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function largestNotional(ladder: SerializedQuoteLadder | null): Big {
   let max = new Big(0);
   for (const l of [...(ladder?.bids ?? []), ...(ladder?.asks ?? [])]) {
@@ -83,7 +87,10 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   let state = 'starting' as MarketMakerState;
   let stopReason: string | null = null;
 
-  const refreshIntervalMs = () => input.refreshIntervalMs ?? config?.refreshIntervalMs ?? 1000;
+  // The start input's override holds until an operator sets refreshIntervalMs through updateConfig:
+  // the later, explicit command wins (otherwise the accepted update would silently change nothing).
+  let refreshOverride = input.refreshIntervalMs;
+  const refreshIntervalMs = () => refreshOverride ?? config?.refreshIntervalMs ?? 1000;
   const setState = (next: MarketMakerState) => {
     if (next === state && next !== 'starting') return;
     state = next;
@@ -120,6 +127,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     const next = mergePoolConfig(config!, patch);
     await writes.updatePoolConfig({ poolId, config: next, requestId: `${workflowId}/update/${currentUpdateInfo()?.id ?? cycle}` });
     config = next;
+    if (isPlainObject(patch) && patch.refreshIntervalMs !== undefined) refreshOverride = undefined;
     wake = true;
     return next;
   };
@@ -327,7 +335,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       stopRequested,
       runs,
     };
-    await continueAsNew<typeof MarketMakerWorkflow>({ ...input, carried: next });
+    await continueAsNew<typeof MarketMakerWorkflow>({ ...input, refreshIntervalMs: refreshOverride, carried: next });
   }
   return status();
 
