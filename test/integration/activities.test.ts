@@ -25,6 +25,7 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
   let acts: Activities;
   // Expected failures would otherwise be logged as warnings by the mock environment.
   const env = new MockActivityEnvironment({ activityId: 'a-1' }, { logger: new DefaultLogger('ERROR') });
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => (env.run as (f: unknown, ...a: unknown[]) => Promise<unknown>)(fn, ...args) as Promise<R>;
   const poolId = 'eth-usdc-act';
 
   beforeAll(async () => {
@@ -47,9 +48,9 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
   }
 
   it('each writing activity, retried after commit, leaves exactly what one run leaves', async () => {
-    const snapshot = await env.run(acts.monitorMarketConditions, { poolId });
+    const snapshot = await run(acts.monitorMarketConditions, { poolId });
     expect(snapshot.mid).toBe('2000');
-    const ladder = await env.run(acts.calculateOptimalQuotes, { snapshot });
+    const ladder = await run(acts.calculateOptimalQuotes, { snapshot });
     expect(ladder.bids.length).toBeGreaterThan(0);
 
     const before = await footprint(t);
