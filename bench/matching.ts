@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
@@ -155,6 +155,7 @@ async function machine(url: string) {
     node: process.version,
     postgres: v,
     durability: settings.map((s) => `${s.name}=${s.setting}`).join(', '),
+    load: loadavg().map((l) => l.toFixed(2)).join(' '),
   };
 }
 
@@ -163,7 +164,7 @@ export function renderMatchingMarkdown(rows: MatchingBenchRow[], m: Awaited<Retu
   return [
     '# Matching throughput on one pool',
     '',
-    `Machine: ${m.cpu}, ${m.cores} cores; Node ${m.node}; Postgres ${m.postgres} (${m.durability}).`,
+    `Machine: ${m.cpu}, ${m.cores} cores; Node ${m.node}; Postgres ${m.postgres} (${m.durability}); load average at start ${m.load}.`,
     '',
     notes,
     '',

@@ -125,11 +125,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
 
   // The application role may read and append events, never rewrite them.
+  // Roles are cluster-wide: concurrent migrations of two databases may race to create it.
   await sql`
     do $$ begin
-      if not exists (select 1 from pg_roles where rolname = 'lpmm_app') then
-        create role lpmm_app nologin;
-      end if;
+      create role lpmm_app nologin;
+    exception when duplicate_object or unique_violation then null;
     end $$`.execute(db);
   await sql`grant select, insert on events to lpmm_app`.execute(db);
   await sql`grant select, insert, update on pools, liquidity_positions, orders, trades, price_ticks, checkpoints to lpmm_app`.execute(db);

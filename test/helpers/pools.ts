@@ -113,3 +113,4 @@ export async function tradeDeltas(db: Db, poolId: string): Promise<Map<string, D
   }
   return out;
 }
+

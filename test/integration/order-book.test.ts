@@ -16,8 +16,8 @@ import { DomainValidationError } from '../../domain/errors';
 import { Big, formatDecimal } from '../../domain/money';
 import type { OrderType, Side } from '../../domain/orders';
 import { orderBookStream, poolOwner, poolStream } from '../../domain/streams';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { bestPrices, createFundedPool, ladder, rowCounts, tradeDeltas } from '../helpers/pools';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let t: TestDatabase;
 let seq = 0;
@@ -318,6 +318,18 @@ describe('idempotency', () => {
     // The same client order id for another owner is a different order.
     const carol = await submitOrder(t.db, { ...req, owner: 'carol' });
     expect(carol.replayed).toBe(false);
+  });
+
+  it('concurrent retries of one order produce one order, one outcome, one set of events', async () => {
+    const pool = await createFundedPool(t.db);
+    await submit(pool.id, { owner: 'alice', side: 'sell', price: '2000', quantity: '1' });
+    const before = await rowCounts(t.db);
+    const req = { poolId: pool.id, owner: 'bob', clientOrderId: 'storm-1', side: 'buy', type: 'ioc', price: '2000', quantity: '0.4' };
+    const results = await Promise.all(Array.from({ length: 6 }, () => submitOrder(t.db, { ...req })));
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    for (const r of results) expect({ order: r.order, fills: r.fills }).toEqual({ order: results[0]!.order, fills: results[0]!.fills });
+    // One order row, one trade, and order_placed + order_executed.
+    expect(await rowCounts(t.db)).toEqual({ orders: before.orders + 1, trades: before.trades + 1, events: before.events + 2 });
   });
 
   it('reconcileOrders run twice with the same input leaves the same rows and events', async () => {

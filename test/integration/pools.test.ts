@@ -5,8 +5,8 @@ import { addLiquidity, createPool, getPool, removeLiquidity, setSpread, type Cre
 import { DomainValidationError } from '../../domain/errors';
 import { Big, formatDecimal } from '../../domain/money';
 import { poolStream } from '../../domain/streams';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { createFundedPool, rowCounts, uniquePoolId } from '../helpers/pools';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 let t: TestDatabase;
 beforeAll(async () => {
