@@ -192,6 +192,9 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
   const url = withDatabase(pgServer.url, name);
   const db = createDb(url, { maxConnections: 8, applicationName: 'bench-matching' });
   const raw = new pg.Pool({ connectionString: url, max: 8 });
+  // A reset connection must fail the query, not crash the process with an unhandled 'error'.
+  raw.on('error', () => {});
+  raw.on('connect', (client) => client.on('error', () => {}));
   try {
     await migrateToLatest(db);
     const poolId = 'bench-eth-usdc';

@@ -23,6 +23,9 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
   });
   // A dropped connection is reported on the pool; without a listener it would crash the process.
   pool.on('error', () => {});
+  // pg-pool only listens while a client is idle: a socket reset during a query would emit an
+  // unhandled 'error' on the client and crash the process. The query itself still rejects.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

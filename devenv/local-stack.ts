@@ -27,10 +27,22 @@ let runtimeInstalled = false;
  * when one already listens on the configured port, or TEMPORAL_ADDRESS), Postgres (DATABASE_URL or
  * the embedded cluster in .data/postgres), the schema, an in-process worker and a client.
  */
-export async function startLocalStack(opts: { taskQueue?: string; log?: (line: string) => void; dbPoolSize?: number } = {}): Promise<LocalStack> {
+export async function startLocalStack(
+  opts: {
+    taskQueue?: string;
+    log?: (line: string) => void;
+    dbPoolSize?: number;
+    /**
+     * Signals on which the Temporal runtime shuts the worker down by itself (the SDK's default list
+     * when not given). A command that stops its workflows gracefully on Ctrl-C passes [] and closes
+     * the stack itself, since the workflows need the worker to run their stop handling.
+     */
+    shutdownSignals?: NodeJS.Signals[];
+  } = {},
+): Promise<LocalStack> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    Runtime.install({ logger: new DefaultLogger('WARN'), ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}) });
     runtimeInstalled = true;
   }
   const [temporal, postgres] = await Promise.all([

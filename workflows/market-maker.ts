@@ -156,7 +156,11 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   });
 
   const record = (events: NewEvent[]) => writes.recordMarketMakerEvents({ poolId, events });
-  const cycleKey = () => `${workflowId}/c${cycle}`;
+  // The run chain's id keeps keys unique when the pool is started again under the same workflow id
+  // (cycle numbering restarts at 0 then): without it the new run's orders and events would collide
+  // with the previous run's and be refused or silently deduplicated. continueAsNew keeps the chain id.
+  const chainId = workflowInfo().firstExecutionRunId;
+  const cycleKey = () => `${workflowId}/${chainId}/c${cycle}`;
 
   const onBreach = async (risk: RiskEvaluation) => {
     const key = `${risk.action}:${risk.reasons.map((r) => r.limit).sort().join(',')}`;

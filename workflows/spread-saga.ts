@@ -137,7 +137,9 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
       },
       snapshot.config.spreadPolicy,
     );
-    const key = `${workflowId}/i${iteration}`;
+    // With the run chain's id: a saga started again for the pool restarts at iteration 0, and its
+    // request ids must not collide with the previous run's (they would be refused or deduplicated).
+    const key = `${workflowId}/${workflowInfo().firstExecutionRunId}/i${iteration}`;
     if (evaluation.events.length) {
       const events: NewEvent[] = evaluation.events.map((e) => ({
         eventId: `${key}/${e.type}`,

