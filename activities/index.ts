@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import type { Db } from '../db/connection';
 import { readStream } from '../db/event-store';
 import { cancelAllOrders, cancelOrder, reconcileOrders, submitOrder, type CancelInput } from '../db/order-book';
@@ -21,15 +20,6 @@ export interface ActivityDeps {
   /** Defaults to reading price_ticks directly; the worker passes a cached source. */
   ticks?: TickSource;
   now?: () => number;
-}
-
-/** Liveness for long calls: a worker that dies mid-activity is noticed before the timeout. */
-function heartbeat() {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Outside an activity context (direct calls from tools and tests).
-  }
 }
 
 export function createActivities(deps: ActivityDeps) {
@@ -63,32 +53,32 @@ export function createActivities(deps: ActivityDeps) {
         ...input.ladder.bids.map((l) => ({ side: 'buy' as const, ...l })),
         ...input.ladder.asks.map((l) => ({ side: 'sell' as const, ...l })),
       ].map((l) => ({ side: l.side, price: l.price, size: l.size }));
-      const result = await reconcileOrders(db, {
-        poolId: input.poolId,
-        owner: poolOwner(input.poolId),
-        cycleKey: input.cycleKey,
-        desired,
-        toleranceBps: input.toleranceBps,
-      });
-      heartbeat();
-      await appendToStream(db, marketMakerStream(input.poolId), 'any', [
+      const result = await reconcileOrders(
+        db,
+        { poolId: input.poolId, owner: poolOwner(input.poolId), cycleKey: input.cycleKey, desired, toleranceBps: input.toleranceBps },
         {
-          eventId: `${input.cycleKey}/quotes_updated`,
-          type: 'quotes_updated',
-          payload: {
-            poolId: input.poolId,
-            cycle: input.cycle,
-            mid: input.mid,
-            reservationPrice: input.ladder.reservationPrice,
-            spreadBps: input.spreadBps,
-            bids: input.ladder.bids,
-            asks: input.ladder.asks,
-            placed: result.placed,
-            cancelled: result.cancelled,
-            kept: result.kept,
-          },
+          // In the reconcile's own transaction: the book and the record of it commit together.
+          streamId: marketMakerStream(input.poolId),
+          events: (outcome) => [
+            {
+              eventId: `${input.cycleKey}/quotes_updated`,
+              type: 'quotes_updated',
+              payload: {
+                poolId: input.poolId,
+                cycle: input.cycle,
+                mid: input.mid,
+                reservationPrice: input.ladder.reservationPrice,
+                spreadBps: input.spreadBps,
+                bids: input.ladder.bids,
+                asks: input.ladder.asks,
+                placed: outcome.placed,
+                cancelled: outcome.cancelled,
+                kept: outcome.kept,
+              },
+            },
+          ],
         },
-      ]);
+      );
       return { ...result, ladder: input.ladder };
     },
 

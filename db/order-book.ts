@@ -416,6 +416,8 @@ export interface ReconcileResult {
 export async function reconcileOrders(
   db: Db,
   input: { poolId: string; owner: string; cycleKey: string; desired: DesiredLevel[]; toleranceBps: string },
+  /** Events about the outcome (e.g. `quotes_updated`), committed in the same transaction. */
+  record?: { streamId: string; events: (result: Omit<ReconcileResult, 'resting'>) => NewEvent[] },
 ): Promise<ReconcileResult> {
   const tolerance = parseDecimal(input.toleranceBps, 'toleranceBps').div(10_000);
   if (!Array.isArray(input.desired)) throw new DomainValidationError('desired', 'desired must be an array of { side, price, size } levels');
@@ -475,8 +477,10 @@ export async function reconcileOrders(
       }
     }
     await batch.flush(trx, pool.id);
+    const outcome = { placed, cancelled: cancelled.length, kept: open.length - cancelled.length, skipped };
+    if (record) await appendToStream(trx, record.streamId, 'any', record.events(outcome));
     const resting = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('side').orderBy('price').execute();
-    return { placed, cancelled: cancelled.length, kept: open.length - cancelled.length, skipped, resting: resting.map(view) };
+    return { ...outcome, resting: resting.map(view) };
   });
 }
 

@@ -27,7 +27,8 @@ import {
   type SpreadSagaStatus,
 } from './definitions';
 
-const DEFAULT_CATCH_UP_MS = 2000;
+// Hints drive the saga on every trade; the catch-up only covers lost hints and price-driven volatility.
+const DEFAULT_CATCH_UP_MS = 5000;
 const DEFAULT_MAX_ITERATIONS = 1000;
 const PAGE = 500;
 
