@@ -40,18 +40,17 @@ describe('npm start (cli/run.ts)', () => {
   let t: TestDatabase;
   let result: Result;
 
+  let env: Record<string, string>;
+
   beforeAll(async () => {
     t = await createTestDatabase({ migrate: false });
-    result = await runCommand(
-      ['--duration', '20', '--pools', '1'],
-      {
-        TEMPORAL_ADDRESS: inject('temporalAddress'),
-        TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-        DATABASE_URL: t.url,
-        TASK_QUEUE: `run-command-${randomBytes(4).toString('hex')}`,
-      },
-      120_000,
-    );
+    env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      DATABASE_URL: t.url,
+      TASK_QUEUE: `run-command-${randomBytes(4).toString('hex')}`,
+    };
+    result = await runCommand(['--duration', '20', '--pools', '1'], env, 120_000);
   }, 130_000);
 
   afterAll(async () => {
@@ -88,4 +87,18 @@ describe('npm start (cli/run.ts)', () => {
     const open = await sql<{ n: string }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
     expect(Number(open.rows[0]!.n)).toBe(0);
   });
+
+  it('runs again on the same database: the pool is reused and the new workflows quote and stop cleanly', async () => {
+    const again = await runCommand(['--duration', '8', '--pools', '1'], env, 110_000);
+    const out = `--- stdout\n${again.stdout}\n--- stderr\n${again.stderr}`;
+    expect(again.code, out).toBe(0);
+    expect(again.stdout, out).toMatch(/Summary: \d+ fills, \d+ spread adjustments, 0 errors\./);
+    const started = await sql<{ n: string }>`select count(*) as n from events where type = 'market_maker_started'`.execute(t.db);
+    expect(Number(started.rows[0]!.n)).toBe(2);
+    // The second run's quotes are its own (not taken for replays of the first run's cycles).
+    const cycles = await sql<{ n: string }>`select count(*) as n from events where type = 'quotes_updated' and (payload->>'cycle')::int = 0`.execute(t.db);
+    expect(Number(cycles.rows[0]!.n)).toBe(2);
+    const open = await sql<{ n: string }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
+    expect(Number(open.rows[0]!.n)).toBe(0);
+  }, 120_000);
 });
