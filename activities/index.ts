@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection';
 import { readStream } from '../db/event-store';
-import { cancelAllOrders, cancelOrder, reconcileOrders, submitOrder, type CancelInput } from '../db/order-book';
+import { cancelAllOrders, cancelOrder, openOrders, reconcileOrders, submitOrder, type CancelInput } from '../db/order-book';
 import { getPool, recordPoolEvents, setSpread, updatePoolConfig } from '../db/pools';
 import type { PoolConfig } from '../domain/config';
 import type { NewEvent } from '../domain/events';
@@ -53,6 +53,14 @@ export function createActivities(deps: ActivityDeps) {
         ...input.ladder.bids.map((l) => ({ side: 'buy' as const, ...l })),
         ...input.ladder.asks.map((l) => ({ side: 'sell' as const, ...l })),
       ].map((l) => ({ side: l.side, price: l.price, size: l.size }));
+      // A retry after the reconcile committed returns the book as it is: the cycle's orders may have
+      // traded since, and reconciling again would cancel them without replacing them.
+      const done = await db.selectFrom('events').select('payload').where('event_id', '=', `${input.cycleKey}/quotes_updated`).executeTakeFirst();
+      if (done) {
+        const p = done.payload as { placed: number; cancelled: number; kept: number };
+        const resting = await openOrders(db, input.poolId, poolOwner(input.poolId));
+        return { placed: p.placed, cancelled: p.cancelled, kept: p.kept, skipped: 0, resting, ladder: input.ladder };
+      }
       const result = await reconcileOrders(
         db,
         { poolId: input.poolId, owner: poolOwner(input.poolId), cycleKey: input.cycleKey, desired, toleranceBps: input.toleranceBps },

@@ -2,7 +2,7 @@ import type { Db } from '../db/connection';
 import { appendToStream } from '../db/event-store';
 import { lockPool, writeReserves } from '../db/pools';
 import { DomainValidationError } from '../domain/errors';
-import { Big, formatDecimal, roundQtyToLot } from '../domain/money';
+import { Big, formatDecimal, parseDecimal, roundQtyToLot } from '../domain/money';
 import { inventoryDeviationBase, inventoryShare } from '../domain/pool';
 import { poolStream } from '../domain/streams';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
@@ -29,8 +29,7 @@ export async function applyInventoryAdjustment(
   venue: HedgeVenue,
   input: { poolId: string; requestId: string; targetShare: number; referencePrice: string },
 ): Promise<InventoryAdjustmentResult> {
-  const reference = new Big(input.referencePrice);
-  if (reference.lte(0)) throw new DomainValidationError('referencePrice', 'referencePrice must be positive');
+  const reference = parseDecimal(input.referencePrice, 'referencePrice', { allowZero: false });
   const eventId = `inventory/${input.poolId}/${input.requestId}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);

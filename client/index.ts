@@ -64,6 +64,8 @@ export interface MarketMakingClientOptions {
   taskQueue: string;
   /** Needed for pool and order commands; workflow commands work without it. */
   db?: Db;
+  /** Told when a saga wake-up hint could not be sent (the write itself has committed). */
+  onHintError?: (poolId: string, err: unknown) => void;
 }
 
 export class MarketMakingClient {
@@ -71,7 +73,10 @@ export class MarketMakingClient {
   readonly taskQueue: string;
   private readonly database?: Db;
 
+  private readonly onHintError: (poolId: string, err: unknown) => void;
+
   constructor(opts: MarketMakingClientOptions) {
+    this.onHintError = opts.onHintError ?? ((poolId, err) => process.emitWarning(`saga hint for pool ${poolId} not delivered: ${String(err)}`));
     this.temporal = opts.client;
     this.taskQueue = opts.taskQueue;
     this.database = opts.db;
@@ -242,7 +247,13 @@ export class MarketMakingClient {
 
   /** Wakes the saga; its catch-up reads the committed events either way. */
   async hint(poolId: string): Promise<void> {
-    await this.spreadSaga(poolId).signal(poolEventHintSignal, {}).catch(ignoreNotFound);
+    // Never fail the caller: the write it reports on has committed, and a retry with new ids would
+    // repeat it. The saga's periodic catch-up reads the same events.
+    await this.spreadSaga(poolId)
+      .signal(poolEventHintSignal, {})
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowNotFoundError)) this.onHintError(poolId, err);
+      });
   }
 }
 

@@ -7,7 +7,7 @@ import { checkOrderRules, crosses, oppositeSide, parseOrderRequest, type OrderRe
 import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
 import type { Db } from './connection';
 import { ConflictError, NotFoundError } from './errors';
-import { appendToStream } from './event-store';
+import { appendToStream, type Executor } from './event-store';
 import { lockPool, writeReserves, type PoolState } from './pools';
 import type { Database, OrderRow } from './types';
 
@@ -442,7 +442,10 @@ export async function reconcileOrders(
       const keep = open.find((o) => {
         if (!unmatched.has(o.id) || o.side !== level.side) return false;
         const left = new Big(o.quantity).minus(o.filled_quantity);
-        return new Big(o.price).minus(price).abs().lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'));
+        // Kept only on the passive side of the desired price: a resting order may be less
+        // aggressive than wanted, never more (it could otherwise sit across the mid guard).
+        const gap = level.side === 'buy' ? price.minus(o.price) : new Big(o.price).minus(price);
+        return gap.gte(0) && gap.lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'));
       });
       if (keep) unmatched.delete(keep.id);
       else toPlace.push({ level, price, size, index });
@@ -479,9 +482,14 @@ export async function reconcileOrders(
     await batch.flush(trx, pool.id);
     const outcome = { placed, cancelled: cancelled.length, kept: open.length - cancelled.length, skipped };
     if (record) await appendToStream(trx, record.streamId, 'any', record.events(outcome));
-    const resting = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('side').orderBy('price').execute();
-    return { ...outcome, resting: resting.map(view) };
+    return { ...outcome, resting: await openOrders(trx, pool.id, input.owner) };
   });
+}
+
+/** An owner's open orders in a pool, by side then price. */
+export async function openOrders(db: Executor, poolId: string, owner: string): Promise<OrderView[]> {
+  const rows = await db.selectFrom('orders').selectAll().where('pool_id', '=', poolId).where('owner', '=', owner).where('status', '=', 'open').orderBy('side').orderBy('price').execute();
+  return rows.map(view);
 }
 
 export interface BookSide {

@@ -31,7 +31,8 @@ export interface MarketMakerInput {
 
 export interface MarketMakerCarriedState {
   cycle: number;
-  baseline: PnlBaseline;
+  /** Absent when no cycle has succeeded yet. */
+  baseline?: PnlBaseline;
   manualPause: { reason: string } | null;
   cooldownUntilMs: number | null;
   lastBreachKey: string;

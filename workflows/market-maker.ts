@@ -68,6 +68,12 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   const workflowId = workflowInfo().workflowId;
   const carried = input.carried;
   const maxCycles = input.maxCyclesPerRun ?? DEFAULT_MAX_CYCLES_PER_RUN;
+  for (const [field, value, min] of [['refreshIntervalMs', input.refreshIntervalMs, 100], ['maxCyclesPerRun', input.maxCyclesPerRun, 1]] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
+      // Fails the start at once with the reason, before any order is placed.
+      throw ApplicationFailure.create({ type: 'ValidationError', nonRetryable: true, message: `${field} must be an integer of at least ${min}, got ${JSON.stringify(value)}` });
+    }
+  }
 
   let cycle = carried?.cycle ?? 0;
   const runs = (carried?.runs ?? 0) + 1;
@@ -99,16 +105,17 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       { key: MarketMakerStatusAttribute, value: next },
     ]);
   };
-  setState('starting');
+  // A continued run picks up where the last one was, so the search attribute does not flicker.
+  setState(carried ? (carried.manualPause || carried.cooldownUntilMs !== null ? 'paused' : 'quoting') : 'starting');
 
   setHandler(statusQuery, () => status());
   // Hints carry no data the loop trusts: they only cut the wait short.
-  setHandler(spreadChangedSignal, () => {
-    wake = true;
-  });
-  setHandler(poolEventHintSignal, () => {
-    wake = true;
-  });
+  // While paused they are ignored, so a paused pool's history does not grow with every trade.
+  const hint = () => {
+    if (!manualPause && cooldownUntilMs === null) wake = true;
+  };
+  setHandler(spreadChangedSignal, hint);
+  setHandler(poolEventHintSignal, hint);
   setHandler(pauseSignal, (req) => {
     manualPause = { reason: typeof req?.reason === 'string' && req.reason ? req.reason : 'operator' };
     wake = true;
@@ -123,13 +130,23 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     wake = true;
   });
 
-  const applyConfigPatch = async (patch: unknown): Promise<PoolConfig> => {
-    const next = mergePoolConfig(config!, patch);
-    await writes.updatePoolConfig({ poolId, config: next, requestId: `${workflowId}/update/${currentUpdateInfo()?.id ?? cycle}` });
-    config = next;
-    if (isPlainObject(patch) && patch.refreshIntervalMs !== undefined) refreshOverride = undefined;
-    wake = true;
-    return next;
+  // Updates apply one at a time, each merged onto the configuration the previous one wrote:
+  // two concurrent updates must not both merge onto the same old configuration and lose one change.
+  let updates: Promise<unknown> = Promise.resolve();
+  let configEpoch = 0;
+  const applyConfigPatch = (patch: unknown): Promise<PoolConfig> => {
+    const requestId = `${workflowId}/update/${currentUpdateInfo()?.id ?? cycle}`;
+    const run = updates.then(async () => {
+      const next = mergePoolConfig(config!, patch);
+      await writes.updatePoolConfig({ poolId, config: next, requestId });
+      config = next;
+      configEpoch++;
+      if (isPlainObject(patch) && patch.refreshIntervalMs !== undefined) refreshOverride = undefined;
+      wake = true;
+      return next;
+    });
+    updates = run.catch(() => undefined);
+    return run;
   };
   const requireConfig = () => {
     if (!config) throw ApplicationFailure.create({ message: 'The market maker has not read its pool yet; retry in a moment.', type: 'NotReady', nonRetryable: true });
@@ -181,27 +198,37 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   };
 
   const runCycle = async () => {
+    const epoch = configEpoch;
     snapshot = await local.monitorMarketConditions({ poolId, baseline });
-    config = snapshot.config;
     if (!baseline) {
+      // P&L is measured from this market maker's start, not over the pool's whole life.
       baseline = {
         reserveBase: snapshot.reserveBase,
         reserveQuote: snapshot.reserveQuote,
         netBaseContributed: snapshot.netBaseContributed,
         netQuoteContributed: snapshot.netQuoteContributed,
       };
+      snapshot = await local.monitorMarketConditions({ poolId, baseline });
     }
+    // A snapshot read before an update committed must not bring back the old configuration.
+    if (epoch === configEpoch || !config) config = snapshot.config;
+    const cfg: PoolConfig = config;
     const risk = evaluateRisk(
       {
         inventoryShare: new Big(snapshot.inventoryShare),
-        targetShare: config.spreadPolicy.targetInventoryShare,
+        targetShare: cfg.spreadPolicy.targetInventoryShare,
         pnl: new Big(snapshot.pnl.totalPnl),
         volatility: snapshot.volatility,
         largestOrderNotional: largestNotional(ladder),
         priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
       },
-      config.risk,
+      cfg.risk,
     );
+    // Flattening trades at the reference price: on a stale price, pause instead.
+    if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
+      risk.action = 'pause';
+      risk.cooldownSeconds = cfg.risk.cooldownSeconds;
+    }
     lastRisk = risk;
     await onBreach(risk);
     switch (risk.action) {
@@ -209,7 +236,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         stopRequested ??= { reason: `risk_limit_breached: ${risk.reasons.map((r) => r.limit).join(', ')}` };
         return;
       case 'pause':
-        cooldownUntilMs = Date.now() + (risk.cooldownSeconds ?? config.risk.cooldownSeconds) * 1000;
+        cooldownUntilMs = Date.now() + (risk.cooldownSeconds ?? cfg.risk.cooldownSeconds) * 1000;
         restingOrders -= await writes.cancelAllQuotes({ poolId, reason: 'risk_pause' });
         await record([{ eventId: `${cycleKey()}/paused`, type: 'market_maker_paused', payload: { poolId, reason: risk.reasons.map((r) => r.limit).join(', '), untilMs: cooldownUntilMs } }]);
         setState('paused');
@@ -232,7 +259,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       mid: snapshot.mid,
       spreadBps: quotedSnapshot.spreadBps,
       ladder,
-      toleranceBps: String(config.quoteTolerance),
+      toleranceBps: String(cfg.quoteTolerance),
     });
     restingOrders = result.resting.length;
     setState('quoting');
@@ -265,7 +292,10 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       const now = Date.now();
       if (cooldownUntilMs !== null && now >= cooldownUntilMs) {
         cooldownUntilMs = null;
-        await record([{ eventId: `${cycleKey()}/resumed`, type: 'market_maker_resumed', payload: { poolId, reason: 'cooldown_elapsed' } }]);
+        // Still paused by an operator: that pause's resume will be the one recorded.
+        if (!manualPause) {
+          await record([{ eventId: `${cycleKey()}/resumed`, type: 'market_maker_resumed', payload: { poolId, reason: 'cooldown_elapsed' } }]);
+        }
       }
       if (manualPause || cooldownUntilMs !== null) {
         if (state !== 'paused') {
@@ -285,6 +315,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
           setState('quoting');
         }
         cycle++;
+        if (++cyclesThisRun >= maxCycles || workflowInfo().continueAsNewSuggested) break;
         continue;
       }
       wake = false;
@@ -298,13 +329,14 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       }
       lastCycleAtMs = Date.now();
       cycle++;
-      cyclesThisRun++;
       if (stopRequested) break;
-      if (cyclesThisRun >= maxCycles || workflowInfo().continueAsNewSuggested) {
-        endedBy = 'continue_as_new';
-        break;
-      }
+      if (++cyclesThisRun >= maxCycles || workflowInfo().continueAsNewSuggested) break;
       await condition(() => wake, refreshIntervalMs());
+    }
+    if (!stopRequested) {
+      // Inside the try: a cancellation while handlers finish still runs the cleanup below.
+      await condition(allHandlersFinished);
+      endedBy = 'continue_as_new';
     }
   } finally {
     if (endedBy === 'stop') {
@@ -329,10 +361,9 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     }
   }
   if (endedBy === 'continue_as_new') {
-    await condition(allHandlersFinished);
     const next: MarketMakerCarriedState = {
       cycle,
-      baseline: baseline!,
+      baseline,
       manualPause,
       cooldownUntilMs,
       lastBreachKey,

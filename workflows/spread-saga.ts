@@ -14,7 +14,7 @@ import type { MarketSnapshot } from '../activities/types';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
-import { describeError, local, writes } from './activity-options';
+import { cleanup, describeError, local, writes } from './activity-options';
 import {
   PoolIdAttribute,
   marketMakerWorkflowId,
@@ -104,7 +104,8 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
       if (ev.shouldAdjust) {
         const change = await writes.adjustSpread({ poolId, requestId: key, newSpreadBps: target, reasons: ev.reasons, sagaId: workflowId });
         undo.push(() =>
-          writes.restoreSpread({ poolId, requestId: key, restoreToBps: change.oldSpreadBps, attemptedSpreadBps: target, error: lastError ?? 'unknown', sagaId: workflowId }),
+          // Retried until it succeeds: a compensation that gives up would leave the pool half-adjusted.
+          cleanup.restoreSpread({ poolId, requestId: key, restoreToBps: change.oldSpreadBps, attemptedSpreadBps: target, error: lastError ?? 'unknown', sagaId: workflowId }),
         );
         lastAdjustment = { oldSpreadBps: change.oldSpreadBps, newSpreadBps: change.newSpreadBps, reasons: ev.reasons };
         adjustments++;
@@ -124,6 +125,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
   };
 
   const iterate = async () => {
+    lastError = null;
     const { triggered, trades } = await catchUp();
     snapshot = await local.monitorMarketConditions({ poolId });
     const current = new Big(snapshot.spreadBps);
@@ -157,7 +159,6 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
       // Fills moved the inventory: the market maker should requote now, not at its next refresh.
       await tellMarketMaker('hint');
     }
-    lastError = null;
   };
 
   const maxIterations = input.maxIterationsPerRun ?? DEFAULT_MAX_ITERATIONS;

@@ -66,7 +66,7 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
       await h.client.resume(poolId);
       const resumed = await waitFor('quoting again in a later run', async () => {
         const s = await h.client.status(poolId);
-        return s.state === 'quoting' && s.runs > paused.runs ? s : undefined;
+        return s.state === 'quoting' && s.runs > paused.runs && s.mid !== null ? s : undefined;
       });
       expect(resumed.cycle).toBeGreaterThan(paused.cycle);
       // The P&L baseline is the reserves at the first start (50 ETH + 100,000 USDC), not at the latest run.
