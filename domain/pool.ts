@@ -88,7 +88,8 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
   requireNonNegative(totalShares, 'totalShares');
   requireNonNegative(base, 'base');
   requireNonNegative(quote, 'quote');
-  const assetStep = gridStep(input.assetDecimals ?? DEFAULT_ASSET_DECIMALS, 'assetDecimals');
+  const assetDp = input.assetDecimals ?? DEFAULT_ASSET_DECIMALS;
+  const assetStep = gridStep(assetDp, 'assetDecimals');
   const shareStep = gridStep(SHARE_DECIMALS, 'shareDecimals');
 
   if (totalShares.eq(0)) {
@@ -119,8 +120,9 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
     );
   }
   // Multiply before dividing so exact ratios (1/3 of 3 shares) stay exact.
-  const byBase = totalShares.times(base).div(reserveBase);
-  const byQuote = totalShares.times(quote).div(reserveQuote);
+  // Quotients rounded toward the pool before the grid rounding, so no double rounding can favour the LP.
+  const byBase = divideAt(totalShares.times(base), reserveBase, SHARE_DECIMALS + 2, Big.roundDown);
+  const byQuote = divideAt(totalShares.times(quote), reserveQuote, SHARE_DECIMALS + 2, Big.roundDown);
   const sharesMinted = floorToStep(bigMin(byBase, byQuote), shareStep);
   if (sharesMinted.lte(0)) {
     throw new DomainValidationError(
@@ -129,7 +131,7 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
     );
   }
   const takeFor = (reserve: Big, offered: Big): Big =>
-    bigMin(ceilToStep(reserve.times(sharesMinted).div(totalShares), assetStep), offered);
+    bigMin(ceilToStep(divideAt(reserve.times(sharesMinted), totalShares, assetDp + 2, Big.roundUp), assetStep), offered);
   const baseTaken = takeFor(reserveBase, base);
   const quoteTaken = takeFor(reserveQuote, quote);
   return {
@@ -167,10 +169,11 @@ export function withdrawalForShares(input: WithdrawalInput): WithdrawalResult {
       `shares must not exceed totalShares (${formatDecimal(totalShares)}), got "${formatDecimal(shares)}"`,
     );
   }
-  const assetStep = gridStep(input.assetDecimals ?? DEFAULT_ASSET_DECIMALS, 'assetDecimals');
+  const assetDp = input.assetDecimals ?? DEFAULT_ASSET_DECIMALS;
+  const assetStep = gridStep(assetDp, 'assetDecimals');
   if (shares.eq(totalShares)) return { base: reserveBase, quote: reserveQuote };
   return {
-    base: floorToStep(reserveBase.times(shares).div(totalShares), assetStep),
-    quote: floorToStep(reserveQuote.times(shares).div(totalShares), assetStep),
+    base: floorToStep(divideAt(reserveBase.times(shares), totalShares, assetDp + 2, Big.roundDown), assetStep),
+    quote: floorToStep(divideAt(reserveQuote.times(shares), totalShares, assetDp + 2, Big.roundDown), assetStep),
   };
 }
