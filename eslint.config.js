@@ -14,7 +14,10 @@ export default tseslint.config(
     // Workflow code runs in Temporal's deterministic sandbox: Node built-ins are not available there.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'pg', 'kysely'] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', 'fs', 'path', 'crypto', 'os', 'child_process', 'pg', 'kysely'] },
+      ],
     },
   },
 );

@@ -22,19 +22,31 @@ export function toActivityFailure(err: unknown): unknown {
   for (const [cls, type] of nonRetryable) {
     if (err instanceof cls) {
       const details = err instanceof DomainValidationError ? [{ field: err.field }] : [];
-      return ApplicationFailure.create({ message: err.message, type, nonRetryable: true, details, cause: err });
+      return ApplicationFailure.create({
+        message: err.message,
+        type,
+        nonRetryable: true,
+        details,
+        cause: err,
+      });
     }
   }
   const code = (err as { code?: string } | null)?.code;
   // Integrity violations from Postgres (22xxx data, 23xxx constraints) are input problems too.
   if (code && (code.startsWith('22') || code.startsWith('23'))) {
-    return ApplicationFailure.create({ message: (err as Error).message, type: 'ValidationError', nonRetryable: true });
+    return ApplicationFailure.create({
+      message: (err as Error).message,
+      type: 'ValidationError',
+      nonRetryable: true,
+    });
   }
   return err;
 }
 
 /** Wraps every function of an activity object so failures are classified the same way everywhere. */
-export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(activities: T): T {
+export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  activities: T,
+): T {
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {

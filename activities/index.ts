@@ -1,6 +1,13 @@
 import type { Db } from '../db/connection';
 import { readStream } from '../db/event-store';
-import { cancelAllOrders, cancelOrder, openOrders, reconcileOrders, submitOrder, type CancelInput } from '../db/order-book';
+import {
+  cancelAllOrders,
+  cancelOrder,
+  openOrders,
+  reconcileOrders,
+  submitOrder,
+  type CancelInput,
+} from '../db/order-book';
 import { getPool, recordPoolEvents, setSpread, updatePoolConfig } from '../db/pools';
 import type { PoolConfig } from '../domain/config';
 import type { NewEvent } from '../domain/events';
@@ -28,11 +35,17 @@ export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => Date.now());
 
   return withFailureMapping({
-    async monitorMarketConditions(input: { poolId: string; baseline?: PnlBaseline }): Promise<MarketSnapshot> {
+    async monitorMarketConditions(input: {
+      poolId: string;
+      baseline?: PnlBaseline;
+    }): Promise<MarketSnapshot> {
       return readMarketSnapshot(db, ticks, input.poolId, now(), input.baseline);
     },
 
-    async calculateOptimalQuotes(input: { snapshot: MarketSnapshot; timeRemainingSeconds?: number }): Promise<SerializedQuoteLadder> {
+    async calculateOptimalQuotes(input: {
+      snapshot: MarketSnapshot;
+      timeRemainingSeconds?: number;
+    }): Promise<SerializedQuoteLadder> {
       return computeQuotes(input.snapshot, input.timeRemainingSeconds);
     },
 
@@ -55,15 +68,32 @@ export function createActivities(deps: ActivityDeps) {
       ].map((l) => ({ side: l.side, price: l.price, size: l.size }));
       // A retry after the reconcile committed returns the book as it is: the cycle's orders may have
       // traded since, and reconciling again would cancel them without replacing them.
-      const done = await db.selectFrom('events').select('payload').where('event_id', '=', `${input.cycleKey}/quotes_updated`).executeTakeFirst();
+      const done = await db
+        .selectFrom('events')
+        .select('payload')
+        .where('event_id', '=', `${input.cycleKey}/quotes_updated`)
+        .executeTakeFirst();
       if (done) {
         const p = done.payload as { placed: number; cancelled: number; kept: number };
         const resting = await openOrders(db, input.poolId, poolOwner(input.poolId));
-        return { placed: p.placed, cancelled: p.cancelled, kept: p.kept, skipped: 0, resting, ladder: input.ladder };
+        return {
+          placed: p.placed,
+          cancelled: p.cancelled,
+          kept: p.kept,
+          skipped: 0,
+          resting,
+          ladder: input.ladder,
+        };
       }
       const result = await reconcileOrders(
         db,
-        { poolId: input.poolId, owner: poolOwner(input.poolId), cycleKey: input.cycleKey, desired, toleranceBps: input.toleranceBps },
+        {
+          poolId: input.poolId,
+          owner: poolOwner(input.poolId),
+          cycleKey: input.cycleKey,
+          desired,
+          toleranceBps: input.toleranceBps,
+        },
         {
           // In the reconcile's own transaction: the book and the record of it commit together.
           streamId: marketMakerStream(input.poolId),
@@ -91,7 +121,11 @@ export function createActivities(deps: ActivityDeps) {
     },
 
     async cancelAllQuotes(input: { poolId: string; reason: string }): Promise<number> {
-      return cancelAllOrders(db, { poolId: input.poolId, owner: poolOwner(input.poolId), reason: input.reason });
+      return cancelAllOrders(db, {
+        poolId: input.poolId,
+        owner: poolOwner(input.poolId),
+        reason: input.reason,
+      });
     },
 
     async placeOrder(input: unknown) {
@@ -110,12 +144,25 @@ export function createActivities(deps: ActivityDeps) {
       return recordPoolEvents(db, input.poolId, input.events);
     },
 
-    async adjustSpread(input: { poolId: string; requestId: string; newSpreadBps: string; reasons: string[]; sagaId?: string }) {
+    async adjustSpread(input: {
+      poolId: string;
+      requestId: string;
+      newSpreadBps: string;
+      reasons: string[];
+      sagaId?: string;
+    }) {
       return setSpread(db, input);
     },
 
     /** Compensation: puts the spread back and says why, idempotently. */
-    async restoreSpread(input: { poolId: string; requestId: string; restoreToBps: string; attemptedSpreadBps: string; error: string; sagaId: string }) {
+    async restoreSpread(input: {
+      poolId: string;
+      requestId: string;
+      restoreToBps: string;
+      attemptedSpreadBps: string;
+      error: string;
+      sagaId: string;
+    }) {
       const change = await setSpread(db, {
         poolId: input.poolId,
         newSpreadBps: input.restoreToBps,
@@ -139,7 +186,12 @@ export function createActivities(deps: ActivityDeps) {
       return change;
     },
 
-    async adjustInventory(input: { poolId: string; requestId: string; targetShare?: number; referencePrice?: string }) {
+    async adjustInventory(input: {
+      poolId: string;
+      requestId: string;
+      targetShare?: number;
+      referencePrice?: string;
+    }) {
       const snapshot = await readMarketSnapshot(db, ticks, input.poolId, now());
       return applyInventoryAdjustment(db, deps.hedgeVenue, {
         poolId: input.poolId,
@@ -149,7 +201,11 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
-    async readPoolEvents(input: { poolId: string; afterVersion: number; limit?: number }): Promise<{ events: PoolEventRecord[]; lastVersion: number }> {
+    async readPoolEvents(input: {
+      poolId: string;
+      afterVersion: number;
+      limit?: number;
+    }): Promise<{ events: PoolEventRecord[]; lastVersion: number }> {
       const events = await readStream(db, poolStream(input.poolId), input.afterVersion, input.limit ?? 500);
       return {
         events: events.map((e) => ({ version: e.streamVersion, type: e.type, payload: e.payload })),

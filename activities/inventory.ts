@@ -18,7 +18,8 @@ export interface InventoryAdjustmentResult {
   inventoryShareAfter: string;
 }
 
-const share = (base: Big, quote: Big, mid: Big) => formatDecimal(inventoryShare(base, quote, mid).round(8, Big.roundHalfEven));
+const share = (base: Big, quote: Big, mid: Big) =>
+  formatDecimal(inventoryShare(base, quote, mid).round(8, Big.roundHalfEven));
 
 /**
  * Trades the pool's excess asset with the hedge venue so its value share returns to the target,
@@ -33,7 +34,11 @@ export async function applyInventoryAdjustment(
   const eventId = `inventory/${input.poolId}/${input.requestId}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await trx.selectFrom('events').select('payload').where('event_id', '=', eventId).executeTakeFirst();
+    const prior = await trx
+      .selectFrom('events')
+      .select('payload')
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
     if (prior) {
       const p = prior.payload as Record<string, string>;
       return {
@@ -46,10 +51,16 @@ export async function applyInventoryAdjustment(
       };
     }
     const before = share(pool.reserveBase, pool.reserveQuote, reference);
-    const excessBase = inventoryDeviationBase(pool.reserveBase, pool.reserveQuote, reference, new Big(input.targetShare));
+    const excessBase = inventoryDeviationBase(
+      pool.reserveBase,
+      pool.reserveQuote,
+      reference,
+      new Big(input.targetShare),
+    );
     const side = excessBase.gt(0) ? 'sell' : 'buy';
     const amount = roundQtyToLot(excessBase.abs(), pool.lotSize);
-    if (amount.lt(pool.minSize)) return { applied: false, inventoryShareBefore: before, inventoryShareAfter: before };
+    if (amount.lt(pool.minSize))
+      return { applied: false, inventoryShareBefore: before, inventoryShareAfter: before };
 
     // The simulated venue answers at once; a remote one would be called before taking the pool lock.
     const fill = await venue.execute({ side, baseAmount: amount, referencePrice: reference });
@@ -61,7 +72,10 @@ export async function applyInventoryAdjustment(
       pool.reserveQuote = pool.reserveQuote.minus(fill.netQuoteAmount);
     }
     if (pool.reserveBase.lt(0) || pool.reserveQuote.lt(0)) {
-      throw new DomainValidationError('baseAmount', `the adjustment would leave pool "${pool.id}" with a negative reserve; nothing was traded`);
+      throw new DomainValidationError(
+        'baseAmount',
+        `the adjustment would leave pool "${pool.id}" with a negative reserve; nothing was traded`,
+      );
     }
     await writeReserves(trx, pool);
     const after = share(pool.reserveBase, pool.reserveQuote, reference);
@@ -84,6 +98,13 @@ export async function applyInventoryAdjustment(
         },
       },
     ]);
-    return { applied: true, side, baseAmount: formatDecimal(fill.baseAmount), quoteAmount: formatDecimal(fill.quoteAmount), inventoryShareBefore: before, inventoryShareAfter: after };
+    return {
+      applied: true,
+      side,
+      baseAmount: formatDecimal(fill.baseAmount),
+      quoteAmount: formatDecimal(fill.quoteAmount),
+      inventoryShareBefore: before,
+      inventoryShareAfter: after,
+    };
   });
 }

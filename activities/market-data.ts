@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/connection';
-import { bookTop } from '../db/order-book';
+import { bookTop, countOpenPoolOrders } from '../db/order-book';
 import { getPool, type PoolState } from '../db/pools';
 import { Big, formatDecimal } from '../domain/money';
 import { inventoryShare, tvl } from '../domain/pool';
@@ -44,17 +44,6 @@ async function recentPoolTrades(db: Db, poolId: string, sinceMs: number) {
   return { volume: new Big(row.volume), count: Number(row.n) };
 }
 
-async function openOrderCount(db: Db, poolId: string): Promise<number> {
-  const row = await db
-    .selectFrom('orders')
-    .select(sql<string>`count(*)`.as('n'))
-    .where('pool_id', '=', poolId)
-    .where('owner', '=', poolOwner(poolId))
-    .where('status', '=', 'open')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bestAsk?: string): Big | null {
   switch (pool.config.priceSource) {
     case 'reference':
@@ -81,7 +70,7 @@ export async function readMarketSnapshot(
     ticks.recentTicks(pool.priceFeed, window),
     bookTop(db, poolId, poolOwner(poolId)),
     recentPoolTrades(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS),
-    openOrderCount(db, poolId),
+    countOpenPoolOrders(db, poolId),
   ]);
   const latest = recent[recent.length - 1];
   const reference = latest ? new Big(latest.price) : null;
@@ -126,7 +115,9 @@ export async function readMarketSnapshot(
     totalShares: formatDecimal(pool.totalShares),
     netBaseContributed: formatDecimal(pool.netBaseContributed),
     netQuoteContributed: formatDecimal(pool.netQuoteContributed),
-    inventoryShare: formatDecimal(inventoryShare(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
+    inventoryShare: formatDecimal(
+      inventoryShare(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven),
+    ),
     tvl: formatDecimal(tvl(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven)),
     spreadBps: formatDecimal(pool.spreadBps),
     tickSize: formatDecimal(pool.tickSize),

@@ -4,7 +4,10 @@ import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategie
 import type { MarketSnapshot } from './types';
 
 /** The domain strategy the pool's configuration picks, fed from a market snapshot. */
-export function computeQuotes(snapshot: MarketSnapshot, timeRemainingSeconds?: number): SerializedQuoteLadder {
+export function computeQuotes(
+  snapshot: MarketSnapshot,
+  timeRemainingSeconds?: number,
+): SerializedQuoteLadder {
   const cfg = snapshot.config;
   const ladder = strategyFor(cfg.strategy).compute({
     mid: new Big(snapshot.mid),

@@ -30,7 +30,14 @@ export interface MarketSnapshot {
   minSize: string;
   volatility: number;
   volatilityRegime: VolatilityRegime;
-  pnl: { holdValue: string; currentValue: string; totalPnl: string; tradePnl: string; fees: string; returnPct: string };
+  pnl: {
+    holdValue: string;
+    currentValue: string;
+    totalPnl: string;
+    tradePnl: string;
+    fees: string;
+    returnPct: string;
+  };
   recentVolumeBase: string;
   recentTrades: number;
   openOrders: number;

@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import { cancelAllOrders } from '../db/order-book';
 import { marketMakerStream, poolOwner } from '../domain/streams';
-import { createBenchPool, openPoolOrderCount, seedTicks, startTicker, type MarketWorkerHarness } from './market';
+import {
+  createBenchPool,
+  openPoolOrderCount,
+  seedTicks,
+  startTicker,
+  type MarketWorkerHarness,
+} from './market';
 import {
   machineBusySeconds,
   postgresGroup,
@@ -64,11 +70,18 @@ function groups(infra: BenchInfra): ProcessGroup[] {
   return [
     singleProcessGroup('worker (bench process)', process.pid),
     singleProcessGroup('temporal server', infra.temporalPid),
-    infra.postmasterPid ? postgresGroup(infra.postmasterPid, infra.dbName) : { name: 'postgres', memory: 'pss', pids: () => [] },
+    infra.postmasterPid
+      ? postgresGroup(infra.postmasterPid, infra.dbName)
+      : { name: 'postgres', memory: 'pss', pids: () => [] },
   ];
 }
 
-async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o: CapacityOptions): Promise<CapacityStep> {
+async function runStep(
+  infra: BenchInfra,
+  mm: MarketWorkerHarness,
+  n: number,
+  o: CapacityOptions,
+): Promise<CapacityStep> {
   const { db } = infra;
   const { client } = mm;
   const poolIds = Array.from({ length: n }, (_, i) => `cap${n}-${infra.runId}-${i}`);
@@ -105,7 +118,12 @@ async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o:
     }
     const startSeconds = (Date.now() - started) / 1000;
     if (warm < n) {
-      step = { ...failed(`only ${warm} of ${n} market makers quoted twice within ${Math.round((warmDeadline - started) / 1000)} s`), startSeconds };
+      step = {
+        ...failed(
+          `only ${warm} of ${n} market makers quoted twice within ${Math.round((warmDeadline - started) / 1000)} s`,
+        ),
+        startSeconds,
+      };
     } else {
       await sleep(o.settleMs);
       const proc = sampleAll(groups(infra));
@@ -139,7 +157,8 @@ async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o:
           lags.push(w1 - w0);
           continue;
         }
-        for (let i = 1; i < ts.length; i++) if (ts[i]! >= w0 && ts[i]! <= w1) lags.push(ts[i]! - ts[i - 1]! - o.refreshMs);
+        for (let i = 1; i < ts.length; i++)
+          if (ts[i]! >= w0 && ts[i]! <= w1) lags.push(ts[i]! - ts[i - 1]! - o.refreshMs);
         // A cycle still missing at the window's end is already this late (a lower bound).
         const tail = w1 - inWindow[inWindow.length - 1]!;
         if (tail > o.refreshMs) lags.push(tail - o.refreshMs);
@@ -149,13 +168,18 @@ async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o:
       step = {
         pools: n,
         ok,
-        failure: ok ? undefined : without ? `${without} pools completed no cycle in the window` : `cycle lag p99 ${lag.p99.toFixed(0)} ms >= 1000 ms`,
+        failure: ok
+          ? undefined
+          : without
+            ? `${without} pools completed no cycle in the window`
+            : `cycle lag p99 ${lag.p99.toFixed(0)} ms >= 1000 ms`,
         lag,
         cyclesPerSecond: cycles / ((w1 - w0) / 1000),
         idealCyclesPerSecond: (n * 1000) / o.refreshMs,
         poolsWithoutCycle: without,
         usage,
-        machineCpuPercent: busy0 !== undefined && busy1 !== undefined ? (100 * (busy1 - busy0)) / ((w1 - w0) / 1000) : null,
+        machineCpuPercent:
+          busy0 !== undefined && busy1 !== undefined ? (100 * (busy1 - busy0)) / ((w1 - w0) / 1000) : null,
         startSeconds,
       };
     }
@@ -173,8 +197,12 @@ async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o:
   await ticker.stop();
   let open = await openPoolOrderCount(db, poolIds);
   if (open > 0) {
-    o.log(`[capacity] ${open} pool orders still open after stopping the step's pools; cancelling them directly`);
-    await mapLimit(poolIds, 5, (id) => cancelAllOrders(db, { poolId: id, owner: poolOwner(id), reason: 'benchmark_cleanup' }));
+    o.log(
+      `[capacity] ${open} pool orders still open after stopping the step's pools; cancelling them directly`,
+    );
+    await mapLimit(poolIds, 5, (id) =>
+      cancelAllOrders(db, { poolId: id, owner: poolOwner(id), reason: 'benchmark_cleanup' }),
+    );
   }
   const result: CapacityStep = { ...step!, stopSeconds, openPoolOrdersAfterStop: open };
   open = await openPoolOrderCount(db, poolIds);
@@ -187,7 +215,11 @@ async function runStep(infra: BenchInfra, mm: MarketWorkerHarness, n: number, o:
   return result;
 }
 
-export async function runCapacityBench(infra: BenchInfra, mm: MarketWorkerHarness, o: CapacityOptions): Promise<CapacityResult> {
+export async function runCapacityBench(
+  infra: BenchInfra,
+  mm: MarketWorkerHarness,
+  o: CapacityOptions,
+): Promise<CapacityResult> {
   const steps: CapacityStep[] = [];
   let lastOk: number | null = null;
   let firstFail: number | null = null;

@@ -61,7 +61,11 @@ export async function runEventsBench(infra: BenchInfra, o: EventsOptions): Promi
     metadata jsonb not null default '{}',
     created_at timestamptz not null default now()
   )`.execute(db);
-  const raw = new pg.Pool({ connectionString: infra.dbUrl, max: 1, application_name: 'bench-events-baseline' });
+  const raw = new pg.Pool({
+    connectionString: infra.dbUrl,
+    max: 1,
+    application_name: 'bench-events-baseline',
+  });
   raw.on('error', () => {});
   const conn = await raw.connect();
   conn.on('error', () => {}); // a reset fails the query instead of crashing the process
@@ -70,7 +74,9 @@ export async function runEventsBench(infra: BenchInfra, o: EventsOptions): Promi
     const stream = `bench-events-${infra.runId}-${streamNo++}`;
     const started = performance.now();
     for (let a = 0; a < appends; a++) {
-      const events = Array.from({ length: batch }, (_, i) => quotesUpdated('bench', a * batch + i, `${stream}/${a}/${i}`));
+      const events = Array.from({ length: batch }, (_, i) =>
+        quotesUpdated('bench', a * batch + i, `${stream}/${a}/${i}`),
+      );
       await appendToStream(db, stream, 'any', events);
     }
     return (appends * batch) / ((performance.now() - started) / 1000);
@@ -87,7 +93,10 @@ export async function runEventsBench(infra: BenchInfra, o: EventsOptions): Promi
         values.push(`($${k + 1}, $${k + 2}, $${k + 3}, $${k + 4}, 1, $${k + 5})`);
         params.push(e.eventId, stream, a * batch + i + 1, e.type, JSON.stringify(e.payload));
       }
-      await conn.query(`insert into bench_plain_events (event_id, stream_id, stream_version, type, schema_version, payload) values ${values.join(', ')}`, params);
+      await conn.query(
+        `insert into bench_plain_events (event_id, stream_id, stream_version, type, schema_version, payload) values ${values.join(', ')}`,
+        params,
+      );
     }
     return (appends * batch) / ((performance.now() - started) / 1000);
   };
@@ -112,7 +121,9 @@ export async function runEventsBench(infra: BenchInfra, o: EventsOptions): Promi
         baselineEventsPerSec: median(b),
         ratio: median(e) / median(b),
       };
-      o.log(`[events] batch ${batch}: appendToStream ${row.engineEventsPerSec.toFixed(0)} events/s, plain INSERT ${row.baselineEventsPerSec.toFixed(0)} events/s`);
+      o.log(
+        `[events] batch ${batch}: appendToStream ${row.engineEventsPerSec.toFixed(0)} events/s, plain INSERT ${row.baselineEventsPerSec.toFixed(0)} events/s`,
+      );
       rows.push(row);
     }
     return rows;

@@ -6,7 +6,13 @@ import { Big, formatDecimal } from '../domain/money';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import { createRoundTripActivities, createRoundTripTable } from './fixtures/roundtrip-activities';
 import { finishSignal, goSignal } from './fixtures/roundtrip-workflow';
-import { createBenchPool, openPoolOrderCount, seedTicks, startTicker, type MarketWorkerHarness } from './market';
+import {
+  createBenchPool,
+  openPoolOrderCount,
+  seedTicks,
+  startTicker,
+  type MarketWorkerHarness,
+} from './market';
 import { runWorker, type BenchInfra } from './stack';
 import { sleep, summarize, wallMs, type Summary } from './stats';
 
@@ -50,7 +56,11 @@ export interface LatencyResult {
   samples: { requoteMs: number[]; roundTripMs: number[] };
 }
 
-async function poll<T>(deadlineMs: number, everyMs: number, fn: () => Promise<T | undefined>): Promise<T | undefined> {
+async function poll<T>(
+  deadlineMs: number,
+  everyMs: number,
+  fn: () => Promise<T | undefined>,
+): Promise<T | undefined> {
   while (Date.now() < deadlineMs) {
     const v = await fn();
     if (v !== undefined) return v;
@@ -59,7 +69,11 @@ async function poll<T>(deadlineMs: number, everyMs: number, fn: () => Promise<T 
   return undefined;
 }
 
-export async function runLatencyBench(infra: BenchInfra, mm: MarketWorkerHarness, o: LatencyOptions): Promise<LatencyResult> {
+export async function runLatencyBench(
+  infra: BenchInfra,
+  mm: MarketWorkerHarness,
+  o: LatencyOptions,
+): Promise<LatencyResult> {
   const { db, runId } = infra;
   const { client } = mm;
   await createRoundTripTable(db);
@@ -74,7 +88,11 @@ export async function runLatencyBench(infra: BenchInfra, mm: MarketWorkerHarness
       activities: createRoundTripActivities(rtDb),
     }),
   );
-  const rt = await infra.temporalClient.workflow.start('RoundTripWorkflow', { taskQueue: rtQueue, workflowId: `bench-roundtrip-${runId}`, args: [{ runId }] });
+  const rt = await infra.temporalClient.workflow.start('RoundTripWorkflow', {
+    taskQueue: rtQueue,
+    workflowId: `bench-roundtrip-${runId}`,
+    args: [{ runId }],
+  });
 
   const poolId = `lat-${runId}`;
   const { feed } = await createBenchPool(client, poolId);
@@ -92,11 +110,17 @@ export async function runLatencyBench(infra: BenchInfra, mm: MarketWorkerHarness
     if (!ready) throw new Error(`market maker of ${poolId} did not quote within 60 s`);
 
     const mmVersion = async () => {
-      const r = await sql<{ v: string | null }>`select max(stream_version) as v from events where stream_id = ${stream}`.execute(db);
+      const r = await sql<{
+        v: string | null;
+      }>`select max(stream_version) as v from events where stream_id = ${stream}`.execute(db);
       return Number(r.rows[0]!.v ?? 0);
     };
     const spreadAdjustedCount = async () => {
-      const r = await sql<{ n: string }>`select count(*) as n from events where stream_id = ${`pool-${poolId}`} and type = 'spread_adjusted'`.execute(db);
+      const r = await sql<{
+        n: string;
+      }>`select count(*) as n from events where stream_id = ${`pool-${poolId}`} and type = 'spread_adjusted'`.execute(
+        db,
+      );
       return Number(r.rows[0]!.n);
     };
 
@@ -147,7 +171,11 @@ export async function runLatencyBench(infra: BenchInfra, mm: MarketWorkerHarness
       await rt.signal(goSignal, { seq: i });
       const t = await poll(Date.now() + o.timeoutMs, o.pollMs, async () => {
         const row = (
-          await sql<{ t: number }>`select extract(epoch from committed_at) * 1000 as t from bench_roundtrip where run_id = ${runId} and seq = ${i}`.execute(db)
+          await sql<{
+            t: number;
+          }>`select extract(epoch from committed_at) * 1000 as t from bench_roundtrip where run_id = ${runId} and seq = ${i}`.execute(
+            db,
+          )
         ).rows[0];
         return row ? Number(row.t) : undefined;
       });

@@ -14,7 +14,11 @@ import { wallMs } from './stats';
 export const MID = '2000';
 
 /** A funded ETH/USDC pool at a 50/50 value split around MID with a TVL far above the widening tiers. */
-export async function createBenchPool(client: MarketMakingClient, poolId: string, config: Record<string, unknown> = {}) {
+export async function createBenchPool(
+  client: MarketMakingClient,
+  poolId: string,
+  config: Record<string, unknown> = {},
+) {
   const feed = `feed-${poolId}`;
   await client.createPool({
     poolId,
@@ -26,15 +30,31 @@ export async function createBenchPool(client: MarketMakingClient, poolId: string
     priceFeed: feed,
     config,
   });
-  await client.addLiquidity({ poolId, provider: 'bench-lp', base: '500', quote: '1000000', requestId: `seed-${poolId}` });
+  await client.addLiquidity({
+    poolId,
+    provider: 'bench-lp',
+    base: '500',
+    quote: '1000000',
+    requestId: `seed-${poolId}`,
+  });
   return { poolId, feed };
 }
 
 /** A calm price history for each feed, so volatility starts near zero (one statement for all feeds). */
 export async function seedTicks(db: Db, feeds: string[], count = 61, intervalMs = 1000) {
   const start = Date.now() - count * intervalMs - 1000;
-  const rows = feeds.flatMap((feed) => Array.from({ length: count }, (_, i) => ({ feed, price: MID, observed_at: new Date(start + i * intervalMs) })));
-  for (let i = 0; i < rows.length; i += 5000) await db.insertInto('price_ticks').values(rows.slice(i, i + 5000)).execute();
+  const rows = feeds.flatMap((feed) =>
+    Array.from({ length: count }, (_, i) => ({
+      feed,
+      price: MID,
+      observed_at: new Date(start + i * intervalMs),
+    })),
+  );
+  for (let i = 0; i < rows.length; i += 5000)
+    await db
+      .insertInto('price_ticks')
+      .values(rows.slice(i, i + 5000))
+      .execute();
 }
 
 /** Keeps every feed's latest tick fresh (one multi-row insert per interval for all feeds). */
@@ -65,7 +85,9 @@ export function startTicker(db: Db, feeds: string[], everyMs = 1000) {
 export async function openPoolOrderCount(db: Db, poolIds: string[]): Promise<number> {
   if (poolIds.length === 0) return 0;
   const r = await sql<{ n: string }>`
-    select count(*) as n from orders where pool_id = any(${poolIds}) and is_pool_order and status = 'open'`.execute(db);
+    select count(*) as n from orders where pool_id = any(${poolIds}) and is_pool_order and status = 'open'`.execute(
+    db,
+  );
   return Number(r.rows[0]!.n);
 }
 
@@ -101,7 +123,10 @@ export interface MarketWorkerHarness {
 export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorkerHarness> {
   const tuning = productionTuning();
   const taskQueue = `bench-mm-${infra.runId}`;
-  const workerDb = createDb(infra.dbUrl, { maxConnections: tuning.dbPoolSize, applicationName: 'bench-worker' });
+  const workerDb = createDb(infra.dbUrl, {
+    maxConnections: tuning.dbPoolSize,
+    applicationName: 'bench-worker',
+  });
   const { worker } = await createMarketMakingWorker({
     connection: infra.nativeConnection,
     namespace: infra.temporal.namespace,
@@ -129,7 +154,11 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
     stop: async () => {
       // Sections stop their pools gracefully; this only catches an interrupted run's leftovers.
       await Promise.all(
-        [...started].flatMap((id) => [client.marketMaker(id), client.spreadSaga(id)].map((h) => h.terminate('benchmark ended').catch(() => {}))),
+        [...started].flatMap((id) =>
+          [client.marketMaker(id), client.spreadSaga(id)].map((h) =>
+            h.terminate('benchmark ended').catch(() => {}),
+          ),
+        ),
       );
       await run.stop();
       await timed.db.destroy().catch(() => {});

@@ -66,7 +66,11 @@ function withDatabase(url: string, name: string): string {
   return u.toString();
 }
 
-async function timeIt(clients: number, total: number, op: (client: number, i: number) => Promise<unknown>): Promise<number> {
+async function timeIt(
+  clients: number,
+  total: number,
+  op: (client: number, i: number) => Promise<unknown>,
+): Promise<number> {
   const per = Math.ceil(total / clients);
   const started = process.hrtime.bigint();
   await Promise.all(
@@ -98,13 +102,32 @@ async function setUpPool(db: Db, poolId: string, depth: number) {
     priceFeed: 'bench',
     config: { risk: { maxOrderNotional: '10000000' } },
   });
-  await addLiquidity(db, { poolId, provider: 'bench-lp', base: '1000000', quote: '2000000000', requestId: `seed-${poolId}` });
-  const r = await reconcileOrders(db, { poolId, owner: poolOwner(poolId), cycleKey: `${poolId}/ladder`, desired: deepLadder(depth), toleranceBps: '0' });
+  await addLiquidity(db, {
+    poolId,
+    provider: 'bench-lp',
+    base: '1000000',
+    quote: '2000000000',
+    requestId: `seed-${poolId}`,
+  });
+  const r = await reconcileOrders(db, {
+    poolId,
+    owner: poolOwner(poolId),
+    cycleKey: `${poolId}/ladder`,
+    desired: deepLadder(depth),
+    toleranceBps: '0',
+  });
   if (r.placed !== depth * 2) throw new Error(`ladder placed ${r.placed} of ${depth * 2} levels`);
 }
 
 /** The baseline: the same statements a match makes, hand-written, no validation or domain logic. */
-async function baselineTx(client: pg.PoolClient, poolId: string, takerOrderId: string, stream: string, version: number, i: number) {
+async function baselineTx(
+  client: pg.PoolClient,
+  poolId: string,
+  takerOrderId: string,
+  stream: string,
+  version: number,
+  i: number,
+) {
   const side = i % 2 === 0 ? 'sell' : 'buy';
   await client.query('begin');
   try {
@@ -117,11 +140,10 @@ async function baselineTx(client: pg.PoolClient, poolId: string, takerOrderId: s
     );
     const maker = makers.rows[0] as { id: string; price: string };
     await client.query('update orders set updated_at = now() where id = $1', [maker.id]);
-    await client.query('update pools set reserve_base = reserve_base + $2, reserve_quote = reserve_quote - $3, updated_at = now() where id = $1', [
-      poolId,
-      side === 'sell' ? '-0.05' : '0.05',
-      side === 'sell' ? '-100' : '100',
-    ]);
+    await client.query(
+      'update pools set reserve_base = reserve_base + $2, reserve_quote = reserve_quote - $3, updated_at = now() where id = $1',
+      [poolId, side === 'sell' ? '-0.05' : '0.05', side === 'sell' ? '-100' : '100'],
+    );
     const tradeId = `b_${randomBytes(8).toString('hex')}`;
     await client.query(
       `insert into trades (id, pool_id, maker_order_id, taker_order_id, maker_owner, taker_owner, taker_side, price, quantity, maker_is_pool)
@@ -131,7 +153,14 @@ async function baselineTx(client: pg.PoolClient, poolId: string, takerOrderId: s
     await client.query(
       `insert into events (event_id, stream_id, stream_version, type, schema_version, payload)
        values ($1, $2, $3, 'order_placed', 1, $4), ($5, $2, $6, 'order_executed', 1, $4)`,
-      [`${tradeId}/placed`, stream, version, JSON.stringify({ tradeId, price: maker.price }), `${tradeId}/executed`, version + 1],
+      [
+        `${tradeId}/placed`,
+        stream,
+        version,
+        JSON.stringify({ tradeId, price: maker.price }),
+        `${tradeId}/executed`,
+        version + 1,
+      ],
     );
     await client.query('commit');
   } catch (err) {
@@ -144,9 +173,11 @@ async function machine(url: string) {
   const c = new pg.Client({ connectionString: url });
   await c.connect();
   const v = (await c.query<{ v: string }>("select current_setting('server_version') as v")).rows[0]!.v;
-  const settings = (await c.query<{ name: string; setting: string }>(
-    "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit')",
-  )).rows;
+  const settings = (
+    await c.query<{ name: string; setting: string }>(
+      "select name, setting from pg_settings where name in ('fsync', 'synchronous_commit')",
+    )
+  ).rows;
   await c.end();
   const cpu = cpus();
   return {
@@ -155,11 +186,17 @@ async function machine(url: string) {
     node: process.version,
     postgres: v,
     durability: settings.map((s) => `${s.name}=${s.setting}`).join(', '),
-    load: loadavg().map((l) => l.toFixed(2)).join(' '),
+    load: loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' '),
   };
 }
 
-export function renderMatchingMarkdown(rows: MatchingBenchRow[], m: Awaited<ReturnType<typeof machine>>, notes: string): string {
+export function renderMatchingMarkdown(
+  rows: MatchingBenchRow[],
+  m: Awaited<ReturnType<typeof machine>>,
+  notes: string,
+): string {
   const fmt = (n: number) => n.toFixed(0);
   return [
     '# Matching throughput on one pool',
@@ -170,7 +207,10 @@ export function renderMatchingMarkdown(rows: MatchingBenchRow[], m: Awaited<Retu
     '',
     '| workload | clients | engine orders/s (median) | baseline tx/s (median) | engine / baseline |',
     '| --- | ---: | ---: | ---: | ---: |',
-    ...rows.map((r) => `| ${r.workload} | ${r.clients} | ${fmt(r.engineOpsPerSec)} | ${fmt(r.baselineOpsPerSec)} | ${r.ratio.toFixed(2)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.workload} | ${r.clients} | ${fmt(r.engineOpsPerSec)} | ${fmt(r.baselineOpsPerSec)} | ${r.ratio.toFixed(2)} |`,
+    ),
     '',
     `Median of ${rows[0]?.repeats ?? 0} repeats of ${rows[0]?.opsPerRepeat ?? 0} operations each, engine and baseline interleaved in the same run.`,
     '',
@@ -182,7 +222,9 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
   const repeats = opts.repeats ?? 5;
   const ops = opts.opsPerRepeat ?? 400;
   const depth = opts.depth ?? 300;
-  const pgServer = opts.url ? { url: opts.url, embedded: false, stop: async () => {} } : await startPostgres();
+  const pgServer = opts.url
+    ? { url: opts.url, embedded: false, stop: async () => {} }
+    : await startPostgres();
   log(`[bench] Postgres ${pgServer.embedded ? 'embedded' : 'from DATABASE_URL'}`);
   const name = `bench_${randomBytes(5).toString('hex')}`;
   const admin = new pg.Client({ connectionString: pgServer.url });
@@ -202,9 +244,19 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
     await setUpPool(db, poolId, depth);
     await setUpPool(db, basePoolId, depth);
     // The baseline's trades need a taker order row to point at.
-    const taker = await submitOrder(db, { poolId: basePoolId, owner: 'bench-taker', clientOrderId: 'baseline-taker', side: 'buy', type: 'limit', price: '1000', quantity: '0.05' });
+    const taker = await submitOrder(db, {
+      poolId: basePoolId,
+      owner: 'bench-taker',
+      clientOrderId: 'baseline-taker',
+      side: 'buy',
+      type: 'limit',
+      price: '1000',
+      quantity: '0.05',
+    });
     const m = await machine(pgServer.url);
-    log(`[bench] ${m.cpu}, ${m.cores} cores, Node ${m.node}, Postgres ${m.postgres}; ladder ${depth} levels per side`);
+    log(
+      `[bench] ${m.cpu}, ${m.cores} cores, Node ${m.node}, Postgres ${m.postgres}; ladder ${depth} levels per side`,
+    );
 
     let seq = 0;
     const engineOp = async (client: number) => {
@@ -212,7 +264,15 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
       const side = n % 2 === 0 ? 'buy' : 'sell';
       // Marketable: the limit lies beyond the whole ladder, so the best level has to be found in a deep book.
       const price = side === 'buy' ? formatDecimal(MID.times('1.05')) : formatDecimal(MID.times('0.95'));
-      await submitOrder(db, { poolId, owner: `taker-${client}`, clientOrderId: `t-${n}`, side, type: 'ioc', price, quantity: '0.05' });
+      await submitOrder(db, {
+        poolId,
+        owner: `taker-${client}`,
+        clientOrderId: `t-${n}`,
+        side,
+        type: 'ioc',
+        price,
+        quantity: '0.05',
+      });
     };
     const versions = new Map<string, number>();
     const baselineOp = async (client: number, i: number) => {
@@ -238,7 +298,9 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
       for (let r = 0; r < repeats; r++) {
         engine.push(await timeIt(clients, ops, engineOp));
         baseline.push(await timeIt(clients, ops, baselineOp));
-        log(`[bench] clients=${clients} repeat ${r + 1}/${repeats}: engine ${engine.at(-1)!.toFixed(0)}/s, baseline ${baseline.at(-1)!.toFixed(0)}/s`);
+        log(
+          `[bench] clients=${clients} repeat ${r + 1}/${repeats}: engine ${engine.at(-1)!.toFixed(0)}/s, baseline ${baseline.at(-1)!.toFixed(0)}/s`,
+        );
       }
       const e = median(engine);
       const b = median(baseline);
@@ -272,7 +334,10 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
     await raw.end().catch(() => {});
     await db.destroy().catch(() => {});
     const c = new pg.Client({ connectionString: pgServer.url });
-    await c.connect().then(() => c.query(`drop database if exists ${name} with (force)`)).catch(() => {});
+    await c
+      .connect()
+      .then(() => c.query(`drop database if exists ${name} with (force)`))
+      .catch(() => {});
     await c.end().catch(() => {});
     await pgServer.stop();
   }

@@ -32,7 +32,10 @@ export function procStat(pid: number): { cpuSeconds: number; ppid: number } | un
   if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // After the comm: state(0) ppid(1) ... utime(11) stime(12).
-  return { ppid: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond() };
+  return {
+    ppid: Number(fields[1]),
+    cpuSeconds: (Number(fields[11]) + Number(fields[12])) / ticksPerSecond(),
+  };
 }
 
 export function cmdline(pid: number): string {
@@ -51,7 +54,9 @@ export function memoryMiB(pid: number, kind: 'rss' | 'pss' = 'rss'): number | un
 
 function allPids(): number[] {
   try {
-    return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+    return readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number);
   } catch {
     return [];
   }
@@ -131,7 +136,12 @@ export function usageBetween(name: string, start: GroupSample, end: GroupSample)
   let seconds = 0;
   for (const [pid, cpu] of end.cpu) seconds += cpu - (start.cpu.get(pid) ?? 0);
   const wall = (end.atMs - start.atMs) / 1000;
-  return { name, cpuPercent: wall > 0 ? (100 * seconds) / wall : null, memMiB: end.memMiB, processes: end.cpu.size };
+  return {
+    name,
+    cpuPercent: wall > 0 ? (100 * seconds) / wall : null,
+    memMiB: end.memMiB,
+    processes: end.cpu.size,
+  };
 }
 
 /**

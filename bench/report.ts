@@ -62,7 +62,10 @@ export interface BenchResults {
   };
 }
 
-export function machineBase(): Pick<Machine, 'cpu' | 'cores' | 'memoryGiB' | 'os' | 'node' | 'loadAverageAtStart'> {
+export function machineBase(): Pick<
+  Machine,
+  'cpu' | 'cores' | 'memoryGiB' | 'os' | 'node' | 'loadAverageAtStart'
+> {
   const c = cpus();
   return {
     cpu: c[0]?.model.trim() ?? 'unknown',
@@ -74,19 +77,33 @@ export function machineBase(): Pick<Machine, 'cpu' | 'cores' | 'memoryGiB' | 'os
   };
 }
 
-const n0 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US'));
-const n1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
+const n0 = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US');
+const n1 = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1);
 const ratio = (a: number, b: number) => {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
   const r = a / b;
   return `${r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
 };
 
-type Row = [section: string, figure: string, value: string, baseline: string, baselineValue: string, ratio: string];
+type Row = [
+  section: string,
+  figure: string,
+  value: string,
+  baseline: string,
+  baselineValue: string,
+  ratio: string,
+];
 
 function notOk(name: string, s: Section<unknown>): Row | undefined {
   if (s.status === 'ok') return undefined;
-  const text = s.status === 'error' ? `ERROR: ${s.error.split('\n')[0]}` : s.status === 'missing' ? `TODO: ${s.reason}` : `skipped (${s.reason})`;
+  const text =
+    s.status === 'error'
+      ? `ERROR: ${s.error.split('\n')[0]}`
+      : s.status === 'missing'
+        ? `TODO: ${s.reason}`
+        : `skipped (${s.reason})`;
   return [name, text, '—', '—', '—', '—'];
 }
 
@@ -101,31 +118,73 @@ function summaryRows(r: BenchResults): Row[] {
   if (skip('latency', latency) && latency.status === 'ok') {
     const { requote: a, roundTrip: b } = latency.result;
     for (const p of ['p50', 'p95', 'p99'] as const) {
-      rows.push(['latency', `trade-to-requote ${p} (ms, n=${a.n})`, n1(a[p]), `Temporal signal→activity→row ${p} (n=${b.n})`, n1(b[p]), ratio(a[p], b[p])]);
+      rows.push([
+        'latency',
+        `trade-to-requote ${p} (ms, n=${a.n})`,
+        n1(a[p]),
+        `Temporal signal→activity→row ${p} (n=${b.n})`,
+        n1(b[p]),
+        ratio(a[p], b[p]),
+      ]);
     }
   }
   if (skip('capacity', capacity) && capacity.status === 'ok') {
     const c = capacity.result;
     const value = c.sustainedPools === null ? 'none' : `${c.lowerBoundOnly ? '≥ ' : ''}${c.sustainedPools}`;
-    rows.push(['capacity', 'pools one worker sustains at 1 s refresh (cycle lag p99 < 1 s)', value, 'first failing step', c.firstFailingPools === null ? 'none (ramp ended)' : String(c.firstFailingPools), '—']);
+    rows.push([
+      'capacity',
+      'pools one worker sustains at 1 s refresh (cycle lag p99 < 1 s)',
+      value,
+      'first failing step',
+      c.firstFailingPools === null ? 'none (ramp ended)' : String(c.firstFailingPools),
+      '—',
+    ]);
     for (const s of c.steps) {
-      rows.push(['capacity', `${s.pools} pools: market-maker cycles/s (lag p99 ${n0(s.lag.p99)} ms)`, n1(s.cyclesPerSecond), 'ideal at 1 s refresh', n1(s.idealCyclesPerSecond), ratio(s.cyclesPerSecond, s.idealCyclesPerSecond)]);
+      rows.push([
+        'capacity',
+        `${s.pools} pools: market-maker cycles/s (lag p99 ${n0(s.lag.p99)} ms)`,
+        n1(s.cyclesPerSecond),
+        'ideal at 1 s refresh',
+        n1(s.idealCyclesPerSecond),
+        ratio(s.cyclesPerSecond, s.idealCyclesPerSecond),
+      ]);
     }
   }
   if (skip('matching', matching) && matching.status === 'ok') {
     for (const m of matching.result) {
-      rows.push(['matching', `${m.workload}, ${m.clients} client(s) (orders/s)`, n0(m.engineOpsPerSec), 'plain pg transaction of the same shape (tx/s)', n0(m.baselineOpsPerSec), ratio(m.engineOpsPerSec, m.baselineOpsPerSec)]);
+      rows.push([
+        'matching',
+        `${m.workload}, ${m.clients} client(s) (orders/s)`,
+        n0(m.engineOpsPerSec),
+        'plain pg transaction of the same shape (tx/s)',
+        n0(m.baselineOpsPerSec),
+        ratio(m.engineOpsPerSec, m.baselineOpsPerSec),
+      ]);
     }
   }
   if (skip('events', events) && events.status === 'ok') {
     for (const e of events.result) {
-      rows.push(['events', `appendToStream, batch ${e.batchSize} (events/s)`, n0(e.engineEventsPerSec), `plain INSERT of the same rows, batch ${e.batchSize} (rows/s)`, n0(e.baselineEventsPerSec), ratio(e.engineEventsPerSec, e.baselineEventsPerSec)]);
+      rows.push([
+        'events',
+        `appendToStream, batch ${e.batchSize} (events/s)`,
+        n0(e.engineEventsPerSec),
+        `plain INSERT of the same rows, batch ${e.batchSize} (rows/s)`,
+        n0(e.baselineEventsPerSec),
+        ratio(e.engineEventsPerSec, e.baselineEventsPerSec),
+      ]);
     }
   }
   if (skip('quotes', quotes) && quotes.status === 'ok') {
     const [base, ...rest] = quotes.result;
     for (const q of rest) {
-      rows.push(['quotes', `${q.case} (ladders/s)`, n0(q.opsPerSecond), base?.case ?? 'baseline', n0(base?.opsPerSecond), ratio(q.opsPerSecond, base?.opsPerSecond ?? NaN)]);
+      rows.push([
+        'quotes',
+        `${q.case} (ladders/s)`,
+        n0(q.opsPerSecond),
+        base?.case ?? 'baseline',
+        n0(base?.opsPerSecond),
+        ratio(q.opsPerSecond, base?.opsPerSecond ?? NaN),
+      ]);
     }
   }
   return rows;
@@ -145,7 +204,8 @@ function perCycle(s: CapacityResult['steps'][number]): string {
 /** Which resource ran out first, judged from the last step measured (or the last passing one). */
 export function limitingResource(c: CapacityResult, cores: number): string {
   const measured = c.steps.filter((x) => x.usage.length > 0);
-  const s = measured.find((x) => x.pools === c.firstFailingPools) ?? measured.sort((a, b) => b.pools - a.pools)[0];
+  const s =
+    measured.find((x) => x.pools === c.firstFailingPools) ?? measured.sort((a, b) => b.pools - a.pools)[0];
   if (!s) return 'no step was measured';
   const ours = s.usage.reduce((a, g) => a + (g.cpuPercent ?? 0), 0);
   const top = [...s.usage].sort((a, b) => (b.cpuPercent ?? 0) - (a.cpuPercent ?? 0))[0]!;
@@ -206,8 +266,14 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       '| | n | min | p50 | p95 | p99 | max | mean |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...([['trade commit → quotes resting (ms)', l.requote], ['signal sent → activity row committed (ms)', l.roundTrip]] as const).map(
-        ([name, s]) => `| ${name} | ${s.n} | ${n1(s.min)} | ${n1(s.p50)} | ${n1(s.p95)} | ${n1(s.p99)} | ${n1(s.max)} | ${n1(s.mean)} |`,
+      ...(
+        [
+          ['trade commit → quotes resting (ms)', l.requote],
+          ['signal sent → activity row committed (ms)', l.roundTrip],
+        ] as const
+      ).map(
+        ([name, s]) =>
+          `| ${name} | ${s.n} | ${n1(s.min)} | ${n1(s.p50)} | ${n1(s.p95)} | ${n1(s.p99)} | ${n1(s.max)} | ${n1(s.mean)} |`,
       ),
       '',
       `Missed samples (no requote / no row within the timeout): ${l.requoteMissed} / ${l.roundTripMissed}. ` +
@@ -228,11 +294,11 @@ export function renderMarkdown(r: BenchResults): string {
       '',
       `What limited it: ${limitingResource(capacity.result, m.cores)}.`,
       '',
-      'Lag = a market maker\'s interval between consecutive `quotes_updated` events minus the 1 s refresh (it includes the cycle\'s own work); ' +
+      "Lag = a market maker's interval between consecutive `quotes_updated` events minus the 1 s refresh (it includes the cycle's own work); " +
         'a pool with no cycle in the window counts as a lag of the whole window. CPU: 100% = one core busy for the whole window, from /proc utime+stime deltas. ' +
         'The worker is this benchmark process (it also runs the price ticker and the measurement queries). Postgres: the postmaster, its auxiliary processes ' +
         'and the client backends of the benchmark database (backends that exit during a window lose their share). Machine CPU includes every process, ' +
-        'e.g. other people\'s test runs.',
+        "e.g. other people's test runs.",
       '',
     );
   }

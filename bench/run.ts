@@ -21,7 +21,14 @@ import { runCapacityBench } from './capacity';
 import { runEventsBench } from './events';
 import { runLatencyBench } from './latency';
 import { startMarketWorker, type MarketWorkerHarness } from './market';
-import { machineBase, writeResults, type BenchResults, type MatchingRow, type QuoteRow, type Section } from './report';
+import {
+  machineBase,
+  writeResults,
+  type BenchResults,
+  type MatchingRow,
+  type QuoteRow,
+  type Section,
+} from './report';
 import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode } from './stack';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -81,10 +88,17 @@ function parseOptions() {
     process.exit(0);
   }
   const quick = values.quick ?? false;
-  const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...SECTIONS];
+  const only = values.only
+    ? values.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [...SECTIONS];
   for (const s of only) if (!SECTIONS.includes(s as SectionName)) fail(`--only: unknown section "${s}"`);
-  if (values.temporal !== 'private' && values.temporal !== 'shared') fail(`--temporal must be private or shared, got "${values.temporal}"`);
-  if (values.postgres !== 'local' && values.postgres !== 'private') fail(`--postgres must be local or private, got "${values.postgres}"`);
+  if (values.temporal !== 'private' && values.temporal !== 'shared')
+    fail(`--temporal must be private or shared, got "${values.temporal}"`);
+  if (values.postgres !== 'local' && values.postgres !== 'private')
+    fail(`--postgres must be local or private, got "${values.postgres}"`);
   const steps = values.steps
     ? values.steps.split(',').map((s) => positiveInt('steps', s.trim(), 0))
     : [5, 10, 20, 40, 80, 160, 320];
@@ -95,9 +109,24 @@ function parseOptions() {
     temporal: values.temporal as TemporalMode,
     postgres: values.postgres as PostgresMode,
     out: resolve(values.out ?? join(HERE, 'results')),
-    latency: { samples: positiveInt('samples', values.samples, quick ? 50 : 100), warmup: quick ? 3 : 5, timeoutMs: 15_000, pollMs: 10 },
-    capacity: { steps, windowMs: positiveInt('window', values.window, quick ? 8 : 15) * 1000, settleMs: quick ? 1000 : 2000, refreshMs: 1000, refine: !quick },
-    matching: { repeats: positiveInt('repeats', values.repeats, 3), opsPerRepeat: quick ? 150 : 300, depth: 300 },
+    latency: {
+      samples: positiveInt('samples', values.samples, quick ? 50 : 100),
+      warmup: quick ? 3 : 5,
+      timeoutMs: 15_000,
+      pollMs: 10,
+    },
+    capacity: {
+      steps,
+      windowMs: positiveInt('window', values.window, quick ? 8 : 15) * 1000,
+      settleMs: quick ? 1000 : 2000,
+      refreshMs: 1000,
+      refine: !quick,
+    },
+    matching: {
+      repeats: positiveInt('repeats', values.repeats, 3),
+      opsPerRepeat: quick ? 150 : 300,
+      depth: 300,
+    },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
   };
@@ -119,7 +148,11 @@ async function section<T>(name: string, fn: () => Promise<T>): Promise<Section<T
     return { status: 'ok', seconds: (Date.now() - started) / 1000, result };
   } catch (err) {
     log(`[bench] ${name} failed: ${(err as Error).stack ?? String(err)}`);
-    return { status: 'error', seconds: (Date.now() - started) / 1000, error: (err as Error).message ?? String(err) };
+    return {
+      status: 'error',
+      seconds: (Date.now() - started) / 1000,
+      error: (err as Error).message ?? String(err),
+    };
   }
 }
 
@@ -134,7 +167,9 @@ async function main() {
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    log(`[bench] ${sig}: stopping pools, dropping the benchmark database and stopping servers this run started… (again to force)`);
+    log(
+      `[bench] ${sig}: stopping pools, dropping the benchmark database and stopping servers this run started… (again to force)`,
+    );
     void cleanUp().finally(() => process.exit(130));
   };
   process.on('SIGINT', onSignal);
@@ -146,18 +181,35 @@ async function main() {
     command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     quick: o.quick,
     options: { ...o, only: [...o.only] },
-    machine: { ...machineBase(), postgres: '—', postgresSettings: '—', temporal: '—', temporalServer: '—', workerTuning: null },
-    sections: { quotes: skipped(), events: skipped(), matching: skipped(), latency: skipped(), capacity: skipped() },
+    machine: {
+      ...machineBase(),
+      postgres: '—',
+      postgresSettings: '—',
+      temporal: '—',
+      temporalServer: '—',
+      workerTuning: null,
+    },
+    sections: {
+      quotes: skipped(),
+      events: skipped(),
+      matching: skipped(),
+      latency: skipped(),
+      capacity: skipped(),
+    },
   };
 
   try {
     if (o.only.has('quotes')) {
-      const mod = await optionalModule<{ runDomainQuoteBench: (opts: { iterations: number; repeats: number }) => QuoteRow[] }>('domain-quotes.ts');
+      const mod = await optionalModule<{
+        runDomainQuoteBench: (opts: { iterations: number; repeats: number }) => QuoteRow[];
+      }>('domain-quotes.ts');
       results.sections.quotes = mod?.runDomainQuoteBench
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    const needsInfra = ['events', 'matching', 'latency', 'capacity'].some((s) => o.only.has(s as SectionName));
+    const needsInfra = ['events', 'matching', 'latency', 'capacity'].some((s) =>
+      o.only.has(s as SectionName),
+    );
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
@@ -169,12 +221,15 @@ async function main() {
         temporalServer: `${infra.temporalMode} at ${infra.temporal.address}`,
       });
     }
-    if (infra && o.only.has('events')) results.sections.events = await section('events', () => runEventsBench(infra!, { ...o.events, log }));
+    if (infra && o.only.has('events'))
+      results.sections.events = await section('events', () => runEventsBench(infra!, { ...o.events, log }));
     if (infra && o.only.has('matching')) {
       type MatchingModule = { runMatchingBench: (opts: Record<string, unknown>) => Promise<MatchingRow[]> };
       const mod = await optionalModule<MatchingModule>('matching.ts');
       results.sections.matching = mod?.runMatchingBench
-        ? await section('matching', () => mod.runMatchingBench({ url: infra!.clusterUrl, write: false, log, ...o.matching }))
+        ? await section('matching', () =>
+            mod.runMatchingBench({ url: infra!.clusterUrl, write: false, log, ...o.matching }),
+          )
         : { status: 'missing', reason: 'bench/matching.ts (runMatchingBench) is missing' };
     }
     if (infra && (o.only.has('latency') || o.only.has('capacity'))) {
@@ -185,18 +240,32 @@ async function main() {
         cleanups.push(() => mm!.stop());
         results.machine.workerTuning = { ...mm.tuning.tuning, dbPoolSize: mm.tuning.dbPoolSize };
       } catch (err) {
-        const e: Section<never> = { status: 'error', seconds: 0, error: `market-making worker did not start: ${(err as Error).message}` };
+        const e: Section<never> = {
+          status: 'error',
+          seconds: 0,
+          error: `market-making worker did not start: ${(err as Error).message}`,
+        };
         if (o.only.has('latency')) results.sections.latency = e;
         if (o.only.has('capacity')) results.sections.capacity = e;
       }
-      if (mm && o.only.has('latency')) results.sections.latency = await section('latency', () => runLatencyBench(infra!, mm!, { ...o.latency, log }));
-      if (mm && o.only.has('capacity')) results.sections.capacity = await section('capacity', () => runCapacityBench(infra!, mm!, { ...o.capacity, log }));
+      if (mm && o.only.has('latency'))
+        results.sections.latency = await section('latency', () =>
+          runLatencyBench(infra!, mm!, { ...o.latency, log }),
+        );
+      if (mm && o.only.has('capacity'))
+        results.sections.capacity = await section('capacity', () =>
+          runCapacityBench(infra!, mm!, { ...o.capacity, log }),
+        );
     }
   } catch (err) {
     log(`[bench] ${(err as Error).stack ?? String(err)}`);
     for (const name of SECTIONS) {
       if (o.only.has(name) && results.sections[name].status === 'skipped') {
-        results.sections[name] = { status: 'error', seconds: 0, error: `set-up failed: ${(err as Error).message}` };
+        results.sections[name] = {
+          status: 'error',
+          seconds: 0,
+          error: `set-up failed: ${(err as Error).message}`,
+        };
       }
     }
   } finally {

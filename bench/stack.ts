@@ -62,7 +62,10 @@ function versionOf(binary: string | undefined): string {
   }
 }
 
-async function startTemporal(mode: TemporalMode, log: (l: string) => void): Promise<{ temporal: RunningTemporal; mode: string }> {
+async function startTemporal(
+  mode: TemporalMode,
+  log: (l: string) => void,
+): Promise<{ temporal: RunningTemporal; mode: string }> {
   if (process.env.TEMPORAL_ADDRESS) {
     const temporal: RunningTemporal = {
       address: process.env.TEMPORAL_ADDRESS,
@@ -74,7 +77,10 @@ async function startTemporal(mode: TemporalMode, log: (l: string) => void): Prom
   }
   if (mode === 'shared') {
     const temporal = await startTemporalDevServer({ reuse: true, detached: true, log });
-    return { temporal, mode: `shared dev server from temporal-dev.yaml (${temporal.owned ? 'started' : 'reused'})` };
+    return {
+      temporal,
+      mode: `shared dev server from temporal-dev.yaml (${temporal.owned ? 'started' : 'reused'})`,
+    };
   }
   const port = await freePort();
   const temporal = await startTemporalDevServer({
@@ -97,14 +103,21 @@ async function startBenchPostgres(mode: PostgresMode): Promise<RunningPostgres> 
   return startLocalPostgres();
 }
 
-export async function startBenchInfra(opts: { temporal: TemporalMode; postgres: PostgresMode; log: (l: string) => void }): Promise<BenchInfra> {
+export async function startBenchInfra(opts: {
+  temporal: TemporalMode;
+  postgres: PostgresMode;
+  log: (l: string) => void;
+}): Promise<BenchInfra> {
   const { log } = opts;
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     runtimeInstalled = true;
   }
   const runId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}_${randomBytes(3).toString('hex')}`;
-  const [{ temporal, mode }, postgres] = await Promise.all([startTemporal(opts.temporal, log), startBenchPostgres(opts.postgres)]);
+  const [{ temporal, mode }, postgres] = await Promise.all([
+    startTemporal(opts.temporal, log),
+    startBenchPostgres(opts.postgres),
+  ]);
   const dbName = `bench_${runId}`;
   const admin = new pg.Client({ connectionString: postgres.url });
   admin.on('error', () => {});
@@ -142,11 +155,14 @@ export async function startBenchInfra(opts: { temporal: TemporalMode; postgres: 
     const cliPath = exe ?? findTemporalCli()?.path;
     let temporalVersion = versionOf(cliPath);
     // `go install` builds report 0.0.0-DEV; the cache folder names the release it was built from.
-    if (temporalVersion.includes('0.0.0-DEV') && cliPath?.startsWith(dirname(cliCacheDir()))) temporalVersion += ` (built from ${TEMPORAL_CLI_VERSION} by go install)`;
+    if (temporalVersion.includes('0.0.0-DEV') && cliPath?.startsWith(dirname(cliCacheDir())))
+      temporalVersion += ` (built from ${TEMPORAL_CLI_VERSION} by go install)`;
     nativeConnection = await NativeConnection.connect({ address: temporal.address });
     connection = await Connection.connect({ address: temporal.address });
     const temporalClient = new Client({ connection, namespace: temporal.namespace });
-    log(`[bench] run ${runId}: Temporal ${temporal.address} (${mode}), database ${dbName} on ${process.env.DATABASE_URL ? 'DATABASE_URL' : opts.postgres === 'private' ? 'a private embedded cluster' : 'the embedded cluster in .data/postgres'}`);
+    log(
+      `[bench] run ${runId}: Temporal ${temporal.address} (${mode}), database ${dbName} on ${process.env.DATABASE_URL ? 'DATABASE_URL' : opts.postgres === 'private' ? 'a private embedded cluster' : 'the embedded cluster in .data/postgres'}`,
+    );
     return {
       runId,
       temporal,
@@ -187,10 +203,19 @@ const STALE_AFTER_MS = 2 * 3600_000;
  * timestamp is older than any benchmark run lasts, so a concurrent run is never touched.
  */
 async function dropStaleDatabases(admin: pg.Client, log: (l: string) => void) {
-  const { rows } = await admin.query<{ datname: string }>(`select datname from pg_database where datname ~ '^bench_[0-9]{14}_[0-9a-f]{6}$'`);
+  const { rows } = await admin.query<{ datname: string }>(
+    `select datname from pg_database where datname ~ '^bench_[0-9]{14}_[0-9a-f]{6}$'`,
+  );
   for (const { datname } of rows) {
     const t = datname.slice(6, 20);
-    const at = Date.UTC(+t.slice(0, 4), +t.slice(4, 6) - 1, +t.slice(6, 8), +t.slice(8, 10), +t.slice(10, 12), +t.slice(12, 14));
+    const at = Date.UTC(
+      +t.slice(0, 4),
+      +t.slice(4, 6) - 1,
+      +t.slice(6, 8),
+      +t.slice(8, 10),
+      +t.slice(10, 12),
+      +t.slice(12, 14),
+    );
     if (Date.now() - at < STALE_AFTER_MS) continue;
     await admin.query(`drop database if exists ${datname} with (force)`).then(
       () => log(`[bench] dropped ${datname}, left behind by an interrupted run`),

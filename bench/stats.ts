@@ -31,7 +31,10 @@ export function summarize(xs: number[]): Summary {
 }
 
 export function median(xs: number[]): number {
-  return percentileSorted([...xs].sort((a, b) => a - b), 50);
+  return percentileSorted(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable with Postgres timestamps. */
@@ -42,7 +45,11 @@ export function wallMs(): number {
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(

@@ -13,7 +13,11 @@ import { UsageError, type FeedSpec } from './options';
  * gets its own pools, so a replayed file never shares a volatility window with simulated prices.
  */
 
-export const FEED_NAMES: Record<FeedSpec['kind'], string> = { sim: 'ETH-USDC-SIM', csv: 'ETH-USDC-CSV', http: 'ETH-USDC-HTTP' };
+export const FEED_NAMES: Record<FeedSpec['kind'], string> = {
+  sim: 'ETH-USDC-SIM',
+  csv: 'ETH-USDC-CSV',
+  http: 'ETH-USDC-HTTP',
+};
 
 /** Pool ids per feed kind: eth-usdc-1 for the simulation, eth-usdc-csv-1 for a replay, and so on. */
 export const poolIdPrefix = (spec: FeedSpec) => (spec.kind === 'sim' ? 'eth-usdc' : `eth-usdc-${spec.kind}`);
@@ -38,7 +42,8 @@ export function demoRegimes(cycleMs: number, totalMs: number, offsetMs = 0): Gbm
   ];
   const out: GbmRegimeChange[] = [];
   for (let start = 0; start < totalMs; start += cycleMs) {
-    for (const [at, multiplier] of phases) out.push({ atElapsedMs: offsetMs + start + at * cycleMs, volatilityMultiplier: multiplier });
+    for (const [at, multiplier] of phases)
+      out.push({ atElapsedMs: offsetMs + start + at * cycleMs, volatilityMultiplier: multiplier });
   }
   return out;
 }
@@ -52,7 +57,10 @@ export interface RunFeed {
   pollMs: number;
 }
 
-export async function openFeed(spec: FeedSpec, opts: { db: Db; seed: number; durationMs: number; nowMs?: number }): Promise<RunFeed> {
+export async function openFeed(
+  spec: FeedSpec,
+  opts: { db: Db; seed: number; durationMs: number; nowMs?: number },
+): Promise<RunFeed> {
   const name = FEED_NAMES[spec.kind];
   const now = opts.nowMs ?? Date.now();
   switch (spec.kind) {

@@ -12,7 +12,8 @@ const pg = await startLocalPostgres();
 const db = createDb(pg.url);
 try {
   const result = direction === 'latest' ? await migrateToLatest(db) : await migrateDown(db);
-  for (const r of result.results ?? []) process.stdout.write(`${r.direction} ${r.migrationName}: ${r.status}\n`);
+  for (const r of result.results ?? [])
+    process.stdout.write(`${r.direction} ${r.migrationName}: ${r.status}\n`);
   if (!result.results?.length) process.stdout.write('Nothing to do: the schema is already there.\n');
 } finally {
   await db.destroy();

@@ -3,7 +3,8 @@ import type { StrategyKind } from '../domain/config';
 
 /* The run command's options: parsed with node:util parseArgs, each checked with a clear message. */
 
-export type FeedSpec = { kind: 'sim' } | { kind: 'csv'; path: string } | { kind: 'http'; url: string; pricePath: string };
+export type FeedSpec =
+  { kind: 'sim' } | { kind: 'csv'; path: string } | { kind: 'http'; url: string; pricePath: string };
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -20,11 +21,15 @@ export function parseFeedSpec(raw: string): FeedSpec {
     const spec = raw.startsWith('http:') && !raw.startsWith('http://') ? raw.slice(5) : raw;
     const hash = spec.lastIndexOf('#');
     if (hash < 0 || hash === spec.length - 1) {
-      throw new UsageError(`--feed http:<url>#<json.path> needs the JSON path of the price after '#', e.g. --feed 'http:https://api.example.com/ticker#data.price'; got ${JSON.stringify(raw)}`);
+      throw new UsageError(
+        `--feed http:<url>#<json.path> needs the JSON path of the price after '#', e.g. --feed 'http:https://api.example.com/ticker#data.price'; got ${JSON.stringify(raw)}`,
+      );
     }
     return { kind: 'http', url: spec.slice(0, hash), pricePath: spec.slice(hash + 1) };
   }
-  throw new UsageError(`--feed must be sim, csv:<path> or http:<url>#<json.path>, got ${JSON.stringify(raw)}`);
+  throw new UsageError(
+    `--feed must be sim, csv:<path> or http:<url>#<json.path>, got ${JSON.stringify(raw)}`,
+  );
 }
 
 export const STRATEGIES = ['rule_based', 'avellaneda_stoikov', 'glft'] as const;
@@ -63,7 +68,8 @@ export interface RunOptions {
 
 function intOption(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
-  if (!/^-?\d+$/.test(raw.trim())) throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(raw)}`);
+  if (!/^-?\d+$/.test(raw.trim()))
+    throw new UsageError(`--${name} must be a whole number, got ${JSON.stringify(raw)}`);
   const v = Number(raw);
   if (v < min || v > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${v}`);
   return v;
@@ -93,7 +99,9 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
   if (v.help) return 'help';
   const strategy = v.strategy ?? 'rule_based';
   if (!(STRATEGIES as readonly string[]).includes(strategy)) {
-    throw new UsageError(`--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+    throw new UsageError(
+      `--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`,
+    );
   }
   return {
     durationSeconds: intOption('duration', v.duration, 120, 0, 7 * 24 * 3600),

@@ -17,7 +17,8 @@ export interface ProgressSample {
   eventsPerSecond: number;
 }
 
-const fixed = (v: string | null | undefined, dp: number) => (v === null || v === undefined ? '-' : new Big(v).toFixed(dp));
+const fixed = (v: string | null | undefined, dp: number) =>
+  v === null || v === undefined ? '-' : new Big(v).toFixed(dp);
 
 export function formatProgressLine(s: ProgressSample): string {
   const st = s.status;
@@ -26,7 +27,9 @@ export function formatProgressLine(s: ProgressSample): string {
   const mid = st?.mid ?? null;
   const quoted = bid && ask && mid ? new Big(ask).minus(bid).div(mid).times(10_000).toFixed(1) : '-';
   const inv = st?.inventoryShare ? `${new Big(st.inventoryShare).times(100).toFixed(1)}%` : '-';
-  const pnl = st?.pnl ? `${new Big(st.pnl.totalPnl).gte(0) ? '+' : ''}${new Big(st.pnl.totalPnl).toFixed(2)} (${new Big(st.pnl.returnPct).toFixed(3)}%)` : '-';
+  const pnl = st?.pnl
+    ? `${new Big(st.pnl.totalPnl).gte(0) ? '+' : ''}${new Big(st.pnl.totalPnl).toFixed(2)} (${new Big(st.pnl.returnPct).toFixed(3)}%)`
+    : '-';
   const state = st ? st.state : 'starting';
   const err = st?.lastError ? `  last error: ${st.lastError.slice(0, 80)}` : '';
   return (
@@ -48,7 +51,8 @@ export class EventRateMeter {
     poolIds: readonly string[],
   ) {
     for (const id of poolIds) {
-      for (const s of [poolStream(id), orderBookStream(id), marketMakerStream(id)]) this.streamToPool.set(s, id);
+      for (const s of [poolStream(id), orderBookStream(id), marketMakerStream(id)])
+        this.streamToPool.set(s, id);
     }
   }
 
@@ -56,7 +60,10 @@ export class EventRateMeter {
   async sample(nowMs = Date.now()): Promise<Map<string, number>> {
     const rates = new Map<string, number>();
     if (this.position === null) {
-      const row = await this.db.selectFrom('events').select(sql<string>`coalesce(max(global_position), 0)`.as('pos')).executeTakeFirstOrThrow();
+      const row = await this.db
+        .selectFrom('events')
+        .select(sql<string>`coalesce(max(global_position), 0)`.as('pos'))
+        .executeTakeFirstOrThrow();
       this.position = String(row.pos);
       this.lastAtMs = nowMs;
       return rates;

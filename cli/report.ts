@@ -1,3 +1,5 @@
+import { countOpenPoolOrders } from '../db/order-book';
+
 import { sql } from 'kysely';
 import type { Db } from '../db/connection';
 import { getPool } from '../db/pools';
@@ -5,7 +7,7 @@ import { latestTick } from '../db/price-ticks';
 import { Big, formatDecimal } from '../domain/money';
 import { computePnl } from '../domain/pnl';
 import { inventoryShare } from '../domain/pool';
-import { marketMakerStream, orderBookStream, poolOwner, poolStream } from '../domain/streams';
+import { marketMakerStream, orderBookStream, poolStream } from '../domain/streams';
 import { INFORMED_OWNER } from '../sim/takers';
 
 /*
@@ -27,11 +29,21 @@ export interface PoolBaseline {
   eventPosition: string;
 }
 
-export async function captureBaseline(db: Db, poolId: string, startedAtMs = Date.now()): Promise<PoolBaseline> {
+export async function captureBaseline(
+  db: Db,
+  poolId: string,
+  startedAtMs = Date.now(),
+): Promise<PoolBaseline> {
   const pool = await getPool(db, poolId);
   const [trade, event] = await Promise.all([
-    db.selectFrom('trades').select(sql<string>`coalesce(max(seq), 0)`.as('seq')).executeTakeFirstOrThrow(),
-    db.selectFrom('events').select(sql<string>`coalesce(max(global_position), 0)`.as('pos')).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('trades')
+      .select(sql<string>`coalesce(max(seq), 0)`.as('seq'))
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('events')
+      .select(sql<string>`coalesce(max(global_position), 0)`.as('pos'))
+      .executeTakeFirstOrThrow(),
   ]);
   return {
     poolId,
@@ -78,7 +90,14 @@ export interface PoolReportData {
   start: { base: string; quote: string };
   end: { base: string; quote: string };
   mid: string;
-  pnl: { holdValue: string; currentValue: string; tradePnl: string; feesPaid: string; totalPnl: string; returnPct: string };
+  pnl: {
+    holdValue: string;
+    currentValue: string;
+    tradePnl: string;
+    feesPaid: string;
+    totalPnl: string;
+    returnPct: string;
+  };
   rebalances: number;
   spreadChanges: SpreadChange[];
   regimeChanges: RegimeChange[];
@@ -88,18 +107,11 @@ export interface PoolReportData {
   openPoolOrders: number;
 }
 
-export async function countOpenPoolOrders(db: Db, poolId: string): Promise<number> {
-  const row = await db
-    .selectFrom('orders')
-    .select(sql<string>`count(*)`.as('n'))
-    .where('pool_id', '=', poolId)
-    .where('owner', '=', poolOwner(poolId))
-    .where('status', '=', 'open')
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Date.now()): Promise<PoolReportData> {
+export async function collectPoolReport(
+  db: Db,
+  b: PoolBaseline,
+  endedAtMs = Date.now(),
+): Promise<PoolReportData> {
   const pool = await getPool(db, b.poolId);
   const streams = [poolStream(b.poolId), orderBookStream(b.poolId), marketMakerStream(b.poolId)];
   const [trades, counts, poolEvents, mmEvents, openPoolOrders, tick] = await Promise.all([
@@ -129,7 +141,12 @@ export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Dat
       .select(['type', 'payload', 'created_at'])
       .where('stream_id', '=', poolStream(b.poolId))
       .where('global_position', '>', b.eventPosition)
-      .where('type', 'in', ['spread_adjusted', 'market_volatility_changed', 'inventory_imbalance_detected', 'inventory_adjusted'])
+      .where('type', 'in', [
+        'spread_adjusted',
+        'market_volatility_changed',
+        'inventory_imbalance_detected',
+        'inventory_adjusted',
+      ])
       .orderBy('global_position')
       .execute(),
     db
@@ -162,9 +179,19 @@ export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Dat
     const p = e.payload as Record<string, unknown>;
     const atMs = e.created_at.getTime();
     if (e.type === 'spread_adjusted') {
-      spreadChanges.push({ atMs, oldSpreadBps: String(p.oldSpreadBps), newSpreadBps: String(p.newSpreadBps), reasons: (p.reasons as string[]) ?? [] });
+      spreadChanges.push({
+        atMs,
+        oldSpreadBps: String(p.oldSpreadBps),
+        newSpreadBps: String(p.newSpreadBps),
+        reasons: (p.reasons as string[]) ?? [],
+      });
     } else if (e.type === 'market_volatility_changed') {
-      regimeChanges.push({ atMs, oldRegime: String(p.oldRegime), newRegime: String(p.newRegime), volatility: Number(p.volatility) });
+      regimeChanges.push({
+        atMs,
+        oldRegime: String(p.oldRegime),
+        newRegime: String(p.newRegime),
+        volatility: Number(p.volatility),
+      });
     } else if (e.type === 'inventory_imbalance_detected') {
       imbalanceEvents.push({ atMs, severity: String(p.severity), inventoryShare: String(p.inventoryShare) });
     } else if (e.type === 'inventory_adjusted') {
@@ -173,7 +200,11 @@ export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Dat
     }
   }
 
-  const mid = tick ? new Big(tick.price) : pool.reserveBase.gt(0) ? pool.reserveQuote.div(pool.reserveBase) : new Big(1);
+  const mid = tick
+    ? new Big(tick.price)
+    : pool.reserveBase.gt(0)
+      ? pool.reserveQuote.div(pool.reserveBase)
+      : new Big(1);
   const pnl = computePnl({
     initialBase: new Big(b.reserveBase),
     initialQuote: new Big(b.reserveQuote),
@@ -195,7 +226,9 @@ export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Dat
     endedAtMs,
     poolBought: totals('sell'),
     poolSold: totals('buy'),
-    informedTrades: trades.filter((t) => t.taker_owner === INFORMED_OWNER).reduce((n, r) => n + Number(r.n), 0),
+    informedTrades: trades
+      .filter((t) => t.taker_owner === INFORMED_OWNER)
+      .reduce((n, r) => n + Number(r.n), 0),
     start: { base: b.reserveBase, quote: b.reserveQuote },
     end: { base: formatDecimal(pool.reserveBase), quote: formatDecimal(pool.reserveQuote) },
     mid: formatDecimal(mid),
@@ -215,7 +248,9 @@ export async function collectPoolReport(db: Db, b: PoolBaseline, endedAtMs = Dat
       const p = e.payload as { action: string; reasons: Array<{ limit: string }> };
       return { atMs: e.created_at.getTime(), action: p.action, limits: p.reasons.map((r) => r.limit) };
     }),
-    eventCounts: Object.fromEntries(counts.map((c) => [c.type, Number(c.n)]).sort((a, b) => Number(b[1]) - Number(a[1]))),
+    eventCounts: Object.fromEntries(
+      counts.map((c) => [c.type, Number(c.n)]).sort((a, b) => Number(b[1]) - Number(a[1])),
+    ),
     openPoolOrders,
   };
 }
@@ -253,52 +288,78 @@ export function formatPoolReport(r: PoolReportData): string {
     base: new Big(r.poolBought.base).plus(r.poolSold.base).toFixed(),
     quote: new Big(r.poolBought.quote).plus(r.poolSold.quote).toFixed(),
   };
-  lines.push(`  ${padEnd('Trades (pool side)', 22)}${pad('fills', 7)}${pad(B, 14)}${pad(Q, 16)}${pad('avg price', 12)}`);
+  lines.push(
+    `  ${padEnd('Trades (pool side)', 22)}${pad('fills', 7)}${pad(B, 14)}${pad(Q, 16)}${pad('avg price', 12)}`,
+  );
   lines.push(row('bought (takers sold)', r.poolBought));
   lines.push(row('sold (takers bought)', r.poolSold));
   lines.push(row('total', total, false));
   if (total.count > 0) {
-    lines.push(`  ${r.informedTrades} fills (${((100 * r.informedTrades) / total.count).toFixed(1)}%) were against informed takers`);
+    lines.push(
+      `  ${r.informedTrades} fills (${((100 * r.informedTrades) / total.count).toFixed(1)}%) were against informed takers`,
+    );
   }
   lines.push(`  ${padEnd('Inventory', 22)}${pad('start', 16)}${pad('end', 16)}`);
   lines.push(`  ${padEnd(B, 22)}${pad(num(r.start.base, 4), 16)}${pad(num(r.end.base, 4), 16)}`);
   lines.push(`  ${padEnd(Q, 22)}${pad(num(r.start.quote, 2), 16)}${pad(num(r.end.quote, 2), 16)}`);
-  lines.push(`  ${padEnd(`${B} value share`, 22)}${pad(share(r.start.base, r.start.quote, r.mid), 16)}${pad(share(r.end.base, r.end.quote, r.mid), 16)}`);
+  lines.push(
+    `  ${padEnd(`${B} value share`, 22)}${pad(share(r.start.base, r.start.quote, r.mid), 16)}${pad(share(r.end.base, r.end.quote, r.mid), 16)}`,
+  );
   lines.push(`  Performance, marked at the last reference price ${num(r.mid, 2)} ${Q}:`);
   lines.push(`    hold value     ${pad(num(r.pnl.holdValue, 2), 16)} ${Q}`);
   lines.push(`    current value  ${pad(num(r.pnl.currentValue, 2), 16)} ${Q}`);
   lines.push(`    trade P&L      ${pad(signed(r.pnl.tradePnl, 2), 16)} ${Q}`);
-  lines.push(`    fees paid      ${pad(num(r.pnl.feesPaid, 2), 16)} ${Q}  (${r.rebalances} inventory rebalance${r.rebalances === 1 ? '' : 's'} at the hedge venue; the pool charges no trading fee)`);
+  lines.push(
+    `    fees paid      ${pad(num(r.pnl.feesPaid, 2), 16)} ${Q}  (${r.rebalances} inventory rebalance${r.rebalances === 1 ? '' : 's'} at the hedge venue; the pool charges no trading fee)`,
+  );
   lines.push(`    total P&L      ${pad(signed(r.pnl.totalPnl, 2), 16)} ${Q}`);
   lines.push(`    return         ${pad(signed(r.pnl.returnPct, 4), 16)} %`);
   lines.push(`  Spread changes: ${r.spreadChanges.length}`);
-  const shown = r.spreadChanges.length > 24 ? [...r.spreadChanges.slice(0, 12), null, ...r.spreadChanges.slice(-12)] : r.spreadChanges;
+  const shown =
+    r.spreadChanges.length > 24
+      ? [...r.spreadChanges.slice(0, 12), null, ...r.spreadChanges.slice(-12)]
+      : r.spreadChanges;
   for (const c of shown) {
     if (c === null) {
       lines.push(`    ... ${r.spreadChanges.length - 24} more ...`);
       continue;
     }
     const reasons = c.reasons.length ? c.reasons.join(', ') : 'back to default (no condition applies)';
-    lines.push(`    ${pad(at(c.atMs, r.startedAtMs), 8)}  ${pad(num(c.oldSpreadBps, 1), 6)} -> ${pad(num(c.newSpreadBps, 1), 6)} bps  ${reasons}`);
+    lines.push(
+      `    ${pad(at(c.atMs, r.startedAtMs), 8)}  ${pad(num(c.oldSpreadBps, 1), 6)} -> ${pad(num(c.newSpreadBps, 1), 6)} bps  ${reasons}`,
+    );
   }
   if (r.spreadChanges.length) {
     const byReason = new Map<string, number>();
-    for (const c of r.spreadChanges) for (const reason of c.reasons.length ? c.reasons : ['none']) byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    for (const c of r.spreadChanges)
+      for (const reason of c.reasons.length ? c.reasons : ['none'])
+        byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
     lines.push(`    by reason: ${[...byReason].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   if (r.regimeChanges.length) {
-    lines.push(`  Volatility regime: ${r.regimeChanges.map((c) => `${c.oldRegime} -> ${c.newRegime} at ${at(c.atMs, r.startedAtMs)} (${(c.volatility * 100).toFixed(1)}%/h)`).join('; ')}`);
+    lines.push(
+      `  Volatility regime: ${r.regimeChanges.map((c) => `${c.oldRegime} -> ${c.newRegime} at ${at(c.atMs, r.startedAtMs)} (${(c.volatility * 100).toFixed(1)}%/h)`).join('; ')}`,
+    );
   }
   if (r.imbalanceEvents.length) {
-    lines.push(`  Inventory imbalance: ${r.imbalanceEvents.map((e) => `${e.severity} at ${at(e.atMs, r.startedAtMs)} (share ${(Number(e.inventoryShare) * 100).toFixed(1)}%)`).join('; ')}`);
+    lines.push(
+      `  Inventory imbalance: ${r.imbalanceEvents.map((e) => `${e.severity} at ${at(e.atMs, r.startedAtMs)} (share ${(Number(e.inventoryShare) * 100).toFixed(1)}%)`).join('; ')}`,
+    );
   }
   if (r.riskBreaches.length) {
-    lines.push(`  Risk limits breached: ${r.riskBreaches.map((e) => `${e.action} (${e.limits.join(', ')}) at ${at(e.atMs, r.startedAtMs)}`).join('; ')}`);
+    lines.push(
+      `  Risk limits breached: ${r.riskBreaches.map((e) => `${e.action} (${e.limits.join(', ')}) at ${at(e.atMs, r.startedAtMs)}`).join('; ')}`,
+    );
   }
   const counts = Object.entries(r.eventCounts);
   lines.push(`  Events by type (${counts.reduce((n, [, v]) => n + v, 0)}):`);
   for (let i = 0; i < counts.length; i += 3) {
-    lines.push(`    ${counts.slice(i, i + 3).map(([k, v]) => `${padEnd(k, 30)}${pad(String(v), 7)}`).join('   ')}`);
+    lines.push(
+      `    ${counts
+        .slice(i, i + 3)
+        .map(([k, v]) => `${padEnd(k, 30)}${pad(String(v), 7)}`)
+        .join('   ')}`,
+    );
   }
   lines.push(`  Open market-maker orders after stop: ${r.openPoolOrders}`);
   return lines.join('\n');

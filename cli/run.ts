@@ -51,7 +51,8 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  if (process.stdin.isTTY && !process.env[DETACHED_ENV] && process.platform !== 'win32') return relayToDetachedSession();
+  if (process.stdin.isTTY && !process.env[DETACHED_ENV] && process.platform !== 'win32')
+    return relayToDetachedSession();
   const { runSession } = await import('./session');
   return runSession(opts);
 }
@@ -61,7 +62,9 @@ main().then(
   (err: unknown) => {
     const e = err as Error;
     const detail = process.env.LPMM_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err));
-    process.stderr.write(`error: ${detail}\n${e instanceof UsageError || process.env.LPMM_DEBUG ? '' : '(set LPMM_DEBUG=1 for the stack trace)\n'}`);
+    process.stderr.write(
+      `error: ${detail}\n${e instanceof UsageError || process.env.LPMM_DEBUG ? '' : '(set LPMM_DEBUG=1 for the stack trace)\n'}`,
+    );
     process.exit(1);
   },
 );

@@ -10,7 +10,8 @@ import { TakerPopulation, type TakerFlowParams } from '../sim/takers';
 import { FEED_NAMES, openFeed, poolIdPrefix, type RunFeed } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
-import { captureBaseline, collectPoolReport, countOpenPoolOrders, formatReport, type PoolBaseline } from './report';
+import { countOpenPoolOrders } from '../db/order-book';
+import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
 
 /*
  * One live market-making run (what `npm start` does once its options are parsed): starts (or
@@ -30,7 +31,11 @@ const MIN_SIZE = '0.001';
  * Taker flow: A arrivals/s per side at zero distance, decaying 3% per bp of distance, so ~2.5/s per
  * side against the default 15 bps half-spread, ~1.6/s at 30 bps and ~1/s at 45 bps; 10% informed.
  */
-export const TAKER_FLOW: Omit<TakerFlowParams, 'meanSize' | 'maxSize'> = { arrivalRate: 4, decayPerBps: 0.03, informedShare: 0.1 };
+export const TAKER_FLOW: Omit<TakerFlowParams, 'meanSize' | 'maxSize'> = {
+  arrivalRate: 4,
+  decayPerBps: 0.03,
+  informedShare: 0.1,
+};
 const TAKER_MEAN_SIZE = 0.12;
 const TAKER_STEP_MS = 200;
 
@@ -58,7 +63,14 @@ class ErrorLog {
   }
 }
 
-async function setUpPool(stack: LocalStack, feed: RunFeed, poolId: string, index: number, opts: RunOptions, runTag: string) {
+async function setUpPool(
+  stack: LocalStack,
+  feed: RunFeed,
+  poolId: string,
+  index: number,
+  opts: RunOptions,
+  runTag: string,
+) {
   const scale = POOL_SCALES[index % POOL_SCALES.length]!;
   const base = roundQtyToLot(new Big(BASE_LIQUIDITY).times(scale), new Big(LOT));
   const quote = base.times(feed.firstPrice).round(2, Big.roundDown);
@@ -79,7 +91,13 @@ async function setUpPool(stack: LocalStack, feed: RunFeed, poolId: string, index
   });
   // The demo liquidity goes in once, when the pool is new; later runs trade on what the pool holds.
   if ((await getPool(stack.db, poolId)).totalShares.eq(0)) {
-    await stack.client.addLiquidity({ poolId, provider: 'demo-lp', base: formatDecimal(base), quote: formatDecimal(quote), requestId: 'demo-initial-liquidity' });
+    await stack.client.addLiquidity({
+      poolId,
+      provider: 'demo-lp',
+      base: formatDecimal(base),
+      quote: formatDecimal(quote),
+      requestId: 'demo-initial-liquidity',
+    });
   }
   const pool = await getPool(stack.db, poolId);
   if (pool.config.strategy.kind !== opts.strategy) {
@@ -93,21 +111,36 @@ async function setUpPool(stack: LocalStack, feed: RunFeed, poolId: string, index
  * Starts the pool's workflows. A market maker left over from an interrupted run may still be
  * finishing its stop (startPool would attach to it): wait for it to end, then start anew.
  */
-async function startFresh(stack: LocalStack, poolId: string, refreshIntervalMs: number, log: (line: string) => void): Promise<void> {
+async function startFresh(
+  stack: LocalStack,
+  poolId: string,
+  refreshIntervalMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     await stack.client.startPool(poolId, { refreshIntervalMs });
     const status = await stack.client.status(poolId).catch(() => null);
     if (!status || (status.state !== 'stopping' && status.state !== 'stopped')) return;
     log(`market-maker/${poolId} from an earlier run is still stopping; waiting for it to finish...`);
     await Promise.race([
-      Promise.allSettled([stack.client.marketMaker(poolId).result(), stack.client.spreadSaga(poolId).result()]),
+      Promise.allSettled([
+        stack.client.marketMaker(poolId).result(),
+        stack.client.spreadSaga(poolId).result(),
+      ]),
       sleep(60_000),
     ]);
   }
-  throw new Error(`market-maker/${poolId} is stuck in its stop from an earlier run; see it in the Temporal UI`);
+  throw new Error(
+    `market-maker/${poolId} is stuck in its stop from an earlier run; see it in the Temporal UI`,
+  );
 }
 
-async function waitForQuotes(stack: LocalStack, poolIds: string[], timeoutMs: number, stopping: () => boolean): Promise<string[]> {
+async function waitForQuotes(
+  stack: LocalStack,
+  poolIds: string[],
+  timeoutMs: number,
+  stopping: () => boolean,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   let missing = poolIds;
   while (missing.length && Date.now() < deadline && !stopping()) {
@@ -139,7 +172,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
     // press, a moment later, means "exit at once".
     if (firstSignalAt === 0) firstSignalAt = Date.now();
     else if (Date.now() - firstSignalAt > 1000) {
-      process.stderr.write(`\n${sig} again: exiting without a graceful stop; resting orders are cancelled when the market makers next run or are stopped.\n`);
+      process.stderr.write(
+        `\n${sig} again: exiting without a graceful stop; resting orders are cancelled when the market makers next run or are stopped.\n`,
+      );
       process.exit(130);
     }
     requestStop(sig);
@@ -149,14 +184,20 @@ export async function runSession(opts: RunOptions): Promise<number> {
   process.on('SIGHUP', onSignal);
 
   out(`Starting the local stack (Temporal dev server, Postgres, worker)...`);
-  const stack = await startLocalStack({ shutdownSignals: [], taskQueue: process.env.TASK_QUEUE || undefined, log: (l) => out(`  ${l}`) });
+  const stack = await startLocalStack({
+    shutdownSignals: [],
+    taskQueue: process.env.TASK_QUEUE || undefined,
+    log: (l) => out(`  ${l}`),
+  });
   let ingester: Ingester | undefined;
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
     const feed = await openFeed(opts.feed, { db: stack.db, seed: opts.seed, durationMs });
     const poolIds = Array.from({ length: opts.pools }, (_, i) => `${poolIdPrefix(opts.feed)}-${i + 1}`);
-    out(`Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`);
+    out(
+      `Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`,
+    );
     out(`Feed: ${feed.description}`);
 
     const setups = [];
@@ -181,23 +222,38 @@ export async function runSession(opts: RunOptions): Promise<number> {
     // The market makers need a reference price before their first cycle.
     const tickDeadline = Date.now() + 30_000;
     while (!(await latestTick(stack.db, feed.feed.name)) && !stopRequested) {
-      if (Date.now() > tickDeadline) throw new Error(`price feed ${feed.feed.name} stored no tick within 30 s${ingester.stats().lastError ? `: ${ingester.stats().lastError}` : ''}`);
+      if (Date.now() > tickDeadline)
+        throw new Error(
+          `price feed ${feed.feed.name} stored no tick within 30 s${ingester.stats().lastError ? `: ${ingester.stats().lastError}` : ''}`,
+        );
       await sleep(100);
     }
     for (const id of poolIds) await startFresh(stack, id, opts.refreshMs, (l) => out(l));
-    const ui = stack.temporal.uiUrl ? `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows` : null;
+    const ui = stack.temporal.uiUrl
+      ? `${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`
+      : null;
     out(`Workflows: ${poolIds.map((id) => `market-maker/${id}, spread-saga/${id}`).join('; ')}`);
-    out(ui ? `Temporal Web UI: ${ui}` : `Temporal Web UI: served by the server at ${stack.temporal.address} (address not known to this command)`);
+    out(
+      ui
+        ? `Temporal Web UI: ${ui}`
+        : `Temporal Web UI: served by the server at ${stack.temporal.address} (address not known to this command)`,
+    );
 
     const quotesWait = Date.now();
     const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stopRequested);
     if (!stopRequested) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
-    if (noQuotes.length && !stopRequested) errors.add('market maker', `no two-sided quotes within 60 s for ${noQuotes.join(', ')}`);
+    if (noQuotes.length && !stopRequested)
+      errors.add('market maker', `no two-sided quotes within 60 s for ${noQuotes.join(', ')}`);
 
     // ---- the run
     const startedAt = Date.now();
-    out(`Running ${opts.durationSeconds > 0 ? `for ${opts.durationSeconds} s` : 'until Ctrl-C'}: ${opts.pools} pool(s), takers ${TAKER_FLOW.arrivalRate}/s per side at the mid, k=${TAKER_FLOW.decayPerBps}/bp, ${TAKER_FLOW.informedShare * 100}% informed`);
-    const timer = opts.durationSeconds > 0 ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs) : undefined;
+    out(
+      `Running ${opts.durationSeconds > 0 ? `for ${opts.durationSeconds} s` : 'until Ctrl-C'}: ${opts.pools} pool(s), takers ${TAKER_FLOW.arrivalRate}/s per side at the mid, k=${TAKER_FLOW.decayPerBps}/bp, ${TAKER_FLOW.informedShare * 100}% informed`,
+    );
+    const timer =
+      opts.durationSeconds > 0
+        ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs)
+        : undefined;
 
     const takers = setups.map(
       (s, i) =>
@@ -221,7 +277,15 @@ export async function runSession(opts: RunOptions): Promise<number> {
         if (reference !== null) {
           try {
             const top = await bookTop(stack.db, poolIds[i]!);
-            await t.step({ reference, nextReference: feed.feed.upcoming(), bestBid: top.bestBid ?? null, bestAsk: top.bestAsk ?? null }, TAKER_STEP_MS / 1000);
+            await t.step(
+              {
+                reference,
+                nextReference: feed.feed.upcoming(),
+                bestBid: top.bestBid ?? null,
+                bestAsk: top.bestAsk ?? null,
+              },
+              TAKER_STEP_MS / 1000,
+            );
           } catch (err) {
             errors.add('takers', err instanceof Error ? err.message : String(err));
           }
@@ -242,7 +306,10 @@ export async function runSession(opts: RunOptions): Promise<number> {
         meter.sample(),
       ]);
       for (const [i, st] of statuses.entries()) {
-        for (const [who, e] of [['market maker', st?.lastError], ['spread saga', sagas[i]?.lastError]] as const) {
+        for (const [who, e] of [
+          ['market maker', st?.lastError],
+          ['spread saga', sagas[i]?.lastError],
+        ] as const) {
           const key = `${who} ${poolIds[i]}: ${e}`;
           if (e && !seenErrors.has(key)) {
             seenErrors.add(key);
@@ -252,7 +319,13 @@ export async function runSession(opts: RunOptions): Promise<number> {
       }
       display.render(
         poolIds.map((id, i) =>
-          formatProgressLine({ poolId: id, elapsedSeconds: (Date.now() - startedAt) / 1000, status: statuses[i] ?? null, fills: takers[i]!.stats().fills, eventsPerSecond: rates.get(id) ?? 0 }),
+          formatProgressLine({
+            poolId: id,
+            elapsedSeconds: (Date.now() - startedAt) / 1000,
+            status: statuses[i] ?? null,
+            fills: takers[i]!.stats().fills,
+            eventsPerSecond: rates.get(id) ?? 0,
+          }),
         ),
       );
     };
@@ -287,7 +360,8 @@ export async function runSession(opts: RunOptions): Promise<number> {
       ),
     );
     stops.forEach((s, i) => {
-      if (s.status === 'rejected') errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
+      if (s.status === 'rejected')
+        errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
     });
     const endedAt = Date.now();
     out(`Stopped in ${((endedAt - stopAt) / 1000).toFixed(1)} s.`);
@@ -317,20 +391,35 @@ export async function runSession(opts: RunOptions): Promise<number> {
     const totalAdjustments = reports.reduce((n, r) => n + r.spreadChanges.length, 0);
     out(`Summary: ${totalFills} fills, ${totalAdjustments} spread adjustments, ${errors.count} errors.`);
     if (errors.count) {
-      process.stderr.write(`Errors during the run:\n${errors.lines().map((l) => `  - ${l}`).join('\n')}\n`);
+      process.stderr.write(
+        `Errors during the run:\n${errors
+          .lines()
+          .map((l) => `  - ${l}`)
+          .join('\n')}\n`,
+      );
     }
     return errors.count ? 1 : 0;
   } finally {
     if (ingester) await ingester.stop();
-    await stack.close().catch((err: unknown) => process.stderr.write(`closing the worker and connections failed: ${String(err)}\n`));
+    await stack
+      .close()
+      .catch((err: unknown) =>
+        process.stderr.write(`closing the worker and connections failed: ${String(err)}\n`),
+      );
     if (stack.postgres.embedded) await stack.postgres.stop().catch(() => {});
     const t = stack.temporal;
     if (t.owned && t.pid) {
-      out(`The Temporal dev server (pid ${t.pid}) keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it with: kill ${t.pid}`);
+      out(
+        `The Temporal dev server (pid ${t.pid}) keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it with: kill ${t.pid}`,
+      );
     } else if (t.owned) {
-      out(`The Temporal dev server keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it by ending its process.`);
+      out(
+        `The Temporal dev server keeps running so ${t.uiUrl ?? 'its Web UI'} stays available; stop it by ending its process.`,
+      );
     } else {
-      out(`The Temporal server at ${t.address} was already running and is left as it was${t.uiUrl ? ` (Web UI ${t.uiUrl})` : ''}.`);
+      out(
+        `The Temporal server at ${t.address} was already running and is left as it was${t.uiUrl ? ` (Web UI ${t.uiUrl})` : ''}.`,
+      );
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

@@ -1,7 +1,26 @@
-import { Client, Connection, WorkflowNotFoundError, type ConnectionOptions, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  WorkflowNotFoundError,
+  type ConnectionOptions,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { createDb, type Db } from '../db/connection';
-import { cancelOrder, submitOrder, type CancelInput, type SubmitResult, type OrderView } from '../db/order-book';
-import { addLiquidity, createPool, getPool, removeLiquidity, type CreatePoolInput, type LiquidityResult } from '../db/pools';
+import {
+  cancelOrder,
+  submitOrder,
+  type CancelInput,
+  type SubmitResult,
+  type OrderView,
+} from '../db/order-book';
+import {
+  addLiquidity,
+  createPool,
+  getPool,
+  removeLiquidity,
+  type CreatePoolInput,
+  type LiquidityResult,
+} from '../db/pools';
 import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig, type RiskLimits } from '../domain/config';
 import { DomainValidationError, describeValue } from '../domain/errors';
 import { formatDecimal } from '../domain/money';
@@ -39,7 +58,10 @@ const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function checkPoolId(poolId: unknown): string {
   if (typeof poolId !== 'string' || !POOL_ID.test(poolId)) {
-    throw new DomainValidationError('poolId', `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${describeValue(poolId)}`);
+    throw new DomainValidationError(
+      'poolId',
+      `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${describeValue(poolId)}`,
+    );
   }
   return poolId;
 }
@@ -47,7 +69,10 @@ function checkPoolId(poolId: unknown): string {
 function checkReason(reason: unknown): string | undefined {
   if (reason === undefined) return undefined;
   if (typeof reason !== 'string' || reason.length > 200) {
-    throw new DomainValidationError('reason', `reason must be a string of at most 200 characters, got ${describeValue(reason)}`);
+    throw new DomainValidationError(
+      'reason',
+      `reason must be a string of at most 200 characters, got ${describeValue(reason)}`,
+    );
   }
   return reason;
 }
@@ -76,7 +101,9 @@ export class MarketMakingClient {
   private readonly onHintError: (poolId: string, err: unknown) => void;
 
   constructor(opts: MarketMakingClientOptions) {
-    this.onHintError = opts.onHintError ?? ((poolId, err) => process.emitWarning(`saga hint for pool ${poolId} not delivered: ${String(err)}`));
+    this.onHintError =
+      opts.onHintError ??
+      ((poolId, err) => process.emitWarning(`saga hint for pool ${poolId} not delivered: ${String(err)}`));
     this.temporal = opts.client;
     this.taskQueue = opts.taskQueue;
     this.database = opts.db;
@@ -91,11 +118,17 @@ export class MarketMakingClient {
     tls?: ConnectionOptions['tls'];
     apiKey?: string;
   }): Promise<MarketMakingClient> {
-    const connection = await Connection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey });
+    const connection = await Connection.connect({
+      address: opts.address,
+      tls: opts.tls,
+      apiKey: opts.apiKey,
+    });
     return new MarketMakingClient({
       client: new Client({ connection, namespace: opts.namespace ?? 'default' }),
       taskQueue: opts.taskQueue,
-      db: opts.databaseUrl ? createDb(opts.databaseUrl, { applicationName: 'lp-market-maker-client' }) : undefined,
+      db: opts.databaseUrl
+        ? createDb(opts.databaseUrl, { applicationName: 'lp-market-maker-client' })
+        : undefined,
     });
   }
 
@@ -105,7 +138,10 @@ export class MarketMakingClient {
   }
 
   private get db(): Db {
-    if (!this.database) throw new Error('This client has no database connection: pass databaseUrl to connect() for pool and order commands.');
+    if (!this.database)
+      throw new Error(
+        'This client has no database connection: pass databaseUrl to connect() for pool and order commands.',
+      );
     return this.database;
   }
 
@@ -118,11 +154,17 @@ export class MarketMakingClient {
   }
 
   /** Starts both workflows of a pool; starting a pool that already runs returns the running ones. */
-  async startPool(poolId: string, opts: StartPoolOptions = {}): Promise<{ marketMakerRunId: string; sagaRunId: string }> {
+  async startPool(
+    poolId: string,
+    opts: StartPoolOptions = {},
+  ): Promise<{ marketMakerRunId: string; sagaRunId: string }> {
     checkPoolId(poolId);
     for (const [field, v] of Object.entries(opts)) {
       if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
-        throw new DomainValidationError(field, `${field} must be a positive integer, got ${describeValue(v)}`);
+        throw new DomainValidationError(
+          field,
+          `${field} must be a positive integer, got ${describeValue(v)}`,
+        );
       }
     }
     const common = {
@@ -130,8 +172,16 @@ export class MarketMakingClient {
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE' as const,
     };
-    const mmInput: MarketMakerInput = { poolId, refreshIntervalMs: opts.refreshIntervalMs, maxCyclesPerRun: opts.maxCyclesPerRun };
-    const sagaInput: SpreadSagaInput = { poolId, catchUpIntervalMs: opts.catchUpIntervalMs, maxIterationsPerRun: opts.maxIterationsPerRun };
+    const mmInput: MarketMakerInput = {
+      poolId,
+      refreshIntervalMs: opts.refreshIntervalMs,
+      maxCyclesPerRun: opts.maxCyclesPerRun,
+    };
+    const sagaInput: SpreadSagaInput = {
+      poolId,
+      catchUpIntervalMs: opts.catchUpIntervalMs,
+      maxIterationsPerRun: opts.maxIterationsPerRun,
+    };
     const [mm, saga] = await Promise.all([
       this.temporal.workflow.start('MarketMakerWorkflow', {
         ...common,
@@ -153,14 +203,21 @@ export class MarketMakingClient {
   }
 
   /** Graceful stop: the market maker cancels every resting order and records why. */
-  async stopPool(poolId: string, reason?: string, opts: { wait?: boolean } = {}): Promise<MarketMakerStatus | undefined> {
+  async stopPool(
+    poolId: string,
+    reason?: string,
+    opts: { wait?: boolean } = {},
+  ): Promise<MarketMakerStatus | undefined> {
     const why = checkReason(reason) ?? 'operator';
     await Promise.all([
       this.marketMaker(poolId).signal(stopSignal, { reason: why }).catch(ignoreNotFound),
       this.spreadSaga(poolId).signal(stopSignal, { reason: why }).catch(ignoreNotFound),
     ]);
     if (opts.wait === false) return undefined;
-    const [status] = await Promise.all([this.marketMaker(poolId).result() as Promise<MarketMakerStatus>, this.spreadSaga(poolId).result().catch(ignoreNotFound)]);
+    const [status] = await Promise.all([
+      this.marketMaker(poolId).result() as Promise<MarketMakerStatus>,
+      this.spreadSaga(poolId).result().catch(ignoreNotFound),
+    ]);
     return status;
   }
 
@@ -178,7 +235,10 @@ export class MarketMakingClient {
     return this.marketMaker(poolId).executeUpdate(updateConfigUpdate, { args: [patch] });
   }
 
-  async setRiskLimits(poolId: string, limits: Partial<Record<keyof RiskLimits, unknown>>): Promise<RiskLimits> {
+  async setRiskLimits(
+    poolId: string,
+    limits: Partial<Record<keyof RiskLimits, unknown>>,
+  ): Promise<RiskLimits> {
     mergePoolConfig(DEFAULT_POOL_CONFIG, { risk: limits });
     return this.marketMaker(poolId).executeUpdate(setRiskLimitsUpdate, { args: [limits] });
   }
@@ -192,9 +252,14 @@ export class MarketMakingClient {
   }
 
   /** Market makers by search attribute, optionally only those in one state. */
-  async listMarketMakers(state?: MarketMakerState): Promise<Array<{ poolId: string; workflowId: string; state: string; runStatus: string }>> {
+  async listMarketMakers(
+    state?: MarketMakerState,
+  ): Promise<Array<{ poolId: string; workflowId: string; state: string; runStatus: string }>> {
     if (state !== undefined && !['starting', 'quoting', 'paused', 'stopping', 'stopped'].includes(state)) {
-      throw new DomainValidationError('state', `state must be one of starting, quoting, paused, stopping, stopped, got ${describeValue(state)}`);
+      throw new DomainValidationError(
+        'state',
+        `state must be one of starting, quoting, paused, stopping, stopped, got ${describeValue(state)}`,
+      );
     }
     const query = `WorkflowType = 'MarketMakerWorkflow'${state ? ` AND MarketMakerStatus = '${state}'` : ''}`;
     const out: Array<{ poolId: string; workflowId: string; state: string; runStatus: string }> = [];
@@ -214,14 +279,25 @@ export class MarketMakingClient {
     return createPool(this.db, input);
   }
 
-  async addLiquidity(input: { poolId: string; provider: string; base: string; quote: string; requestId: string }): Promise<LiquidityResult> {
+  async addLiquidity(input: {
+    poolId: string;
+    provider: string;
+    base: string;
+    quote: string;
+    requestId: string;
+  }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
     const result = await addLiquidity(this.db, input);
     await this.hint(input.poolId);
     return result;
   }
 
-  async removeLiquidity(input: { poolId: string; provider: string; shares: string; requestId: string }): Promise<LiquidityResult> {
+  async removeLiquidity(input: {
+    poolId: string;
+    provider: string;
+    shares: string;
+    requestId: string;
+  }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
     const result = await removeLiquidity(this.db, input);
     await this.hint(input.poolId);

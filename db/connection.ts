@@ -36,5 +36,7 @@ export function isTransientDbError(err: unknown): boolean {
     const msg = String((err as Error)?.message ?? '');
     return /ECONNREFUSED|ECONNRESET|Connection terminated|timeout exceeded when trying to connect/i.test(msg);
   }
-  return code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === '53300';
+  return (
+    code === '40001' || code === '40P01' || code.startsWith('08') || code === '57P01' || code === '53300'
+  );
 }

@@ -56,7 +56,9 @@ export interface GlobalCheckpoint {
 export const START_OF_LOG: GlobalCheckpoint = { transactionId: '0', globalPosition: '0' };
 
 async function inTransaction<T>(db: Executor, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-  return db.isTransaction ? fn(db as Transaction<Database>) : (db as Kysely<Database>).transaction().execute(fn);
+  return db.isTransaction
+    ? fn(db as Transaction<Database>)
+    : (db as Kysely<Database>).transaction().execute(fn);
 }
 
 export async function streamVersion(db: Executor, streamId: string): Promise<number> {
@@ -188,7 +190,11 @@ export async function readStream(
  * still in flight are visible, so an event committed late by a slow writer is read after the
  * checkpoint, never skipped.
  */
-export async function readAll(db: Executor, after: GlobalCheckpoint = START_OF_LOG, limit = 1000): Promise<StoredEvent[]> {
+export async function readAll(
+  db: Executor,
+  after: GlobalCheckpoint = START_OF_LOG,
+  limit = 1000,
+): Promise<StoredEvent[]> {
   const rows = await sql<Parameters<typeof toStored>[0]>`
     select * from events
     where (transaction_id, global_position) > (${after.transactionId}::xid8, ${after.globalPosition}::bigint)
@@ -203,8 +209,14 @@ export function checkpointOf(event: StoredEvent): GlobalCheckpoint {
 }
 
 export async function loadCheckpoint(db: Executor, subscriber: string): Promise<GlobalCheckpoint> {
-  const row = await db.selectFrom('checkpoints').selectAll().where('subscriber', '=', subscriber).executeTakeFirst();
-  return row ? { transactionId: String(row.transaction_id), globalPosition: row.global_position } : START_OF_LOG;
+  const row = await db
+    .selectFrom('checkpoints')
+    .selectAll()
+    .where('subscriber', '=', subscriber)
+    .executeTakeFirst();
+  return row
+    ? { transactionId: String(row.transaction_id), globalPosition: row.global_position }
+    : START_OF_LOG;
 }
 
 /** Call inside the transaction that writes the projection, so position and read model move together. */
@@ -213,5 +225,7 @@ export async function saveCheckpoint(db: Executor, subscriber: string, cp: Globa
     insert into checkpoints (subscriber, transaction_id, global_position)
     values (${subscriber}, ${cp.transactionId}::xid8, ${cp.globalPosition}::bigint)
     on conflict (subscriber) do update
-      set transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()`.execute(db);
+      set transaction_id = excluded.transaction_id, global_position = excluded.global_position, updated_at = now()`.execute(
+    db,
+  );
 }

@@ -14,7 +14,9 @@ export function migrator(db: Db): Migrator {
 function check(result: MigrationResultSet, what: string): MigrationResultSet {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Migration ${what} failed at ${failed}: ${(result.error as Error).message ?? String(result.error)}`);
+    throw new Error(
+      `Migration ${what} failed at ${failed}: ${(result.error as Error).message ?? String(result.error)}`,
+    );
   }
   return result;
 }

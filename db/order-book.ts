@@ -3,7 +3,14 @@ import { sql, type Transaction } from 'kysely';
 import { DomainValidationError } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { Big, formatDecimal, notional, parseDecimal, roundQtyToLot } from '../domain/money';
-import { checkOrderRules, crosses, oppositeSide, parseOrderRequest, type OrderRequest, type Side } from '../domain/orders';
+import {
+  checkOrderRules,
+  crosses,
+  oppositeSide,
+  parseOrderRequest,
+  type OrderRequest,
+  type Side,
+} from '../domain/orders';
 import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
 import type { Db } from './connection';
 import { ConflictError, NotFoundError } from './errors';
@@ -49,7 +56,10 @@ export interface SubmitResult {
 
 export class PostOnlyWouldCrossError extends DomainValidationError {
   constructor(price: Big, side: Side, best: Big) {
-    super('price', `post-only ${side} at ${formatDecimal(price)} would trade against the resting order at ${formatDecimal(best)}; it was refused and nothing was written`);
+    super(
+      'price',
+      `post-only ${side} at ${formatDecimal(price)} would trade against the resting order at ${formatDecimal(best)}; it was refused and nothing was written`,
+    );
     this.name = 'PostOnlyWouldCrossError';
   }
 }
@@ -81,11 +91,21 @@ class EventBatch {
 }
 
 async function existingOrder(trx: Transaction<Database>, owner: string, clientOrderId: string) {
-  return trx.selectFrom('orders').selectAll().where('owner', '=', owner).where('client_order_id', '=', clientOrderId).executeTakeFirst();
+  return trx
+    .selectFrom('orders')
+    .selectAll()
+    .where('owner', '=', owner)
+    .where('client_order_id', '=', clientOrderId)
+    .executeTakeFirst();
 }
 
 async function fillsOf(trx: Transaction<Database>, takerOrderId: string): Promise<Fill[]> {
-  const rows = await trx.selectFrom('trades').selectAll().where('taker_order_id', '=', takerOrderId).orderBy('seq').execute();
+  const rows = await trx
+    .selectFrom('trades')
+    .selectAll()
+    .where('taker_order_id', '=', takerOrderId)
+    .orderBy('seq')
+    .execute();
   return rows.map((t) => ({
     tradeId: t.id,
     makerOrderId: t.maker_order_id,
@@ -97,19 +117,39 @@ async function fillsOf(trx: Transaction<Database>, takerOrderId: string): Promis
 }
 
 function sameTerms(row: OrderRow, o: OrderRequest): boolean {
-  return row.pool_id === o.poolId && row.side === o.side && row.type === o.type && new Big(row.price).eq(o.price) && new Big(row.quantity).eq(o.quantity);
+  return (
+    row.pool_id === o.poolId &&
+    row.side === o.side &&
+    row.type === o.type &&
+    new Big(row.price).eq(o.price) &&
+    new Big(row.quantity).eq(o.quantity)
+  );
 }
 
-function cancelEvent(row: { id: string; pool_id: string; owner: string }, remaining: Big, reason: string): NewEvent {
+function cancelEvent(
+  row: { id: string; pool_id: string; owner: string },
+  remaining: Big,
+  reason: string,
+): NewEvent {
   return {
     eventId: `order/${row.id}/cancelled`,
     type: 'order_cancelled',
-    payload: { orderId: row.id, poolId: row.pool_id, owner: row.owner, remainingQuantity: formatDecimal(remaining), reason },
+    payload: {
+      orderId: row.id,
+      poolId: row.pool_id,
+      owner: row.owner,
+      remainingQuantity: formatDecimal(remaining),
+      reason,
+    },
   };
 }
 
 async function markCancelled(trx: Transaction<Database>, orderId: string, reason: string) {
-  await trx.updateTable('orders').set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never }).where('id', '=', orderId).execute();
+  await trx
+    .updateTable('orders')
+    .set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never })
+    .where('id', '=', orderId)
+    .execute();
 }
 
 /**
@@ -131,15 +171,23 @@ const MATCH_BATCH = 32;
  * Matches and (for limit and post-only) rests one order, inside a transaction that already holds
  * the pool lock. Returns the stored outcome when the client order id was seen before.
  */
-async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: OrderRequest, batch: EventBatch): Promise<SubmitResult> {
+async function submitLocked(
+  trx: Transaction<Database>,
+  pool: PoolState,
+  order: OrderRequest,
+  batch: EventBatch,
+): Promise<SubmitResult> {
   const prior = await existingOrder(trx, order.owner, order.clientOrderId);
   if (prior) {
     if (!sameTerms(prior, order)) {
-      throw new ConflictError(`Client order id "${order.clientOrderId}" of "${order.owner}" was already used for a different order; use a new client order id.`);
+      throw new ConflictError(
+        `Client order id "${order.clientOrderId}" of "${order.owner}" was already used for a different order; use a new client order id.`,
+      );
     }
     return { order: view(prior), fills: await fillsOf(trx, prior.id), replayed: true };
   }
-  if (pool.status === 'closed') throw new DomainValidationError('poolId', `pool "${pool.id}" is closed and accepts no orders`);
+  if (pool.status === 'closed')
+    throw new DomainValidationError('poolId', `pool "${pool.id}" is closed and accepts no orders`);
   checkOrderRules(order, {
     tickSize: pool.tickSize,
     lotSize: pool.lotSize,
@@ -172,7 +220,8 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
     let batch = firstBatch;
     while (batch.length > 0) {
       for (const maker of batch) {
-        if (seen.has(maker.id)) throw new Error(`matching invariant broken: resting order ${maker.id} was visited twice`);
+        if (seen.has(maker.id))
+          throw new Error(`matching invariant broken: resting order ${maker.id} was visited twice`);
         seen.add(maker.id);
         yield maker;
       }
@@ -250,19 +299,27 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
         // The pool is the maker: it gives what the taker receives.
         const poolSells = makerSide === 'sell';
         pool.reserveBase = poolSells ? pool.reserveBase.minus(qty) : pool.reserveBase.plus(qty);
-        pool.reserveQuote = poolSells ? pool.reserveQuote.plus(quoteAmount) : pool.reserveQuote.minus(quoteAmount);
+        pool.reserveQuote = poolSells
+          ? pool.reserveQuote.plus(quoteAmount)
+          : pool.reserveQuote.minus(quoteAmount);
       }
       if (isPoolOrder) {
         const poolBuys = order.side === 'buy';
         pool.reserveBase = poolBuys ? pool.reserveBase.plus(qty) : pool.reserveBase.minus(qty);
-        pool.reserveQuote = poolBuys ? pool.reserveQuote.minus(quoteAmount) : pool.reserveQuote.plus(quoteAmount);
+        pool.reserveQuote = poolBuys
+          ? pool.reserveQuote.minus(quoteAmount)
+          : pool.reserveQuote.plus(quoteAmount);
       }
       const tradeId = `${orderId}-${fills.length + 1}`;
       const makerFilled = new Big(maker.filled_quantity).plus(qty);
       const makerDone = makerFilled.eq(maker.quantity);
       await trx
         .updateTable('orders')
-        .set({ filled_quantity: formatDecimal(makerFilled), status: makerDone ? 'filled' : 'open', updated_at: sql`now()` as never })
+        .set({
+          filled_quantity: formatDecimal(makerFilled),
+          status: makerDone ? 'filled' : 'open',
+          updated_at: sql`now()` as never,
+        })
         .where('id', '=', maker.id)
         .execute();
       trades.push({
@@ -277,7 +334,14 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
         quantity: formatDecimal(qty),
         maker_is_pool: maker.is_pool_order,
       } as never);
-      fills.push({ tradeId, makerOrderId: maker.id, makerOwner: maker.owner, price: formatDecimal(price), quantity: formatDecimal(qty), makerIsPool: maker.is_pool_order });
+      fills.push({
+        tradeId,
+        makerOrderId: maker.id,
+        makerOwner: maker.owner,
+        price: formatDecimal(price),
+        quantity: formatDecimal(qty),
+        makerIsPool: maker.is_pool_order,
+      });
       batch.pool.push({
         eventId: `trade/${tradeId}/executed`,
         type: 'order_executed',
@@ -309,7 +373,11 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
     }
     if (poolTakerExhausted) break;
   }
-  if (trades.length) await trx.insertInto('trades').values(trades as never).execute();
+  if (trades.length)
+    await trx
+      .insertInto('trades')
+      .values(trades as never)
+      .execute();
 
   const filled = order.quantity.minus(remaining);
   let status: OrderView['status'] = remaining.eq(0) ? 'filled' : 'open';
@@ -318,7 +386,9 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
     // A pool order that could not pay for the crossing liquidity must not rest: it would cross the book.
     status = 'cancelled';
     cancelReason = poolTakerExhausted ? 'insufficient_reserve' : 'ioc_remainder';
-    batch.book.push(cancelEvent({ id: orderId, pool_id: pool.id, owner: order.owner }, remaining, cancelReason));
+    batch.book.push(
+      cancelEvent({ id: orderId, pool_id: pool.id, owner: order.owner }, remaining, cancelReason),
+    );
   }
   if (filled.gt(0) || status !== 'open') {
     await trx
@@ -328,7 +398,11 @@ async function submitLocked(trx: Transaction<Database>, pool: PoolState, order: 
       .execute();
   }
   if (fills.length && (isPoolOrder || fills.some((f) => f.makerIsPool))) await writeReserves(trx, pool);
-  const stored = await trx.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirstOrThrow();
+  const stored = await trx
+    .selectFrom('orders')
+    .selectAll()
+    .where('id', '=', orderId)
+    .executeTakeFirstOrThrow();
   return { order: view(stored), fills, replayed: false };
 }
 
@@ -359,28 +433,52 @@ export async function cancelOrder(db: Db, input: CancelInput): Promise<OrderView
   }
   return db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
-    let q = trx.selectFrom('orders').selectAll().where('pool_id', '=', input.poolId).where('owner', '=', input.owner);
-    q = input.orderId ? q.where('id', '=', input.orderId) : q.where('client_order_id', '=', input.clientOrderId!);
+    let q = trx
+      .selectFrom('orders')
+      .selectAll()
+      .where('pool_id', '=', input.poolId)
+      .where('owner', '=', input.owner);
+    q = input.orderId
+      ? q.where('id', '=', input.orderId)
+      : q.where('client_order_id', '=', input.clientOrderId!);
     const row = await q.executeTakeFirst();
-    if (!row) throw new NotFoundError(`No order ${input.orderId ?? input.clientOrderId} of "${input.owner}" in pool "${input.poolId}".`);
+    if (!row)
+      throw new NotFoundError(
+        `No order ${input.orderId ?? input.clientOrderId} of "${input.owner}" in pool "${input.poolId}".`,
+      );
     if (row.status !== 'open') return view(row);
     const reason = input.reason ?? 'cancelled_by_owner';
     await markCancelled(trx, row.id, reason);
-    await appendToStream(trx, orderBookStream(input.poolId), 'any', [cancelEvent(row, new Big(row.quantity).minus(row.filled_quantity), reason)]);
+    await appendToStream(trx, orderBookStream(input.poolId), 'any', [
+      cancelEvent(row, new Big(row.quantity).minus(row.filled_quantity), reason),
+    ]);
     return { ...view(row), status: 'cancelled', cancelReason: reason };
   });
 }
 
 /** Cancels every open order of one owner in one pool (the market maker's stop and risk paths). */
-export async function cancelAllOrders(db: Db, input: { poolId: string; owner: string; reason: string }): Promise<number> {
+export async function cancelAllOrders(
+  db: Db,
+  input: { poolId: string; owner: string; reason: string },
+): Promise<number> {
   return db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
-    const open = await trx.selectFrom('orders').selectAll().where('pool_id', '=', input.poolId).where('owner', '=', input.owner).where('status', '=', 'open').execute();
+    const open = await trx
+      .selectFrom('orders')
+      .selectAll()
+      .where('pool_id', '=', input.poolId)
+      .where('owner', '=', input.owner)
+      .where('status', '=', 'open')
+      .execute();
     if (!open.length) return 0;
     await trx
       .updateTable('orders')
       .set({ status: 'cancelled', cancel_reason: input.reason, updated_at: sql`now()` as never })
-      .where('id', 'in', open.map((o) => o.id))
+      .where(
+        'id',
+        'in',
+        open.map((o) => o.id),
+      )
       .execute();
     await appendToStream(
       trx,
@@ -420,7 +518,8 @@ export async function reconcileOrders(
   record?: { streamId: string; events: (result: Omit<ReconcileResult, 'resting'>) => NewEvent[] },
 ): Promise<ReconcileResult> {
   const tolerance = parseDecimal(input.toleranceBps, 'toleranceBps').div(10_000);
-  if (!Array.isArray(input.desired)) throw new DomainValidationError('desired', 'desired must be an array of { side, price, size } levels');
+  if (!Array.isArray(input.desired))
+    throw new DomainValidationError('desired', 'desired must be an array of { side, price, size } levels');
   // Validate every level before touching the book, naming the offending one.
   const levels = input.desired.map((level, i) => {
     if (level?.side !== 'buy' && level?.side !== 'sell') {
@@ -435,7 +534,14 @@ export async function reconcileOrders(
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const batch = new EventBatch();
-    const open = await trx.selectFrom('orders').selectAll().where('pool_id', '=', pool.id).where('owner', '=', input.owner).where('status', '=', 'open').orderBy('seq').execute();
+    const open = await trx
+      .selectFrom('orders')
+      .selectAll()
+      .where('pool_id', '=', pool.id)
+      .where('owner', '=', input.owner)
+      .where('status', '=', 'open')
+      .orderBy('seq')
+      .execute();
     const unmatched = new Set(open.map((o) => o.id));
     const toPlace: Array<{ level: DesiredLevel; price: Big; size: Big; index: number }> = [];
     levels.forEach(({ level, price, size }, index) => {
@@ -445,15 +551,26 @@ export async function reconcileOrders(
         // Kept only on the passive side of the desired price: a resting order may be less
         // aggressive than wanted, never more (it could otherwise sit across the mid guard).
         const gap = level.side === 'buy' ? price.minus(o.price) : new Big(o.price).minus(price);
-        return gap.gte(0) && gap.lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'));
+        return (
+          gap.gte(0) && gap.lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'))
+        );
       });
       if (keep) unmatched.delete(keep.id);
       else toPlace.push({ level, price, size, index });
     });
     const cancelled = open.filter((o) => unmatched.has(o.id));
     if (cancelled.length) {
-      await trx.updateTable('orders').set({ status: 'cancelled', cancel_reason: 'requote', updated_at: sql`now()` as never }).where('id', 'in', cancelled.map((o) => o.id)).execute();
-      for (const o of cancelled) batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), 'requote'));
+      await trx
+        .updateTable('orders')
+        .set({ status: 'cancelled', cancel_reason: 'requote', updated_at: sql`now()` as never })
+        .where(
+          'id',
+          'in',
+          cancelled.map((o) => o.id),
+        )
+        .execute();
+      for (const o of cancelled)
+        batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), 'requote'));
     }
     let placed = 0;
     let skipped = 0;
@@ -488,8 +605,28 @@ export async function reconcileOrders(
 
 /** An owner's open orders in a pool, by side then price. */
 export async function openOrders(db: Executor, poolId: string, owner: string): Promise<OrderView[]> {
-  const rows = await db.selectFrom('orders').selectAll().where('pool_id', '=', poolId).where('owner', '=', owner).where('status', '=', 'open').orderBy('side').orderBy('price').execute();
+  const rows = await db
+    .selectFrom('orders')
+    .selectAll()
+    .where('pool_id', '=', poolId)
+    .where('owner', '=', owner)
+    .where('status', '=', 'open')
+    .orderBy('side')
+    .orderBy('price')
+    .execute();
   return rows.map(view);
+}
+
+/** Resting orders of the pool's own market maker: zero after every graceful stop. */
+export async function countOpenPoolOrders(db: Executor, poolId: string): Promise<number> {
+  const row = await db
+    .selectFrom('orders')
+    .select(sql<string>`count(*)`.as('n'))
+    .where('pool_id', '=', poolId)
+    .where('owner', '=', poolOwner(poolId))
+    .where('status', '=', 'open')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 export interface BookSide {
@@ -498,11 +635,23 @@ export interface BookSide {
 }
 
 /** Best prices and depth per side, excluding one owner (the market maker asks about everyone else). */
-export async function bookTop(db: Db, poolId: string, excludeOwner?: string): Promise<{ bestBid?: string; bestAsk?: string }> {
+export async function bookTop(
+  db: Db,
+  poolId: string,
+  excludeOwner?: string,
+): Promise<{ bestBid?: string; bestAsk?: string }> {
   const best = async (side: Side) => {
-    let q = db.selectFrom('orders').select('price').where('pool_id', '=', poolId).where('side', '=', side).where('status', '=', 'open');
+    let q = db
+      .selectFrom('orders')
+      .select('price')
+      .where('pool_id', '=', poolId)
+      .where('side', '=', side)
+      .where('status', '=', 'open');
     if (excludeOwner) q = q.where('owner', '!=', excludeOwner);
-    const row = await q.orderBy('price', side === 'buy' ? 'desc' : 'asc').limit(1).executeTakeFirst();
+    const row = await q
+      .orderBy('price', side === 'buy' ? 'desc' : 'asc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? formatDecimal(new Big(row.price)) : undefined;
   };
   const [bestBid, bestAsk] = await Promise.all([best('buy'), best('sell')]);

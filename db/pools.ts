@@ -56,7 +56,12 @@ export async function getPool(db: Executor, poolId: string): Promise<PoolState> 
 
 /** Takes the pool's row lock: every change to a pool's reserves or book is serialised per pool. */
 export async function lockPool(trx: Executor, poolId: string): Promise<PoolState> {
-  const row = await trx.selectFrom('pools').selectAll().where('id', '=', poolId).forUpdate().executeTakeFirst();
+  const row = await trx
+    .selectFrom('pools')
+    .selectAll()
+    .where('id', '=', poolId)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw new NotFoundError(`Pool "${poolId}" does not exist; create it first or check the id.`);
   return toPoolState(row);
 }
@@ -88,7 +93,11 @@ async function priorEvent(
   eventId: string,
   expected: { type: string; request: Record<string, unknown>; requestId: string },
 ): Promise<Record<string, unknown> | undefined> {
-  const row = await db.selectFrom('events').select(['type', 'payload', 'metadata']).where('event_id', '=', eventId).executeTakeFirst();
+  const row = await db
+    .selectFrom('events')
+    .select(['type', 'payload', 'metadata'])
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
   if (!row) return undefined;
   const stored = (row.metadata as { request?: Record<string, unknown> } | null)?.request;
   const same = row.type === expected.type && (stored === undefined || sameRequest(stored, expected.request));
@@ -106,7 +115,12 @@ function sameRequest(a: Record<string, unknown>, b: Record<string, unknown>): bo
   for (const k of keys) {
     const x = a[k];
     const y = b[k];
-    if (typeof x === 'string' && typeof y === 'string' && /^-?\d+(\.\d+)?$/.test(x) && /^-?\d+(\.\d+)?$/.test(y)) {
+    if (
+      typeof x === 'string' &&
+      typeof y === 'string' &&
+      /^-?\d+(\.\d+)?$/.test(x) &&
+      /^-?\d+(\.\d+)?$/.test(y)
+    ) {
       if (!new Big(x).eq(y)) return false;
     } else if (JSON.stringify(x) !== JSON.stringify(y)) {
       return false;
@@ -117,7 +131,10 @@ function sameRequest(a: Record<string, unknown>, b: Record<string, unknown>): bo
 
 function provider(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_.:/@-]{1,128}$/.test(value)) {
-    throw new DomainValidationError('provider', 'provider must be 1-128 characters of letters, digits and _ . : / @ -');
+    throw new DomainValidationError(
+      'provider',
+      'provider must be 1-128 characters of letters, digits and _ . : / @ -',
+    );
   }
   return value;
 }
@@ -137,23 +154,44 @@ export interface CreatePoolInput {
 /** Idempotent by pool id: creating the same pool twice is a no-op, with other terms a conflict. */
 export async function createPool(db: Db, input: CreatePoolInput): Promise<PoolState> {
   if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.poolId ?? '')) {
-    throw new DomainValidationError('poolId', 'poolId must be 1-64 letters, digits, _ . - starting with a letter or digit');
+    throw new DomainValidationError(
+      'poolId',
+      'poolId must be 1-64 letters, digits, _ . - starting with a letter or digit',
+    );
   }
   const config = parsePoolConfig(input.config ?? {});
   const tick = parseDecimal(input.tickSize, 'tickSize', { allowZero: false });
   const lot = parseDecimal(input.lotSize, 'lotSize', { allowZero: false });
   const min = parseDecimal(input.minSize, 'minSize', { allowZero: false });
-  const spread = parseDecimal(input.spreadBps ?? config.spreadPolicy.defaultSpreadBps, 'spreadBps', { allowZero: false });
-  for (const [field, v] of [['baseAsset', input.baseAsset], ['quoteAsset', input.quoteAsset], ['priceFeed', input.priceFeed]] as const) {
-    if (typeof v !== 'string' || !v.trim()) throw new DomainValidationError(field, `${field} must be a non-empty string`);
+  const spread = parseDecimal(input.spreadBps ?? config.spreadPolicy.defaultSpreadBps, 'spreadBps', {
+    allowZero: false,
+  });
+  for (const [field, v] of [
+    ['baseAsset', input.baseAsset],
+    ['quoteAsset', input.quoteAsset],
+    ['priceFeed', input.priceFeed],
+  ] as const) {
+    if (typeof v !== 'string' || !v.trim())
+      throw new DomainValidationError(field, `${field} must be a non-empty string`);
   }
   return db.transaction().execute(async (trx) => {
-    const existing = await trx.selectFrom('pools').selectAll().where('id', '=', input.poolId).executeTakeFirst();
+    const existing = await trx
+      .selectFrom('pools')
+      .selectAll()
+      .where('id', '=', input.poolId)
+      .executeTakeFirst();
     if (existing) {
       const p = toPoolState(existing);
       const same =
-        p.baseAsset === input.baseAsset && p.quoteAsset === input.quoteAsset && p.tickSize.eq(tick) && p.lotSize.eq(lot) && p.minSize.eq(min);
-      if (!same) throw new ConflictError(`Pool "${input.poolId}" already exists with different assets or market rules.`);
+        p.baseAsset === input.baseAsset &&
+        p.quoteAsset === input.quoteAsset &&
+        p.tickSize.eq(tick) &&
+        p.lotSize.eq(lot) &&
+        p.minSize.eq(min);
+      if (!same)
+        throw new ConflictError(
+          `Pool "${input.poolId}" already exists with different assets or market rules.`,
+        );
       return p;
     }
     await trx
@@ -205,7 +243,10 @@ export interface LiquidityResult {
 
 function requestId(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_.:/@-]{1,200}$/.test(value)) {
-    throw new DomainValidationError('requestId', 'requestId must be 1-200 characters of letters, digits and _ . : / @ - (it makes the request idempotent)');
+    throw new DomainValidationError(
+      'requestId',
+      'requestId must be 1-200 characters of letters, digits and _ . : / @ - (it makes the request idempotent)',
+    );
   }
   return value;
 }
@@ -216,13 +257,27 @@ export async function addLiquidity(
 ): Promise<LiquidityResult> {
   const base = parseDecimal(input.base, 'base');
   const quote = parseDecimal(input.quote, 'quote');
-  const request = { provider: provider(input.provider), base: formatDecimal(base), quote: formatDecimal(quote) };
+  const request = {
+    provider: provider(input.provider),
+    base: formatDecimal(base),
+    quote: formatDecimal(quote),
+  };
   const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId, { type: 'liquidity_added', request, requestId: input.requestId });
+    const prior = await priorEvent(trx, eventId, {
+      type: 'liquidity_added',
+      request,
+      requestId: input.requestId,
+    });
     if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesMinted) };
-    const dep = sharesForDeposit({ reserveBase: pool.reserveBase, reserveQuote: pool.reserveQuote, totalShares: pool.totalShares, base, quote });
+    const dep = sharesForDeposit({
+      reserveBase: pool.reserveBase,
+      reserveQuote: pool.reserveQuote,
+      totalShares: pool.totalShares,
+      base,
+      quote,
+    });
     pool.reserveBase = pool.reserveBase.plus(dep.baseTaken);
     pool.reserveQuote = pool.reserveQuote.plus(dep.quoteTaken);
     pool.totalShares = pool.totalShares.plus(dep.sharesMinted);
@@ -233,7 +288,12 @@ export async function addLiquidity(
       .insertInto('liquidity_positions')
       .values({ pool_id: pool.id, provider: input.provider, shares: formatDecimal(dep.sharesMinted) })
       .onConflict((oc) =>
-        oc.columns(['pool_id', 'provider']).doUpdateSet({ shares: sql`liquidity_positions.shares + excluded.shares`, updated_at: sql`now()` as never }),
+        oc
+          .columns(['pool_id', 'provider'])
+          .doUpdateSet({
+            shares: sql`liquidity_positions.shares + excluded.shares`,
+            updated_at: sql`now()` as never,
+          }),
       )
       .execute();
     const payload = {
@@ -246,7 +306,9 @@ export async function addLiquidity(
       reserveQuote: formatDecimal(pool.reserveQuote),
       totalShares: formatDecimal(pool.totalShares),
     };
-    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_added', payload, metadata: { request } }]);
+    await appendToStream(trx, poolStream(pool.id), 'any', [
+      { eventId, type: 'liquidity_added', payload, metadata: { request } },
+    ]);
     return { ...payload, shares: payload.sharesMinted };
   });
 }
@@ -260,7 +322,11 @@ export async function removeLiquidity(
   const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId, { type: 'liquidity_removed', request, requestId: input.requestId });
+    const prior = await priorEvent(trx, eventId, {
+      type: 'liquidity_removed',
+      request,
+      requestId: input.requestId,
+    });
     if (prior) return { ...(prior as unknown as LiquidityResult), shares: String(prior.sharesBurned) };
     const position = await trx
       .selectFrom('liquidity_positions')
@@ -271,9 +337,17 @@ export async function removeLiquidity(
       .executeTakeFirst();
     const held = new Big(position?.shares ?? '0');
     if (held.lt(shares)) {
-      throw new DomainValidationError('shares', `provider "${input.provider}" holds ${formatDecimal(held)} shares of pool "${pool.id}", fewer than the ${formatDecimal(shares)} requested`);
+      throw new DomainValidationError(
+        'shares',
+        `provider "${input.provider}" holds ${formatDecimal(held)} shares of pool "${pool.id}", fewer than the ${formatDecimal(shares)} requested`,
+      );
     }
-    const out = withdrawalForShares({ reserveBase: pool.reserveBase, reserveQuote: pool.reserveQuote, totalShares: pool.totalShares, shares });
+    const out = withdrawalForShares({
+      reserveBase: pool.reserveBase,
+      reserveQuote: pool.reserveQuote,
+      totalShares: pool.totalShares,
+      shares,
+    });
     pool.reserveBase = pool.reserveBase.minus(out.base);
     pool.reserveQuote = pool.reserveQuote.minus(out.quote);
     pool.totalShares = pool.totalShares.minus(shares);
@@ -296,7 +370,9 @@ export async function removeLiquidity(
       reserveQuote: formatDecimal(pool.reserveQuote),
       totalShares: formatDecimal(pool.totalShares),
     };
-    await appendToStream(trx, poolStream(pool.id), 'any', [{ eventId, type: 'liquidity_removed', payload, metadata: { request } }]);
+    await appendToStream(trx, poolStream(pool.id), 'any', [
+      { eventId, type: 'liquidity_removed', payload, metadata: { request } },
+    ]);
     return { ...payload, shares: payload.sharesBurned };
   });
 }
@@ -318,11 +394,23 @@ export async function setSpread(
   const eventId = `spread/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await priorEvent(trx, eventId, { type: 'spread_adjusted', request, requestId: input.requestId });
-    if (prior) return { oldSpreadBps: String(prior.oldSpreadBps), newSpreadBps: String(prior.newSpreadBps), applied: false };
+    const prior = await priorEvent(trx, eventId, {
+      type: 'spread_adjusted',
+      request,
+      requestId: input.requestId,
+    });
+    if (prior)
+      return {
+        oldSpreadBps: String(prior.oldSpreadBps),
+        newSpreadBps: String(prior.newSpreadBps),
+        applied: false,
+      };
     const { minSpreadBps, maxSpreadBps } = pool.config.spreadPolicy;
     if (next.lt(minSpreadBps) || next.gt(maxSpreadBps)) {
-      throw new DomainValidationError('newSpreadBps', `newSpreadBps ${formatDecimal(next)} is outside the pool's bounds [${minSpreadBps}, ${maxSpreadBps}]`);
+      throw new DomainValidationError(
+        'newSpreadBps',
+        `newSpreadBps ${formatDecimal(next)} is outside the pool's bounds [${minSpreadBps}, ${maxSpreadBps}]`,
+      );
     }
     const old = pool.spreadBps;
     pool.spreadBps = next;
@@ -353,15 +441,29 @@ export async function recordPoolEvents(db: Db, poolId: string, events: NewEvent[
   });
 }
 
-export async function updatePoolConfig(db: Db, input: { poolId: string; config: PoolConfig; requestId: string }): Promise<void> {
+export async function updatePoolConfig(
+  db: Db,
+  input: { poolId: string; config: PoolConfig; requestId: string },
+): Promise<void> {
   const eventId = `config/${input.poolId}/${requestId(input.requestId)}`;
   await db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
-    if (await priorEvent(trx, eventId, { type: 'pool_config_updated', request: {}, requestId: input.requestId })) return;
+    if (
+      await priorEvent(trx, eventId, { type: 'pool_config_updated', request: {}, requestId: input.requestId })
+    )
+      return;
     const config = parsePoolConfig(input.config);
-    await trx.updateTable('pools').set({ config: JSON.stringify(config), updated_at: sql`now()` as never }).where('id', '=', input.poolId).execute();
+    await trx
+      .updateTable('pools')
+      .set({ config: JSON.stringify(config), updated_at: sql`now()` as never })
+      .where('id', '=', input.poolId)
+      .execute();
     await appendToStream(trx, poolStream(input.poolId), 'any', [
-      { eventId, type: 'pool_config_updated', payload: { poolId: input.poolId, config: config as unknown as Record<string, unknown> } },
+      {
+        eventId,
+        type: 'pool_config_updated',
+        payload: { poolId: input.poolId, config: config as unknown as Record<string, unknown> },
+      },
     ]);
   });
 }

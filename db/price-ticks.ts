@@ -66,7 +66,9 @@ export async function latestTick(db: Executor, feed: string): Promise<StoredPric
     .orderBy('observed_at', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return row ? { feed: row.feed, price: fromNumeric(row.price), observedAtMs: row.observed_at.getTime() } : null;
+  return row
+    ? { feed: row.feed, price: fromNumeric(row.price), observedAtMs: row.observed_at.getTime() }
+    : null;
 }
 
 /** The newest `limit` ticks observed at or after `sinceMs`, oldest first (the order estimators expect). */
@@ -81,7 +83,10 @@ export async function recentTicks(
   let query = db.selectFrom('price_ticks').select(['price', 'observed_at']).where('feed', '=', feed);
   if (opts.sinceMs !== undefined) {
     if (!Number.isFinite(opts.sinceMs)) {
-      throw new DomainValidationError('sinceMs', `sinceMs must be epoch milliseconds, got ${String(opts.sinceMs)}`);
+      throw new DomainValidationError(
+        'sinceMs',
+        `sinceMs must be epoch milliseconds, got ${String(opts.sinceMs)}`,
+      );
     }
     query = query.where('observed_at', '>=', new Date(opts.sinceMs));
   }

@@ -42,7 +42,10 @@ export async function startLocalStack(
 ): Promise<LocalStack> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN'), ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}) });
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      ...(opts.shutdownSignals ? { shutdownSignals: opts.shutdownSignals } : {}),
+    });
     runtimeInstalled = true;
   }
   const [temporal, postgres] = await Promise.all([
@@ -56,13 +59,25 @@ export async function startLocalStack(
       : startTemporalDevServer({ reuse: true, detached: true, log }),
     startLocalPostgres(),
   ]);
-  const db = createDb(postgres.url, { maxConnections: opts.dbPoolSize ?? 30, applicationName: 'lp-market-maker-run' });
+  const db = createDb(postgres.url, {
+    maxConnections: opts.dbPoolSize ?? 30,
+    applicationName: 'lp-market-maker-run',
+  });
   await migrateToLatest(db);
   const taskQueue = opts.taskQueue ?? 'market-making';
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const { worker } = await createMarketMakingWorker({ connection, namespace: temporal.namespace, taskQueue, db });
+  const { worker } = await createMarketMakingWorker({
+    connection,
+    namespace: temporal.namespace,
+    taskQueue,
+    db,
+  });
   const workerRunning = worker.run();
-  const client = await MarketMakingClient.connect({ address: temporal.address, namespace: temporal.namespace, taskQueue });
+  const client = await MarketMakingClient.connect({
+    address: temporal.address,
+    namespace: temporal.namespace,
+    taskQueue,
+  });
   const clientWithDb = new MarketMakingClient({ client: client.temporal, taskQueue, db });
   return {
     temporal,

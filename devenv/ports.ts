@@ -7,7 +7,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.on('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -29,10 +31,13 @@ export async function isListening(host: string, port: number, timeoutMs = 500): 
 
 export function splitAddress(address: string): { host: string; port: number } {
   const idx = address.lastIndexOf(':');
-  if (idx < 0) throw new Error(`Temporal address "${address}" must look like host:port, e.g. 127.0.0.1:7233.`);
+  if (idx < 0)
+    throw new Error(`Temporal address "${address}" must look like host:port, e.g. 127.0.0.1:7233.`);
   const port = Number(address.slice(idx + 1));
   if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-    throw new Error(`Temporal address "${address}" has an invalid port; expected host:port, e.g. 127.0.0.1:7233.`);
+    throw new Error(
+      `Temporal address "${address}" has an invalid port; expected host:port, e.g. 127.0.0.1:7233.`,
+    );
   }
   return { host: address.slice(0, idx), port };
 }

@@ -81,7 +81,9 @@ export async function buildTemporalCli(log: (line: string) => void = (l) => proc
       child.stdout.on('data', forward);
       child.stderr.on('data', forward);
       child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install exited with ${code}`))));
+      child.on('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`go install exited with ${code}`)),
+      );
     });
   } finally {
     clearInterval(ticker);

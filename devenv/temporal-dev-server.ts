@@ -43,7 +43,8 @@ export function loadTemporalDevConfig(file = join(PROJECT_ROOT, 'temporal-dev.ya
 /** Flags that any start-dev invocation takes, including the SDK's own launcher. */
 function serverSettingsArgs(cfg: TemporalDevConfig): string[] {
   const args = ['--log-level', cfg.logLevel];
-  for (const [name, type] of Object.entries(cfg.searchAttributes)) args.push('--search-attribute', `${name}=${type}`);
+  for (const [name, type] of Object.entries(cfg.searchAttributes))
+    args.push('--search-attribute', `${name}=${type}`);
   for (const [key, value] of Object.entries(cfg.dynamicConfig)) {
     args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   }
@@ -51,7 +52,16 @@ function serverSettingsArgs(cfg: TemporalDevConfig): string[] {
 }
 
 export function startDevArgs(cfg: TemporalDevConfig): string[] {
-  const args = ['server', 'start-dev', '--ip', cfg.ip, '--port', String(cfg.port), '--namespace', cfg.namespace];
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    cfg.ip,
+    '--port',
+    String(cfg.port),
+    '--namespace',
+    cfg.namespace,
+  ];
   if (cfg.headless) args.push('--headless');
   else args.push('--ui-port', String(cfg.uiPort));
   if (cfg.dbFilename) {
@@ -72,11 +82,17 @@ export interface RunningTemporal {
   stop(): Promise<void>;
 }
 
-async function waitUntilReady(address: string, namespace: string, child: ChildProcess | undefined, timeoutMs: number) {
+async function waitUntilReady(
+  address: string,
+  namespace: string,
+  child: ChildProcess | undefined,
+  timeoutMs: number,
+) {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (child && child.exitCode !== null) throw new Error(`temporal server exited early with code ${child.exitCode}`);
+    if (child && child.exitCode !== null)
+      throw new Error(`temporal server exited early with code ${child.exitCode}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
@@ -90,7 +106,9 @@ async function waitUntilReady(address: string, namespace: string, child: ChildPr
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-  throw new Error(`Temporal dev server at ${address} was not ready within ${timeoutMs} ms: ${String(lastError)}`);
+  throw new Error(
+    `Temporal dev server at ${address} was not ready within ${timeoutMs} ms: ${String(lastError)}`,
+  );
 }
 
 export interface StartOptions {
@@ -140,7 +158,10 @@ export async function startTemporalDevServer(opts: StartOptions = {}): Promise<R
 }
 
 /** Last resort on machines with internet access: the SDK downloads and runs its own CLI build. */
-async function startWithSdkDownload(cfg: TemporalDevConfig, log: (l: string) => void): Promise<RunningTemporal> {
+async function startWithSdkDownload(
+  cfg: TemporalDevConfig,
+  log: (l: string) => void,
+): Promise<RunningTemporal> {
   log('[temporal-cli] no local CLI; trying the download that @temporalio/testing performs…');
   try {
     const env = await TestWorkflowEnvironment.createLocal({

@@ -5,7 +5,10 @@ import { z } from 'zod';
  * Amounts are decimal strings so nothing is lost to binary floating point on the way through JSON.
  */
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'must be a decimal string such as "12.5"');
-const positiveDecimal = decimal.refine((s) => !s.startsWith('-') && /[1-9]/.test(s), 'must be greater than zero');
+const positiveDecimal = decimal.refine(
+  (s) => !s.startsWith('-') && /[1-9]/.test(s),
+  'must be greater than zero',
+);
 const poolId = z.string().min(1);
 const side = z.enum(['buy', 'sell']);
 const level = z.object({ price: decimal, size: decimal }).strict();
@@ -59,7 +62,13 @@ export const EVENT_SCHEMAS = {
     })
     .strict(),
   spread_adjustment_compensated: z
-    .object({ poolId, attemptedSpreadBps: decimal, restoredSpreadBps: decimal, error: z.string(), sagaId: z.string() })
+    .object({
+      poolId,
+      attemptedSpreadBps: decimal,
+      restoredSpreadBps: decimal,
+      error: z.string(),
+      sagaId: z.string(),
+    })
     .strict(),
   inventory_imbalance_detected: z
     .object({
@@ -95,10 +104,20 @@ export const EVENT_SCHEMAS = {
     })
     .strict(),
   market_maker_started: z
-    .object({ poolId, workflowId: z.string(), strategy: z.string(), refreshIntervalMs: z.number().int().positive() })
+    .object({
+      poolId,
+      workflowId: z.string(),
+      strategy: z.string(),
+      refreshIntervalMs: z.number().int().positive(),
+    })
     .strict(),
   market_maker_stopped: z
-    .object({ poolId, workflowId: z.string(), reason: z.string(), cancelledOrders: z.number().int().nonnegative() })
+    .object({
+      poolId,
+      workflowId: z.string(),
+      reason: z.string(),
+      cancelledOrders: z.number().int().nonnegative(),
+    })
     .strict(),
   market_maker_paused: z.object({ poolId, reason: z.string(), untilMs: z.number().optional() }).strict(),
   market_maker_resumed: z.object({ poolId, reason: z.string() }).strict(),
@@ -117,7 +136,11 @@ export const EVENT_SCHEMAS = {
     })
     .strict(),
   risk_limit_breached: z
-    .object({ poolId, action: z.enum(['widen', 'pause', 'flatten', 'stop']), reasons: z.array(riskReason).min(1) })
+    .object({
+      poolId,
+      action: z.enum(['widen', 'pause', 'flatten', 'stop']),
+      reasons: z.array(riskReason).min(1),
+    })
     .strict(),
   order_placed: z
     .object({
@@ -132,7 +155,13 @@ export const EVENT_SCHEMAS = {
     })
     .strict(),
   order_cancelled: z
-    .object({ orderId: z.string(), poolId, owner: z.string(), remainingQuantity: decimal, reason: z.string() })
+    .object({
+      orderId: z.string(),
+      poolId,
+      owner: z.string(),
+      remainingQuantity: decimal,
+      reason: z.string(),
+    })
     .strict(),
   order_executed: z
     .object({
@@ -195,13 +224,19 @@ export function validateEventPayload<T extends EventType>(type: string, payload:
   const result = EVENT_SCHEMAS[type].safeParse(payload);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const field = issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(payload)');
-    const what = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
+    const field =
+      issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '(payload)');
+    const what =
+      issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message;
     throw new EventValidationError(`Invalid ${type} event: field "${field}": ${what}.`, type, field);
   }
   return result.data as EventPayload<T>;
 }
 
-export function newEvent<T extends EventType>(eventId: string, type: T, payload: EventPayload<T>): NewEvent<T> {
+export function newEvent<T extends EventType>(
+  eventId: string,
+  type: T,
+  payload: EventPayload<T>,
+): NewEvent<T> {
   return { eventId, type, payload };
 }

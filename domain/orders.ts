@@ -32,7 +32,9 @@ const orderRequestSchema = z.strictObject({
   owner: identifier('owner id'),
   clientOrderId: identifier('client order id'),
   side: z.enum(['buy', 'sell'], { error: "must be 'buy' or 'sell'" }),
-  type: z.enum(['limit', 'ioc', 'post_only'], { error: "must be 'limit', 'ioc' or 'post_only'" }).default('limit'),
+  type: z
+    .enum(['limit', 'ioc', 'post_only'], { error: "must be 'limit', 'ioc' or 'post_only'" })
+    .default('limit'),
   price: z.unknown(),
   quantity: z.unknown(),
 });
@@ -45,7 +47,10 @@ export function parseOrderRequest(input: unknown): OrderRequest {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     if (issue.code === 'unrecognized_keys') {
-      throw new DomainValidationError(issue.keys[0]!, `${issue.keys.join(', ')} is not a known order field; known: poolId, owner, clientOrderId, side, type, price, quantity`);
+      throw new DomainValidationError(
+        issue.keys[0]!,
+        `${issue.keys.join(', ')} is not a known order field; known: poolId, owner, clientOrderId, side, type, price, quantity`,
+      );
     }
     const field = issue.path.map(String).join('.') || 'order';
     throw new DomainValidationError(field, `${field} ${issue.message}`);

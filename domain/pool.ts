@@ -131,7 +131,10 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
     );
   }
   const takeFor = (reserve: Big, offered: Big): Big =>
-    bigMin(ceilToStep(divideAt(reserve.times(sharesMinted), totalShares, assetDp + 2, Big.roundUp), assetStep), offered);
+    bigMin(
+      ceilToStep(divideAt(reserve.times(sharesMinted), totalShares, assetDp + 2, Big.roundUp), assetStep),
+      offered,
+    );
   const baseTaken = takeFor(reserveBase, base);
   const quoteTaken = takeFor(reserveQuote, quote);
   return {
@@ -173,7 +176,13 @@ export function withdrawalForShares(input: WithdrawalInput): WithdrawalResult {
   const assetStep = gridStep(assetDp, 'assetDecimals');
   if (shares.eq(totalShares)) return { base: reserveBase, quote: reserveQuote };
   return {
-    base: floorToStep(divideAt(reserveBase.times(shares), totalShares, assetDp + 2, Big.roundDown), assetStep),
-    quote: floorToStep(divideAt(reserveQuote.times(shares), totalShares, assetDp + 2, Big.roundDown), assetStep),
+    base: floorToStep(
+      divideAt(reserveBase.times(shares), totalShares, assetDp + 2, Big.roundDown),
+      assetStep,
+    ),
+    quote: floorToStep(
+      divideAt(reserveQuote.times(shares), totalShares, assetDp + 2, Big.roundDown),
+      assetStep,
+    ),
   };
 }

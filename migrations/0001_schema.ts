@@ -132,12 +132,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     exception when duplicate_object or unique_violation then null;
     end $$`.execute(db);
   await sql`grant select, insert on events to lpmm_app`.execute(db);
-  await sql`grant select, insert, update on pools, liquidity_positions, orders, trades, price_ticks, checkpoints to lpmm_app`.execute(db);
+  await sql`grant select, insert, update on pools, liquidity_positions, orders, trades, price_ticks, checkpoints to lpmm_app`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`revoke all on events, pools, liquidity_positions, orders, trades, price_ticks, checkpoints from lpmm_app`.execute(db);
-  for (const table of ['checkpoints', 'events', 'price_ticks', 'trades', 'orders', 'liquidity_positions', 'pools']) {
+  await sql`revoke all on events, pools, liquidity_positions, orders, trades, price_ticks, checkpoints from lpmm_app`.execute(
+    db,
+  );
+  for (const table of [
+    'checkpoints',
+    'events',
+    'price_ticks',
+    'trades',
+    'orders',
+    'liquidity_positions',
+    'pools',
+  ]) {
     await sql`drop table ${sql.table(table)}`.execute(db);
   }
   await sql`drop function events_refuse_change()`.execute(db);

@@ -85,12 +85,15 @@ export function validateFlowParams(p: TakerFlowParams): void {
   const bad = (field: string, why: string) => {
     throw new RangeError(`taker ${field} ${why}`);
   };
-  if (!(Number.isFinite(p.arrivalRate) && p.arrivalRate >= 0)) bad('arrivalRate', `must be a number >= 0, got ${p.arrivalRate}`);
-  if (!(Number.isFinite(p.decayPerBps) && p.decayPerBps >= 0)) bad('decayPerBps', `must be a number >= 0, got ${p.decayPerBps}`);
+  if (!(Number.isFinite(p.arrivalRate) && p.arrivalRate >= 0))
+    bad('arrivalRate', `must be a number >= 0, got ${p.arrivalRate}`);
+  if (!(Number.isFinite(p.decayPerBps) && p.decayPerBps >= 0))
+    bad('decayPerBps', `must be a number >= 0, got ${p.decayPerBps}`);
   if (!(Number.isFinite(p.informedShare) && p.informedShare >= 0 && p.informedShare <= 1)) {
     bad('informedShare', `must be in [0, 1], got ${p.informedShare}`);
   }
-  if (!(new Big(p.meanSize).gt(0) && new Big(p.maxSize).gte(p.meanSize))) bad('meanSize', `must be > 0 and <= maxSize (${p.maxSize}), got ${p.meanSize}`);
+  if (!(new Big(p.meanSize).gt(0) && new Big(p.maxSize).gte(p.meanSize)))
+    bad('meanSize', `must be > 0 and <= maxSize (${p.maxSize}), got ${p.meanSize}`);
 }
 
 /** lambda = A * exp(-k * d); a quote better than the reference (d < 0) attracts no more than A. */
@@ -125,7 +128,11 @@ export function poissonSample(mean: number, rng: Rng): number {
 }
 
 /** Exponential around the mean, rounded down to the lot grid, clamped to [minSize, maxSize]. */
-export function drawSize(rng: Rng, params: Pick<TakerFlowParams, 'meanSize' | 'maxSize'>, rules: MarketRules): Big {
+export function drawSize(
+  rng: Rng,
+  params: Pick<TakerFlowParams, 'meanSize' | 'maxSize'>,
+  rules: MarketRules,
+): Big {
   const raw = -Math.log(1 - rng()) * Number(params.meanSize);
   let size = roundQtyToLot(new Big(raw.toFixed(12)), new Big(rules.lotSize));
   if (size.lt(rules.minSize)) size = new Big(rules.minSize);
@@ -168,7 +175,9 @@ export class TakerPopulation {
   intensities(view: MarketView): { buy: number; sell: number } {
     const { arrivalRate, decayPerBps } = this.opts.params;
     const at = (side: Side, best: string | null) =>
-      best === null ? 0 : arrivalIntensity(quoteDistanceBps(side, view.reference, best), arrivalRate, decayPerBps);
+      best === null
+        ? 0
+        : arrivalIntensity(quoteDistanceBps(side, view.reference, best), arrivalRate, decayPerBps);
     return { buy: at('buy', view.bestAsk), sell: at('sell', view.bestBid) };
   }
 
@@ -199,7 +208,15 @@ export class TakerPopulation {
     return orders;
   }
 
-  private push(orders: PlannedOrder[], view: MarketView, side: Side, size: Big, informed: boolean, poolId: string, idPrefix: string) {
+  private push(
+    orders: PlannedOrder[],
+    view: MarketView,
+    side: Side,
+    size: Big,
+    informed: boolean,
+    poolId: string,
+    idPrefix: string,
+  ) {
     const price = side === 'buy' ? view.bestAsk : view.bestBid;
     if (price === null) return;
     orders.push({

@@ -31,14 +31,19 @@ export default async function setup(project: TestProject) {
               headless: true,
               dbFilename: null,
               // Lowered so continueAsNew tests reach the suggestion quickly.
-              dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': 200, 'frontend.namespaceRPS': 10000 },
+              dynamicConfig: {
+                'limit.historyCount.suggestContinueAsNew': 200,
+                'frontend.namespaceRPS': 10000,
+              },
             },
             logFile: `${process.env.TMPDIR ?? '/tmp'}/lpmm-temporal-test-${port}.log`,
             log,
           });
         })(),
   ]);
-  log(`[setup] Postgres ${postgres.url} and Temporal ${temporal.address} ready in ${Date.now() - started} ms`);
+  log(
+    `[setup] Postgres ${postgres.url} and Temporal ${temporal.address} ready in ${Date.now() - started} ms`,
+  );
   project.provide('databaseUrl', postgres.url);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);

@@ -9,4 +9,6 @@ const out = process.argv[2] ?? join(PROJECT_ROOT, 'dist', 'workflow-bundle.js');
 const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, code);
-process.stdout.write(`Workflow bundle written to ${out} (${(code.length / 1024).toFixed(0)} KiB). Set WORKFLOW_BUNDLE_PATH=${out} for the worker.\n`);
+process.stdout.write(
+  `Workflow bundle written to ${out} (${(code.length / 1024).toFixed(0)} KiB). Set WORKFLOW_BUNDLE_PATH=${out} for the worker.\n`,
+);

@@ -14,7 +14,10 @@ const int = (name: string, dflt: number, min = 1, max = 100_000) =>
       if (v === undefined || v === '') return dflt;
       const n = Number(v);
       if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: 'custom', message: `${name} must be an integer from ${min} to ${max}, got "${v}"` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `${name} must be an integer from ${min} to ${max}, got "${v}"`,
+        });
         return z.NEVER;
       }
       return n;
@@ -33,7 +36,10 @@ const envSchema = z.object({
   TEMPORAL_TLS_CA_PATH: z.string().optional(),
   TEMPORAL_TLS_SERVER_NAME: z.string().optional(),
   TEMPORAL_API_KEY: z.string().optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
+    .optional(),
   DB_POOL_SIZE: int('DB_POOL_SIZE', 20, 1, 500),
   MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 100),
   MAX_CONCURRENT_LOCAL_ACTIVITIES: int('MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
@@ -41,7 +47,10 @@ const envSchema = z.object({
   MAX_CACHED_WORKFLOWS: int('MAX_CACHED_WORKFLOWS', 1000, 0),
   SHUTDOWN_GRACE_MS: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
-  METRICS_BIND_ADDRESS: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'METRICS_BIND_ADDRESS must look like host:port').optional(),
+  METRICS_BIND_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'METRICS_BIND_ADDRESS must look like host:port')
+    .optional(),
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   WORKER_IDENTITY: z.string().optional(),
 });
@@ -50,7 +59,13 @@ export interface WorkerConfig {
   address: string;
   namespace: string;
   taskQueue: string;
-  tls?: { clientCertPair?: { crt: Buffer; key: Buffer }; serverRootCACertificate?: Buffer; serverNameOverride?: string } | true;
+  tls?:
+    | {
+        clientCertPair?: { crt: Buffer; key: Buffer };
+        serverRootCACertificate?: Buffer;
+        serverNameOverride?: string;
+      }
+    | true;
   apiKey?: string;
   databaseUrl?: string;
   dbPoolSize: number;
@@ -67,7 +82,9 @@ export interface WorkerConfig {
 
 export class WorkerConfigError extends Error {
   constructor(problems: string[]) {
-    super(`Invalid worker configuration:\n  - ${problems.join('\n  - ')}\nFix the environment variables above and start the worker again.`);
+    super(
+      `Invalid worker configuration:\n  - ${problems.join('\n  - ')}\nFix the environment variables above and start the worker again.`,
+    );
     this.name = 'WorkerConfigError';
   }
 }
@@ -83,7 +100,9 @@ function readFile(path: string, variable: string): Buffer {
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new WorkerConfigError(parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)));
+    throw new WorkerConfigError(
+      parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+    );
   }
   const e = parsed.data;
   const mtls = e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_KEY_PATH;
@@ -93,8 +112,17 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
   let tls: WorkerConfig['tls'];
   if (mtls || e.TEMPORAL_TLS_CA_PATH || e.TEMPORAL_TLS_SERVER_NAME) {
     tls = {
-      ...(mtls ? { clientCertPair: { crt: readFile(e.TEMPORAL_TLS_CERT_PATH!, 'TEMPORAL_TLS_CERT_PATH'), key: readFile(e.TEMPORAL_TLS_KEY_PATH!, 'TEMPORAL_TLS_KEY_PATH') } } : {}),
-      ...(e.TEMPORAL_TLS_CA_PATH ? { serverRootCACertificate: readFile(e.TEMPORAL_TLS_CA_PATH, 'TEMPORAL_TLS_CA_PATH') } : {}),
+      ...(mtls
+        ? {
+            clientCertPair: {
+              crt: readFile(e.TEMPORAL_TLS_CERT_PATH!, 'TEMPORAL_TLS_CERT_PATH'),
+              key: readFile(e.TEMPORAL_TLS_KEY_PATH!, 'TEMPORAL_TLS_KEY_PATH'),
+            },
+          }
+        : {}),
+      ...(e.TEMPORAL_TLS_CA_PATH
+        ? { serverRootCACertificate: readFile(e.TEMPORAL_TLS_CA_PATH, 'TEMPORAL_TLS_CA_PATH') }
+        : {}),
       ...(e.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: e.TEMPORAL_TLS_SERVER_NAME } : {}),
     };
   } else if (e.TEMPORAL_TLS === 'true' || e.TEMPORAL_API_KEY) {

@@ -21,30 +21,55 @@ export interface MarketMakingWorkerOptions {
   tickCacheTtlMs?: number;
   tuning?: Pick<
     WorkerOptions,
-    'maxConcurrentActivityTaskExecutions' | 'maxConcurrentLocalActivityExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows' | 'shutdownGraceTime' | 'identity'
+    | 'maxConcurrentActivityTaskExecutions'
+    | 'maxConcurrentLocalActivityExecutions'
+    | 'maxConcurrentWorkflowTaskExecutions'
+    | 'maxCachedWorkflows'
+    | 'shutdownGraceTime'
+    | 'identity'
   >;
 }
 
 export function defaultHedgeVenue(): HedgeVenue {
-  return new SimulatedHedgeVenue({ slippageBps: '5', feeBps: '2', priceDecimals: 8, baseDecimals: 8, quoteDecimals: 8 });
+  return new SimulatedHedgeVenue({
+    slippageBps: '5',
+    feeBps: '2',
+    priceDecimals: 8,
+    baseDecimals: 8,
+    quoteDecimals: 8,
+  });
 }
 
 /** Recent ticks of a feed, shared for a short TTL: many pools quoting one feed read it once. */
-export function cachedTickSource(db: Db, ttlMs: number): { source: TickSource; cache: MarketDataCache<Tick[]> } {
+export function cachedTickSource(
+  db: Db,
+  ttlMs: number,
+): { source: TickSource; cache: MarketDataCache<Tick[]> } {
   const inner = dbTickSource(db);
   const cache = new MarketDataCache<Tick[]>({ defaultTtlMs: ttlMs, maxEntries: 1000 });
-  return { cache, source: { recentTicks: (feed, limit) => cache.get(`${feed}:${limit}`, () => inner.recentTicks(feed, limit)) } };
+  return {
+    cache,
+    source: {
+      recentTicks: (feed, limit) => cache.get(`${feed}:${limit}`, () => inner.recentTicks(feed, limit)),
+    },
+  };
 }
 
 export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) {
   const { source, cache } = cachedTickSource(opts.db, opts.tickCacheTtlMs ?? 200);
-  const activities = createActivities({ db: opts.db, hedgeVenue: opts.hedgeVenue ?? defaultHedgeVenue(), ticks: source });
+  const activities = createActivities({
+    db: opts.db,
+    hedgeVenue: opts.hedgeVenue ?? defaultHedgeVenue(),
+    ticks: source,
+  });
   const worker = await Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities,
-    ...(opts.workflowBundlePath ? { workflowBundle: { codePath: opts.workflowBundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(opts.workflowBundlePath
+      ? { workflowBundle: { codePath: opts.workflowBundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
     // An option present but undefined would override the SDK's default (identity: "Missing property").
     ...Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined)),
   });

@@ -26,14 +26,25 @@ async function main() {
     },
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
-      ...(config.metricsBindAddress ? { metrics: { prometheus: { bindAddress: config.metricsBindAddress } } } : {}),
+      ...(config.metricsBindAddress
+        ? { metrics: { prometheus: { bindAddress: config.metricsBindAddress } } }
+        : {}),
     },
   });
   // Without DATABASE_URL a developer's worker shares the project's embedded Postgres.
-  const postgres = config.databaseUrl ? undefined : await (await import('../devenv/local-postgres')).startLocalPostgres();
-  const db = createDb(config.databaseUrl ?? postgres!.url, { maxConnections: config.dbPoolSize, applicationName: 'lp-market-maker-worker' });
+  const postgres = config.databaseUrl
+    ? undefined
+    : await (await import('../devenv/local-postgres')).startLocalPostgres();
+  const db = createDb(config.databaseUrl ?? postgres!.url, {
+    maxConnections: config.dbPoolSize,
+    applicationName: 'lp-market-maker-worker',
+  });
   if (!config.databaseUrl) await migrateToLatest(db);
-  const connection = await NativeConnection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey });
+  const connection = await NativeConnection.connect({
+    address: config.address,
+    tls: config.tls,
+    apiKey: config.apiKey,
+  });
   const { worker, tickCache } = await createMarketMakingWorker({
     connection,
     namespace: config.namespace,
@@ -49,7 +60,15 @@ async function main() {
       identity: config.identity,
     },
   });
-  logger.info({ address: config.address, namespace: config.namespace, taskQueue: config.taskQueue, bundled: Boolean(config.workflowBundlePath) }, 'worker started');
+  logger.info(
+    {
+      address: config.address,
+      namespace: config.namespace,
+      taskQueue: config.taskQueue,
+      bundled: Boolean(config.workflowBundlePath),
+    },
+    'worker started',
+  );
   const stats = setInterval(() => logger.info({ tickCache: tickCache.stats() }, 'market data cache'), 60_000);
   stats.unref();
   try {

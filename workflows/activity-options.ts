@@ -10,19 +10,33 @@ const NON_RETRYABLE = ['ValidationError', 'NotFound', 'Conflict'];
  */
 export const local = proxyLocalActivities<Activities>({
   startToCloseTimeout: '5 seconds',
-  retry: { initialInterval: '100 ms', maximumInterval: '1 second', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '100 ms',
+    maximumInterval: '1 second',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 /** Writes that change the book or the pool. */
 export const writes = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', maximumInterval: '2 seconds', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: {
+    initialInterval: '200 ms',
+    maximumInterval: '2 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NON_RETRYABLE,
+  },
 });
 
 /** Cleanup must finish even when the database blips: retried until it succeeds. */
 export const cleanup = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 ms', maximumInterval: '5 seconds', nonRetryableErrorTypes: ['ValidationError', 'NotFound'] },
+  retry: {
+    initialInterval: '200 ms',
+    maximumInterval: '5 seconds',
+    nonRetryableErrorTypes: ['ValidationError', 'NotFound'],
+  },
 });
 
 export function describeError(err: unknown): string {

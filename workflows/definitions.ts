@@ -15,7 +15,10 @@ export const marketMakerWorkflowId = (poolId: string) => `market-maker/${poolId}
 export const spreadSagaWorkflowId = (poolId: string) => `spread-saga/${poolId}`;
 
 export const PoolIdAttribute = defineSearchAttributeKey('PoolId', SearchAttributeType.KEYWORD);
-export const MarketMakerStatusAttribute = defineSearchAttributeKey('MarketMakerStatus', SearchAttributeType.KEYWORD);
+export const MarketMakerStatusAttribute = defineSearchAttributeKey(
+  'MarketMakerStatus',
+  SearchAttributeType.KEYWORD,
+);
 
 export type MarketMakerState = 'starting' | 'quoting' | 'paused' | 'stopping' | 'stopped';
 
@@ -74,7 +77,9 @@ export const stopSignal = defineSignal<[StopRequest?]>('stop');
 
 /** A partial pool configuration; validated against the current one before it is accepted. */
 export const updateConfigUpdate = defineUpdate<PoolConfig, [Record<string, unknown>]>('updateConfig');
-export const setRiskLimitsUpdate = defineUpdate<RiskLimits, [Partial<Record<keyof RiskLimits, unknown>>]>('setRiskLimits');
+export const setRiskLimitsUpdate = defineUpdate<RiskLimits, [Partial<Record<keyof RiskLimits, unknown>>]>(
+  'setRiskLimits',
+);
 export const statusQuery = defineQuery<MarketMakerStatus>('status');
 
 export interface SpreadSagaInput {

@@ -41,7 +41,12 @@ const DEFAULT_MAX_CYCLES_PER_RUN = 500;
 /** Validation errors must reach the caller as ApplicationFailures, never fail the workflow task. */
 function asFailure(err: unknown): never {
   if (err instanceof DomainValidationError) {
-    throw ApplicationFailure.create({ message: err.message, type: 'ValidationError', nonRetryable: true, details: [{ field: err.field }] });
+    throw ApplicationFailure.create({
+      message: err.message,
+      type: 'ValidationError',
+      nonRetryable: true,
+      details: [{ field: err.field }],
+    });
   }
   throw err;
 }
@@ -68,10 +73,17 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   const workflowId = workflowInfo().workflowId;
   const carried = input.carried;
   const maxCycles = input.maxCyclesPerRun ?? DEFAULT_MAX_CYCLES_PER_RUN;
-  for (const [field, value, min] of [['refreshIntervalMs', input.refreshIntervalMs, 100], ['maxCyclesPerRun', input.maxCyclesPerRun, 1]] as const) {
+  for (const [field, value, min] of [
+    ['refreshIntervalMs', input.refreshIntervalMs, 100],
+    ['maxCyclesPerRun', input.maxCyclesPerRun, 1],
+  ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < min)) {
       // Fails the start at once with the reason, before any order is placed.
-      throw ApplicationFailure.create({ type: 'ValidationError', nonRetryable: true, message: `${field} must be an integer of at least ${min}, got ${JSON.stringify(value)}` });
+      throw ApplicationFailure.create({
+        type: 'ValidationError',
+        nonRetryable: true,
+        message: `${field} must be an integer of at least ${min}, got ${JSON.stringify(value)}`,
+      });
     }
   }
 
@@ -106,7 +118,9 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     ]);
   };
   // A continued run picks up where the last one was, so the search attribute does not flicker.
-  setState(carried ? (carried.manualPause || carried.cooldownUntilMs !== null ? 'paused' : 'quoting') : 'starting');
+  setState(
+    carried ? (carried.manualPause || carried.cooldownUntilMs !== null ? 'paused' : 'quoting') : 'starting',
+  );
 
   setHandler(statusQuery, () => status());
   // Hints carry no data the loop trusts: they only cut the wait short.
@@ -149,7 +163,12 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     return run;
   };
   const requireConfig = () => {
-    if (!config) throw ApplicationFailure.create({ message: 'The market maker has not read its pool yet; retry in a moment.', type: 'NotReady', nonRetryable: true });
+    if (!config)
+      throw ApplicationFailure.create({
+        message: 'The market maker has not read its pool yet; retry in a moment.',
+        type: 'NotReady',
+        nonRetryable: true,
+      });
   };
   setHandler(updateConfigUpdate, (patch) => applyConfigPatch(patch).catch(asFailure), {
     validator: (patch) => {
@@ -161,16 +180,20 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       }
     },
   });
-  setHandler(setRiskLimitsUpdate, async (patch) => (await applyConfigPatch({ risk: patch }).catch(asFailure)).risk, {
-    validator: (patch) => {
-      requireConfig();
-      try {
-        mergePoolConfig(config!, { risk: patch });
-      } catch (err) {
-        asFailure(err);
-      }
+  setHandler(
+    setRiskLimitsUpdate,
+    async (patch) => (await applyConfigPatch({ risk: patch }).catch(asFailure)).risk,
+    {
+      validator: (patch) => {
+        requireConfig();
+        try {
+          mergePoolConfig(config!, { risk: patch });
+        } catch (err) {
+          asFailure(err);
+        }
+      },
     },
-  });
+  );
 
   const record = (events: NewEvent[]) => writes.recordMarketMakerEvents({ poolId, events });
   // The run chain's id keeps keys unique when the pool is started again under the same workflow id
@@ -180,7 +203,10 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
   const cycleKey = () => `${workflowId}/${chainId}/c${cycle}`;
 
   const onBreach = async (risk: RiskEvaluation) => {
-    const key = `${risk.action}:${risk.reasons.map((r) => r.limit).sort().join(',')}`;
+    const key = `${risk.action}:${risk.reasons
+      .map((r) => r.limit)
+      .sort()
+      .join(',')}`;
     if (risk.action === 'continue') {
       lastBreachKey = '';
       return;
@@ -192,7 +218,11 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       {
         eventId: `${cycleKey()}/risk`,
         type: 'risk_limit_breached',
-        payload: { poolId, action: risk.action as 'widen' | 'pause' | 'flatten' | 'stop', reasons: risk.reasons },
+        payload: {
+          poolId,
+          action: risk.action as 'widen' | 'pause' | 'flatten' | 'stop',
+          reasons: risk.reasons,
+        },
       },
     ]);
   };
@@ -238,7 +268,17 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       case 'pause':
         cooldownUntilMs = Date.now() + (risk.cooldownSeconds ?? cfg.risk.cooldownSeconds) * 1000;
         restingOrders -= await writes.cancelAllQuotes({ poolId, reason: 'risk_pause' });
-        await record([{ eventId: `${cycleKey()}/paused`, type: 'market_maker_paused', payload: { poolId, reason: risk.reasons.map((r) => r.limit).join(', '), untilMs: cooldownUntilMs } }]);
+        await record([
+          {
+            eventId: `${cycleKey()}/paused`,
+            type: 'market_maker_paused',
+            payload: {
+              poolId,
+              reason: risk.reasons.map((r) => r.limit).join(', '),
+              untilMs: cooldownUntilMs,
+            },
+          },
+        ]);
         setState('paused');
         return;
       case 'flatten':
@@ -250,7 +290,9 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         break;
     }
     const quotedSnapshot =
-      risk.action === 'widen' ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() } : snapshot;
+      risk.action === 'widen'
+        ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+        : snapshot;
     ladder = await local.calculateOptimalQuotes({ snapshot: quotedSnapshot });
     const result = await writes.reconcileQuotes({
       poolId,
@@ -282,7 +324,12 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         {
           eventId: `${workflowId}/${workflowInfo().firstExecutionRunId}/started`,
           type: 'market_maker_started',
-          payload: { poolId, workflowId, strategy: await strategyKind(), refreshIntervalMs: refreshIntervalMs() },
+          payload: {
+            poolId,
+            workflowId,
+            strategy: await strategyKind(),
+            refreshIntervalMs: refreshIntervalMs(),
+          },
         },
       ]);
     }
@@ -294,7 +341,13 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         cooldownUntilMs = null;
         // Still paused by an operator: that pause's resume will be the one recorded.
         if (!manualPause) {
-          await record([{ eventId: `${cycleKey()}/resumed`, type: 'market_maker_resumed', payload: { poolId, reason: 'cooldown_elapsed' } }]);
+          await record([
+            {
+              eventId: `${cycleKey()}/resumed`,
+              type: 'market_maker_resumed',
+              payload: { poolId, reason: 'cooldown_elapsed' },
+            },
+          ]);
         }
       }
       if (manualPause || cooldownUntilMs !== null) {
@@ -302,7 +355,13 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
           await writes.cancelAllQuotes({ poolId, reason: 'paused' });
           restingOrders = 0;
           if (manualPause) {
-            await record([{ eventId: `${cycleKey()}/paused`, type: 'market_maker_paused', payload: { poolId, reason: manualPause.reason } }]);
+            await record([
+              {
+                eventId: `${cycleKey()}/paused`,
+                type: 'market_maker_paused',
+                payload: { poolId, reason: manualPause.reason },
+              },
+            ]);
           }
           setState('paused');
         }
@@ -311,7 +370,13 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         if (waitMs === undefined) await condition(() => wake);
         else await condition(() => wake, waitMs);
         if (!manualPause && cooldownUntilMs === null && state === 'paused') {
-          await record([{ eventId: `${cycleKey()}/resumed`, type: 'market_maker_resumed', payload: { poolId, reason: 'operator' } }]);
+          await record([
+            {
+              eventId: `${cycleKey()}/resumed`,
+              type: 'market_maker_resumed',
+              payload: { poolId, reason: 'operator' },
+            },
+          ]);
           setState('quoting');
         }
         cycle++;
@@ -370,7 +435,11 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       stopRequested,
       runs,
     };
-    await continueAsNew<typeof MarketMakerWorkflow>({ ...input, refreshIntervalMs: refreshOverride, carried: next });
+    await continueAsNew<typeof MarketMakerWorkflow>({
+      ...input,
+      refreshIntervalMs: refreshOverride,
+      carried: next,
+    });
   }
   return status();
 

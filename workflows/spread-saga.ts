@@ -33,7 +33,13 @@ const DEFAULT_MAX_ITERATIONS = 1000;
 const PAGE = 500;
 
 /** Pool events that change what the spread policy sees. */
-const TRIGGERS = new Set(['liquidity_added', 'liquidity_removed', 'order_executed', 'inventory_adjusted', 'pool_config_updated']);
+const TRIGGERS = new Set([
+  'liquidity_added',
+  'liquidity_removed',
+  'order_executed',
+  'inventory_adjusted',
+  'pool_config_updated',
+]);
 
 /**
  * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
@@ -74,7 +80,8 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
   /** Best effort: a market maker that is not running has nothing to requote. */
   const tellMarketMaker = async (kind: 'spread' | 'hint', spreadBps?: string, reasons?: string[]) => {
     try {
-      if (kind === 'spread') await marketMaker().signal(spreadChangedSignal, { spreadBps: spreadBps!, reasons });
+      if (kind === 'spread')
+        await marketMaker().signal(spreadChangedSignal, { spreadBps: spreadBps!, reasons });
       else await marketMaker().signal(poolEventHintSignal, { version: checkpoint });
     } catch (err) {
       log.info('market maker not signalled', { poolId, error: describeError(err) });
@@ -102,12 +109,29 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
     const target = ev.targetSpreadBps.toFixed();
     try {
       if (ev.shouldAdjust) {
-        const change = await writes.adjustSpread({ poolId, requestId: key, newSpreadBps: target, reasons: ev.reasons, sagaId: workflowId });
+        const change = await writes.adjustSpread({
+          poolId,
+          requestId: key,
+          newSpreadBps: target,
+          reasons: ev.reasons,
+          sagaId: workflowId,
+        });
         undo.push(() =>
           // Retried until it succeeds: a compensation that gives up would leave the pool half-adjusted.
-          cleanup.restoreSpread({ poolId, requestId: key, restoreToBps: change.oldSpreadBps, attemptedSpreadBps: target, error: lastError ?? 'unknown', sagaId: workflowId }),
+          cleanup.restoreSpread({
+            poolId,
+            requestId: key,
+            restoreToBps: change.oldSpreadBps,
+            attemptedSpreadBps: target,
+            error: lastError ?? 'unknown',
+            sagaId: workflowId,
+          }),
         );
-        lastAdjustment = { oldSpreadBps: change.oldSpreadBps, newSpreadBps: change.newSpreadBps, reasons: ev.reasons };
+        lastAdjustment = {
+          oldSpreadBps: change.oldSpreadBps,
+          newSpreadBps: change.newSpreadBps,
+          reasons: ev.reasons,
+        };
         adjustments++;
       }
       if (ev.imbalance.level === 'critical') {
@@ -221,6 +245,6 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
             }
           : null,
       lastError,
-  };
+    };
   }
 }

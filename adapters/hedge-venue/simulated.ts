@@ -25,10 +25,16 @@ function bps(value: string | number, field: string): Big {
     if (typeof value === 'number' && !Number.isFinite(value)) throw new Error();
     b = new Big(raw);
   } catch {
-    throw new DomainValidationError(field, `${field} must be a decimal number of basis points such as "5", got ${describeValue(value)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be a decimal number of basis points such as "5", got ${describeValue(value)}`,
+    );
   }
   if (b.lt(0) || b.gte(BPS)) {
-    throw new DomainValidationError(field, `${field} must be from 0 to below 10000 basis points, got ${formatDecimal(b)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be from 0 to below 10000 basis points, got ${formatDecimal(b)}`,
+    );
   }
   return b;
 }
@@ -65,7 +71,10 @@ export class SimulatedHedgeVenue implements HedgeVenue {
 
   fill(order: HedgeOrder): HedgeFill {
     if (order.side !== 'buy' && order.side !== 'sell') {
-      throw new DomainValidationError('side', `side must be "buy" or "sell" (of base), got ${describeValue(order.side)}`);
+      throw new DomainValidationError(
+        'side',
+        `side must be "buy" or "sell" (of base), got ${describeValue(order.side)}`,
+      );
     }
     if (!(order.referencePrice instanceof Big) || order.referencePrice.lte(0)) {
       throw new DomainValidationError('referencePrice', 'referencePrice must be a positive Big');

@@ -23,7 +23,8 @@ export class CsvFormatError extends Error {
   }
 }
 
-const EXPECTED = 'expected "timestamp,price" with an ISO-8601 time (with Z or an offset) or epoch milliseconds, and a positive decimal price';
+const EXPECTED =
+  'expected "timestamp,price" with an ISO-8601 time (with Z or an offset) or epoch milliseconds, and a positive decimal price';
 const EPOCH_MS_RE = /^\d+$/;
 // Date.parse alone is too lenient: it accepts zone-less local times and rolls 2024-02-30 into March.
 const ISO_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/;
@@ -39,7 +40,8 @@ function unquote(field: string): string {
 function parseTimestamp(raw: string): number | string {
   if (EPOCH_MS_RE.test(raw)) {
     const ms = Number(raw);
-    if (!Number.isSafeInteger(ms)) return `timestamp ${JSON.stringify(raw)} is too large for epoch milliseconds`;
+    if (!Number.isSafeInteger(ms))
+      return `timestamp ${JSON.stringify(raw)} is too large for epoch milliseconds`;
     if (ms < MIN_PLAUSIBLE_EPOCH_MS) {
       return `timestamp ${raw} looks like epoch seconds, not milliseconds; multiply it by 1000`;
     }
@@ -54,7 +56,15 @@ function parseTimestamp(raw: string): number | string {
   }
   const [, y, mo, d, h, mi, s] = m;
   const daysInMonth = new Date(Date.UTC(Number(y), Number(mo), 0)).getUTCDate();
-  if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > daysInMonth || Number(h) > 23 || Number(mi) > 59 || Number(s ?? 0) > 59) {
+  if (
+    Number(mo) < 1 ||
+    Number(mo) > 12 ||
+    Number(d) < 1 ||
+    Number(d) > daysInMonth ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(s ?? 0) > 59
+  ) {
     return `timestamp ${JSON.stringify(raw)} is not a real calendar date and time`;
   }
   const ms = Date.parse(raw);
@@ -85,7 +95,11 @@ export function parseCsvTicks(text: string, source = 'CSV'): CsvPriceRow[] {
       }
     }
     if (fields.length !== 2) {
-      throw new CsvFormatError(source, lineNo, `has ${fields.length} fields (${JSON.stringify(line.slice(0, 60))}), ${EXPECTED}`);
+      throw new CsvFormatError(
+        source,
+        lineNo,
+        `has ${fields.length} fields (${JSON.stringify(line.slice(0, 60))}), ${EXPECTED}`,
+      );
     }
     const ts = parseTimestamp(fields[0]!);
     if (typeof ts === 'string') throw new CsvFormatError(source, lineNo, ts);
@@ -145,7 +159,8 @@ export class CsvReplayFeed implements PriceFeed {
   private offsetMs: number | null = null;
 
   constructor(opts: CsvReplayOptions) {
-    if (opts.name.trim() === '') throw new DomainValidationError('name', 'name must be a non-empty feed name');
+    if (opts.name.trim() === '')
+      throw new DomainValidationError('name', 'name must be a non-empty feed name');
     this.name = opts.name;
     this.rows = parseCsvTicks(opts.csv, opts.source ?? `CSV for feed "${opts.name}"`);
     this.loop = opts.loop ?? false;
@@ -157,12 +172,18 @@ export class CsvReplayFeed implements PriceFeed {
     this.passSpanMs = last - first + lastGap;
   }
 
-  static async fromFile(path: string, opts: Omit<CsvReplayOptions, 'csv' | 'source'>): Promise<CsvReplayFeed> {
+  static async fromFile(
+    path: string,
+    opts: Omit<CsvReplayOptions, 'csv' | 'source'>,
+  ): Promise<CsvReplayFeed> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      throw new Error(`cannot read price CSV ${path} for feed "${opts.name}": ${(err as Error).message}; check the path`, { cause: err });
+      throw new Error(
+        `cannot read price CSV ${path} for feed "${opts.name}": ${(err as Error).message}; check the path`,
+        { cause: err },
+      );
     }
     return new CsvReplayFeed({ ...opts, csv: text, source: path });
   }
@@ -181,6 +202,10 @@ export class CsvReplayFeed implements PriceFeed {
       this.offsetMs = this.rebase ? this.clock() - this.rows[0]!.observedAtMs : 0;
     }
     const row = this.rows[this.index++]!;
-    return { feed: this.name, price: row.price, observedAtMs: row.observedAtMs + this.offsetMs + this.pass * this.passSpanMs };
+    return {
+      feed: this.name,
+      price: row.price,
+      observedAtMs: row.observedAtMs + this.offsetMs + this.pass * this.passSpanMs,
+    };
   }
 }

@@ -60,13 +60,22 @@ export function startIngester(opts: IngesterOptions): Ingester {
   const maxTicksPerPoll = opts.maxTicksPerPoll ?? 1;
   const maxPending = opts.maxPending ?? 10_000;
   if (!Number.isInteger(opts.intervalMs) || opts.intervalMs < 0) {
-    throw new DomainValidationError('intervalMs', `intervalMs must be a non-negative integer, got ${String(opts.intervalMs)}`);
+    throw new DomainValidationError(
+      'intervalMs',
+      `intervalMs must be a non-negative integer, got ${String(opts.intervalMs)}`,
+    );
   }
   if (!Number.isInteger(maxTicksPerPoll) || maxTicksPerPoll < 1) {
-    throw new DomainValidationError('maxTicksPerPoll', `maxTicksPerPoll must be a positive integer, got ${String(maxTicksPerPoll)}`);
+    throw new DomainValidationError(
+      'maxTicksPerPoll',
+      `maxTicksPerPoll must be a positive integer, got ${String(maxTicksPerPoll)}`,
+    );
   }
   if (!Number.isInteger(maxPending) || maxPending < maxTicksPerPoll) {
-    throw new DomainValidationError('maxPending', `maxPending must be an integer of at least maxTicksPerPoll (${maxTicksPerPoll}), got ${String(maxPending)}`);
+    throw new DomainValidationError(
+      'maxPending',
+      `maxPending must be an integer of at least maxTicksPerPoll (${maxTicksPerPoll}), got ${String(maxPending)}`,
+    );
   }
   const clock = opts.clock ?? Date.now;
   const logger = opts.logger ?? pino({ name: 'price-ingester' });
@@ -88,7 +97,10 @@ export function startIngester(opts: IngesterOptions): Ingester {
   const fail = (err: unknown, stage: 'feed' | 'store'): void => {
     s.errors++;
     s.lastError = err instanceof Error ? err.message : String(err);
-    logger.warn({ err, feed: feed.name, stage, errors: s.errors }, `price ingester ${stage} error; will retry in ${opts.intervalMs} ms`);
+    logger.warn(
+      { err, feed: feed.name, stage, errors: s.errors },
+      `price ingester ${stage} error; will retry in ${opts.intervalMs} ms`,
+    );
     try {
       opts.onError?.(err);
     } catch {
@@ -103,7 +115,9 @@ export function startIngester(opts: IngesterOptions): Ingester {
         const tick = await feed.next();
         if (tick === null) break;
         if (tick.feed !== feed.name) {
-          throw new Error(`feed "${feed.name}" produced a tick labelled "${tick.feed}"; a feed must label ticks with its own name`);
+          throw new Error(
+            `feed "${feed.name}" produced a tick labelled "${tick.feed}"; a feed must label ticks with its own name`,
+          );
         }
         s.ticksReceived++;
         s.lastTickObservedAtMs = Math.max(s.lastTickObservedAtMs ?? -Infinity, tick.observedAtMs);

@@ -77,7 +77,10 @@ function requireFinite(value: number, field: string, min?: number): void {
 
 function requireInteger(value: number, field: string, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DomainValidationError(field, `${field} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw new DomainValidationError(
+      field,
+      `${field} must be an integer from ${min} to ${max}, got ${String(value)}`,
+    );
   }
 }
 
@@ -109,7 +112,8 @@ export class SimulatedGbmFeed implements PriceFeed {
   private lastMs = 0;
 
   constructor(opts: SimulatedGbmOptions) {
-    if (opts.name.trim() === '') throw new DomainValidationError('name', 'name must be a non-empty feed name');
+    if (opts.name.trim() === '')
+      throw new DomainValidationError('name', 'name must be a non-empty feed name');
     requireFinite(opts.seed, 'seed');
     requireInteger(opts.stepMs, 'stepMs', 1, Number.MAX_SAFE_INTEGER);
     requireInteger(opts.decimals, 'decimals', 0, 30);
@@ -118,7 +122,8 @@ export class SimulatedGbmFeed implements PriceFeed {
     const initial = parseDecimal(opts.initialPrice, 'initialPrice', { allowZero: false });
     opts.regimes?.forEach((r, i) => {
       requireFinite(r.atElapsedMs, `regimes[${i}].atElapsedMs`, 0);
-      if (r.volatilityMultiplier !== undefined) requireFinite(r.volatilityMultiplier, `regimes[${i}].volatilityMultiplier`, 0);
+      if (r.volatilityMultiplier !== undefined)
+        requireFinite(r.volatilityMultiplier, `regimes[${i}].volatilityMultiplier`, 0);
       if (r.jumpFraction !== undefined && (!Number.isFinite(r.jumpFraction) || r.jumpFraction <= -1)) {
         throw new DomainValidationError(
           `regimes[${i}].jumpFraction`,
@@ -197,7 +202,10 @@ export class SimulatedGbmFeed implements PriceFeed {
   }
 
   private tick(): PriceTick {
-    const rounded = modelNumberToBig(this.value, `${this.name}.price`).round(this.decimals, Big.roundHalfEven);
+    const rounded = modelNumberToBig(this.value, `${this.name}.price`).round(
+      this.decimals,
+      Big.roundHalfEven,
+    );
     // price_ticks refuses non-positive prices; a path this far down is a nonsense config, but the
     // feed keeps running at the smallest representable price rather than wedging the ingester.
     const price = rounded.gt(0) ? rounded : this.minPrice;

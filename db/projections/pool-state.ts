@@ -16,8 +16,14 @@ export interface ProjectedPool {
  * and cannot drift from the transaction that wrote both.
  */
 export async function rebuildPoolState(db: Executor, poolId: string): Promise<ProjectedPool> {
-  const state: ProjectedPool = { reserveBase: '0', reserveQuote: '0', totalShares: '0', spreadBps: '0', version: 0 };
-  for (let after = 0; ; ) {
+  const state: ProjectedPool = {
+    reserveBase: '0',
+    reserveQuote: '0',
+    totalShares: '0',
+    spreadBps: '0',
+    version: 0,
+  };
+  for (let after = 0; ;) {
     const page = await readStream(db, poolStream(poolId), after, 1000);
     for (const e of page) {
       const p = e.payload as Record<string, string | undefined>;

@@ -18,7 +18,9 @@ function withDatabase(url: string, name: string): string {
 }
 
 /** A fresh, migrated database on the shared cluster, so test files never see each other's rows. */
-export async function createTestDatabase(opts: { migrate?: boolean; maxConnections?: number } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { migrate?: boolean; maxConnections?: number } = {},
+): Promise<TestDatabase> {
   const adminUrl = inject('databaseUrl');
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });

@@ -15,7 +15,11 @@ export function startTicker(db: Db, feed: string, initialPrice: string, everyMs 
   let t = Date.now() - 60_000;
   const write = async () => {
     t = Math.max(t + 1, Date.now());
-    await db.insertInto('price_ticks').values({ feed, price, observed_at: new Date(t) }).onConflict((oc) => oc.doNothing()).execute();
+    await db
+      .insertInto('price_ticks')
+      .values({ feed, price, observed_at: new Date(t) })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
   };
   const loop = (async () => {
     while (!stopped) {
@@ -59,7 +63,13 @@ export async function createFundedPool(
     priceFeed: `feed-${poolId}`,
     config: opts.config ?? {},
   });
-  await client.addLiquidity({ poolId, provider: 'lp-1', base: opts.base ?? '50', quote: opts.quote ?? '100000', requestId: 'seed' });
+  await client.addLiquidity({
+    poolId,
+    provider: 'lp-1',
+    base: opts.base ?? '50',
+    quote: opts.quote ?? '100000',
+    requestId: 'seed',
+  });
   return { poolId, feed: `feed-${poolId}` };
 }
 
@@ -70,7 +80,10 @@ export interface MarketHarness {
   shutdown(): Promise<void>;
 }
 
-export async function startMarketWorker(t: TestDatabase, temporal: TemporalTestContext): Promise<MarketHarness> {
+export async function startMarketWorker(
+  t: TestDatabase,
+  temporal: TemporalTestContext,
+): Promise<MarketHarness> {
   const { worker } = await createMarketMakingWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
@@ -90,7 +103,10 @@ export async function startMarketWorker(t: TestDatabase, temporal: TemporalTestC
   };
 }
 
-export async function eventsOf(db: Db, poolId: string): Promise<{ pool: StoredEvent[]; book: StoredEvent[]; mm: StoredEvent[] }> {
+export async function eventsOf(
+  db: Db,
+  poolId: string,
+): Promise<{ pool: StoredEvent[]; book: StoredEvent[]; mm: StoredEvent[] }> {
   const [pool, book, mm] = await Promise.all([
     readStream(db, poolStream(poolId), 0, 100_000),
     readStream(db, orderBookStream(poolId), 0, 100_000),
@@ -99,7 +115,12 @@ export async function eventsOf(db: Db, poolId: string): Promise<{ pool: StoredEv
   return { pool, book, mm };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -115,5 +136,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 export async function openPoolOrders(db: Db, poolId: string) {
-  return db.selectFrom('orders').selectAll().where('pool_id', '=', poolId).where('owner', '=', `pool:${poolId}`).where('status', '=', 'open').execute();
+  return db
+    .selectFrom('orders')
+    .selectAll()
+    .where('pool_id', '=', poolId)
+    .where('owner', '=', `pool:${poolId}`)
+    .where('status', '=', 'open')
+    .execute();
 }

@@ -49,7 +49,10 @@ export async function createFundedPool(db: Db, opts: TestPoolOptions = {}): Prom
  * A symmetric ladder around `mid`: `levels` per side, `stepBps` apart starting one step out,
  * bids rounded down and asks up to the tick, each of `size`.
  */
-export function ladder(mid: string, opts: { levels?: number; stepBps?: string; size?: string; tick?: string } = {}): DesiredLevel[] {
+export function ladder(
+  mid: string,
+  opts: { levels?: number; stepBps?: string; size?: string; tick?: string } = {},
+): DesiredLevel[] {
   const levels = opts.levels ?? 3;
   const step = new Big(opts.stepBps ?? '10').div(10_000);
   const tick = new Big(opts.tick ?? TICK);
@@ -57,8 +60,16 @@ export function ladder(mid: string, opts: { levels?: number; stepBps?: string; s
   const size = opts.size ?? '1';
   const out: DesiredLevel[] = [];
   for (let i = 1; i <= levels; i++) {
-    out.push({ side: 'buy', price: formatDecimal(roundPriceToTick(m.times(new Big(1).minus(step.times(i))), tick, 'bid')), size });
-    out.push({ side: 'sell', price: formatDecimal(roundPriceToTick(m.times(new Big(1).plus(step.times(i))), tick, 'ask')), size });
+    out.push({
+      side: 'buy',
+      price: formatDecimal(roundPriceToTick(m.times(new Big(1).minus(step.times(i))), tick, 'bid')),
+      size,
+    });
+    out.push({
+      side: 'sell',
+      price: formatDecimal(roundPriceToTick(m.times(new Big(1).plus(step.times(i))), tick, 'ask')),
+      size,
+    });
   }
   return out;
 }
@@ -83,9 +94,14 @@ export async function rowCounts(db: Db): Promise<RowCounts> {
 export async function bestPrices(db: Db, poolId: string): Promise<{ bid?: Big; ask?: Big }> {
   const r = await sql<{ bid: string | null; ask: string | null }>`
     select (select max(price) from orders where pool_id = ${poolId} and side = 'buy' and status = 'open') as bid,
-           (select min(price) from orders where pool_id = ${poolId} and side = 'sell' and status = 'open') as ask`.execute(db);
+           (select min(price) from orders where pool_id = ${poolId} and side = 'sell' and status = 'open') as ask`.execute(
+    db,
+  );
   const row = r.rows[0]!;
-  return { bid: row.bid === null ? undefined : new Big(row.bid), ask: row.ask === null ? undefined : new Big(row.ask) };
+  return {
+    bid: row.bid === null ? undefined : new Big(row.bid),
+    ask: row.ask === null ? undefined : new Big(row.ask),
+  };
 }
 
 export interface Deltas {
@@ -98,7 +114,12 @@ export interface Deltas {
  * trade exchange `quantity` base against `price * quantity` quote.
  */
 export async function tradeDeltas(db: Db, poolId: string): Promise<Map<string, Deltas>> {
-  const trades = await db.selectFrom('trades').selectAll().where('pool_id', '=', poolId).orderBy('seq').execute();
+  const trades = await db
+    .selectFrom('trades')
+    .selectAll()
+    .where('pool_id', '=', poolId)
+    .orderBy('seq')
+    .execute();
   const out = new Map<string, Deltas>();
   const add = (owner: string, base: Big, quote: Big) => {
     const d = out.get(owner) ?? { base: new Big(0), quote: new Big(0) };
@@ -113,4 +134,3 @@ export async function tradeDeltas(db: Db, poolId: string): Promise<Map<string, D
   }
   return out;
 }
-

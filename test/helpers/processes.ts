@@ -39,7 +39,8 @@ export function spawnWorker(env: {
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode });
     else child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   return {
@@ -65,16 +66,30 @@ export interface CliResult {
 }
 
 /** Runs a command to completion and returns its exit code and output (never throws on a non-zero exit). */
-export function runCommand(file: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+export function runCommand(
+  file: string,
+  args: string[],
+  opts: { timeoutMs?: number } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: PROJECT_ROOT, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 10 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof (err as { code?: unknown }).code !== 'number') {
-        // Spawn failure or timeout (killed): not an exit status of the command.
-        if ((err as { killed?: boolean }).killed) return reject(new Error(`${file} ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
-        return reject(err);
-      }
-      resolve({ code: err ? Number((err as { code: number }).code) : 0, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      args,
+      { cwd: PROJECT_ROOT, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 10 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        if (err && typeof (err as { code?: unknown }).code !== 'number') {
+          // Spawn failure or timeout (killed): not an exit status of the command.
+          if ((err as { killed?: boolean }).killed)
+            return reject(new Error(`${file} ${args.join(' ')} timed out\n${stdout}\n${stderr}`));
+          return reject(err);
+        }
+        resolve({
+          code: err ? Number((err as { code: number }).code) : 0,
+          stdout: String(stdout),
+          stderr: String(stderr),
+        });
+      },
+    );
   });
 }
 
@@ -87,7 +102,9 @@ export async function whileRunning<T>(workers: WorkerProcess[], work: Promise<T>
   const died = workers.map((w) =>
     w.exited.then(({ code, signal }) => {
       if (settled) return new Promise<never>(() => {});
-      throw new Error(`worker process exited (code ${code}, signal ${signal}) while waiting:\n${w.output().slice(-4000)}`);
+      throw new Error(
+        `worker process exited (code ${code}, signal ${signal}) while waiting:\n${w.output().slice(-4000)}`,
+      );
     }),
   );
   try {

@@ -13,11 +13,28 @@ import { seedTicks } from '../helpers/market';
 
 /** Row counts of every table the activities write, and the events' ids: what "nothing changed" means. */
 async function footprint(t: TestDatabase) {
-  const count = async (table: string) => Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n);
-  const pools = await t.db.selectFrom('pools').select(['id', 'reserve_base', 'reserve_quote', 'spread_bps', 'config']).orderBy('id').execute();
-  const orders = await t.db.selectFrom('orders').select(['id', 'status', 'filled_quantity']).orderBy('id').execute();
+  const count = async (table: string) =>
+    Number(
+      (await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(t.db)).rows[0]!.n,
+    );
+  const pools = await t.db
+    .selectFrom('pools')
+    .select(['id', 'reserve_base', 'reserve_quote', 'spread_bps', 'config'])
+    .orderBy('id')
+    .execute();
+  const orders = await t.db
+    .selectFrom('orders')
+    .select(['id', 'status', 'filled_quantity'])
+    .orderBy('id')
+    .execute();
   const events = await t.db.selectFrom('events').select(['event_id']).orderBy('global_position').execute();
-  return { pools, orders, events: events.map((e) => e.event_id), trades: await count('trades'), positions: await count('liquidity_positions') };
+  return {
+    pools,
+    orders,
+    events: events.map((e) => e.event_id),
+    trades: await count('trades'),
+    positions: await count('liquidity_positions'),
+  };
 }
 
 describe('activities through MockActivityEnvironment on real Postgres', () => {
@@ -25,13 +42,31 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
   let acts: Activities;
   // Expected failures would otherwise be logged as warnings by the mock environment.
   const env = new MockActivityEnvironment({ activityId: 'a-1' }, { logger: new DefaultLogger('ERROR') });
-  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> => (env.run as (f: unknown, ...a: unknown[]) => Promise<unknown>)(fn, ...args) as Promise<R>;
+  const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
+    (env.run as (f: unknown, ...a: unknown[]) => Promise<unknown>)(fn, ...args) as Promise<R>;
   const poolId = 'eth-usdc-act';
 
   beforeAll(async () => {
     t = await createTestDatabase();
-    acts = createActivities({ db: t.db, hedgeVenue: new SimulatedHedgeVenue({ slippageBps: '5', feeBps: '2', priceDecimals: 8, baseDecimals: 8, quoteDecimals: 8 }) });
-    await createPool(t.db, { poolId, baseAsset: 'ETH', quoteAsset: 'USDC', tickSize: '0.01', lotSize: '0.001', minSize: '0.01', priceFeed: 'feed-act' });
+    acts = createActivities({
+      db: t.db,
+      hedgeVenue: new SimulatedHedgeVenue({
+        slippageBps: '5',
+        feeBps: '2',
+        priceDecimals: 8,
+        baseDecimals: 8,
+        quoteDecimals: 8,
+      }),
+    });
+    await createPool(t.db, {
+      poolId,
+      baseAsset: 'ETH',
+      quoteAsset: 'USDC',
+      tickSize: '0.01',
+      lotSize: '0.001',
+      minSize: '0.01',
+      priceFeed: 'feed-act',
+    });
     await addLiquidity(t.db, { poolId, provider: 'lp', base: '90', quote: '10000', requestId: 'seed' });
     await seedTicks(t.db, 'feed-act', Array(20).fill('2000'));
   });
@@ -54,24 +89,76 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
     expect(ladder.bids.length).toBeGreaterThan(0);
 
     const before = await footprint(t);
-    const quoted = (await twice('reconcileQuotes', { poolId, cycleKey: 'wf/c1', cycle: 1, mid: snapshot.mid, spreadBps: snapshot.spreadBps, ladder, toleranceBps: '2' })) as { placed: number };
+    const quoted = (await twice('reconcileQuotes', {
+      poolId,
+      cycleKey: 'wf/c1',
+      cycle: 1,
+      mid: snapshot.mid,
+      spreadBps: snapshot.spreadBps,
+      ladder,
+      toleranceBps: '2',
+    })) as { placed: number };
     expect(quoted.placed).toBe(ladder.bids.length + ladder.asks.length);
     expect((await footprint(t)).events.length).toBeGreaterThan(before.events.length);
 
-    await twice('placeOrder', { poolId, owner: 'taker', clientOrderId: 'tk-1', side: 'buy', type: 'ioc', price: ladder.asks[0]!.price, quantity: '0.05' });
-    await twice('adjustSpread', { poolId, requestId: 'saga/i1', newSpreadBps: '45', reasons: ['inventory_imbalance_critical'], sagaId: 'saga' });
-    await twice('restoreSpread', { poolId, requestId: 'saga/i1', restoreToBps: '30', attemptedSpreadBps: '45', error: 'venue down', sagaId: 'saga' });
-    const adjusted = (await twice('adjustInventory', { poolId, requestId: 'saga/i2/rebalance' })) as { applied: boolean; inventoryShareAfter: string };
+    await twice('placeOrder', {
+      poolId,
+      owner: 'taker',
+      clientOrderId: 'tk-1',
+      side: 'buy',
+      type: 'ioc',
+      price: ladder.asks[0]!.price,
+      quantity: '0.05',
+    });
+    await twice('adjustSpread', {
+      poolId,
+      requestId: 'saga/i1',
+      newSpreadBps: '45',
+      reasons: ['inventory_imbalance_critical'],
+      sagaId: 'saga',
+    });
+    await twice('restoreSpread', {
+      poolId,
+      requestId: 'saga/i1',
+      restoreToBps: '30',
+      attemptedSpreadBps: '45',
+      error: 'venue down',
+      sagaId: 'saga',
+    });
+    const adjusted = (await twice('adjustInventory', { poolId, requestId: 'saga/i2/rebalance' })) as {
+      applied: boolean;
+      inventoryShareAfter: string;
+    };
     expect(adjusted.applied).toBe(true);
-    await twice('recordMarketMakerEvents', { poolId, events: [{ eventId: 'wf/paused-1', type: 'market_maker_paused', payload: { poolId, reason: 'x' } }] });
+    await twice('recordMarketMakerEvents', {
+      poolId,
+      events: [{ eventId: 'wf/paused-1', type: 'market_maker_paused', payload: { poolId, reason: 'x' } }],
+    });
     await twice('recordPoolEvents', {
       poolId,
-      events: [{ eventId: 'saga/i3/vol', type: 'market_volatility_changed', payload: { poolId, volatility: 0.07, oldRegime: 'normal', newRegime: 'high' } }],
+      events: [
+        {
+          eventId: 'saga/i3/vol',
+          type: 'market_volatility_changed',
+          payload: { poolId, volatility: 0.07, oldRegime: 'normal', newRegime: 'high' },
+        },
+      ],
     });
     const cfg = snapshot.config;
-    await twice('updatePoolConfig', { poolId, config: { ...cfg, refreshIntervalMs: 500 }, requestId: 'wf/update/1' });
+    await twice('updatePoolConfig', {
+      poolId,
+      config: { ...cfg, refreshIntervalMs: 500 },
+      requestId: 'wf/update/1',
+    });
     await twice('cancelAllQuotes', { poolId, reason: 'stop' });
-    expect(await t.db.selectFrom('orders').select('id').where('owner', '=', `pool:${poolId}`).where('status', '=', 'open').execute()).toEqual([]);
+    expect(
+      await t.db
+        .selectFrom('orders')
+        .select('id')
+        .where('owner', '=', `pool:${poolId}`)
+        .where('status', '=', 'open')
+        .execute(),
+    ).toEqual([]);
 
     // The pool's row, rebuilt from its events alone, equals the live one.
     const live = await getPool(t.db, poolId);
@@ -85,14 +172,43 @@ describe('activities through MockActivityEnvironment on real Postgres', () => {
   it('bad input fails non-retryably with a message naming the field, and writes nothing', async () => {
     const before = await footprint(t);
     const cases: Array<[keyof Activities, unknown, RegExp]> = [
-      ['placeOrder', { poolId, owner: 'x', clientOrderId: 'b1', side: 'buy', price: '2000.001', quantity: '1' }, /price/],
-      ['placeOrder', { poolId, owner: 'x', clientOrderId: 'b2', side: 'buy', price: '2000', quantity: '-1' }, /quantity/],
-      ['placeOrder', { poolId: 'no-such-pool', owner: 'x', clientOrderId: 'b3', side: 'buy', price: '2000', quantity: '1' }, /no-such-pool/],
+      [
+        'placeOrder',
+        { poolId, owner: 'x', clientOrderId: 'b1', side: 'buy', price: '2000.001', quantity: '1' },
+        /price/,
+      ],
+      [
+        'placeOrder',
+        { poolId, owner: 'x', clientOrderId: 'b2', side: 'buy', price: '2000', quantity: '-1' },
+        /quantity/,
+      ],
+      [
+        'placeOrder',
+        {
+          poolId: 'no-such-pool',
+          owner: 'x',
+          clientOrderId: 'b3',
+          side: 'buy',
+          price: '2000',
+          quantity: '1',
+        },
+        /no-such-pool/,
+      ],
       ['adjustSpread', { poolId, requestId: 'bad-1', newSpreadBps: '9000', reasons: [] }, /newSpreadBps/],
-      ['recordPoolEvents', { poolId, events: [{ eventId: 'bad-ev', type: 'spread_adjusted', payload: { poolId, oldSpreadBps: 'x' } }] }, /oldSpreadBps/],
+      [
+        'recordPoolEvents',
+        {
+          poolId,
+          events: [{ eventId: 'bad-ev', type: 'spread_adjusted', payload: { poolId, oldSpreadBps: 'x' } }],
+        },
+        /oldSpreadBps/,
+      ],
     ];
     for (const [name, input, message] of cases) {
-      const err = await env.run(acts[name] as (i: unknown) => Promise<unknown>, input).then(() => undefined, (e: unknown) => e);
+      const err = await env.run(acts[name] as (i: unknown) => Promise<unknown>, input).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, `${name} ${JSON.stringify(input)}`).toBeInstanceOf(ApplicationFailure);
       expect((err as ApplicationFailure).nonRetryable).toBe(true);
       expect((err as ApplicationFailure).message).toMatch(message);

@@ -2,7 +2,16 @@ import Big from 'big.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
-import { createFundedPool, eventsOf, openPoolOrders, seedTicks, startMarketWorker, startTicker, waitFor, type MarketHarness } from '../helpers/market';
+import {
+  createFundedPool,
+  eventsOf,
+  openPoolOrders,
+  seedTicks,
+  startMarketWorker,
+  startTicker,
+  waitFor,
+  type MarketHarness,
+} from '../helpers/market';
 
 describe('continueAsNew keeps state, checkpoint and signals', () => {
   let t: TestDatabase;
@@ -25,7 +34,12 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
     const ticker = startTicker(t.db, feed, '2000');
     try {
       // Tiny runs: the market maker continues as new every 3 cycles, the saga every 2 iterations.
-      await h.client.startPool(poolId, { refreshIntervalMs: 150, maxCyclesPerRun: 3, catchUpIntervalMs: 150, maxIterationsPerRun: 2 });
+      await h.client.startPool(poolId, {
+        refreshIntervalMs: 150,
+        maxCyclesPerRun: 3,
+        catchUpIntervalMs: 150,
+        maxIterationsPerRun: 2,
+      });
       const early = await waitFor('a few runs', async () => {
         const s = await h.client.status(poolId);
         return s.runs >= 3 ? s : undefined;
@@ -38,7 +52,15 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
         const s = await h.client.status(poolId);
         const ask = s.asks[0];
         if (ask) {
-          const r = await h.client.submitOrder({ poolId, owner: 'taker', clientOrderId: `t-${i}`, side: 'buy', type: 'ioc', price: ask.price, quantity: '0.01' });
+          const r = await h.client.submitOrder({
+            poolId,
+            owner: 'taker',
+            clientOrderId: `t-${i}`,
+            side: 'buy',
+            type: 'ioc',
+            price: ask.price,
+            quantity: '0.01',
+          });
           trades.push(r.fills.length);
         }
         await new Promise((r) => setTimeout(r, 120));

@@ -69,7 +69,9 @@ describe('event store on real Postgres', () => {
 
   it('refuses unknown types and bad payloads, naming the field, and writes nothing', async () => {
     await expect(
-      appendToStream(t.db, 's-bad', 'any', [{ eventId: 'b-1', type: 'pool_exploded' as never, payload: {} as never }]),
+      appendToStream(t.db, 's-bad', 'any', [
+        { eventId: 'b-1', type: 'pool_exploded' as never, payload: {} as never },
+      ]),
     ).rejects.toThrow(/Unknown event type "pool_exploded"/);
     await expect(
       appendToStream(t.db, 's-bad', 'any', [
@@ -82,7 +84,11 @@ describe('event store on real Postgres', () => {
     ).rejects.toThrow(/field "newSpreadBps"/);
     await expect(
       appendToStream(t.db, 's-bad', 'any', [
-        { eventId: 'b-3', type: 'market_maker_paused', payload: { poolId: 'p', reason: 'x', colour: 'red' } as never },
+        {
+          eventId: 'b-3',
+          type: 'market_maker_paused',
+          payload: { poolId: 'p', reason: 'x', colour: 'red' } as never,
+        },
       ]),
     ).rejects.toBeInstanceOf(EventValidationError);
     expect(await readStream(t.db, 's-bad')).toEqual([]);
@@ -90,8 +96,12 @@ describe('event store on real Postgres', () => {
 
   it('the database refuses UPDATE, DELETE and TRUNCATE on events, and the app role may only read and insert', async () => {
     await appendToStream(t.db, 's-immutable', 'any', [paused('im-1')]);
-    await expect(sql`update events set type = 'x' where event_id = 'im-1'`.execute(t.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from events where event_id = 'im-1'`.execute(t.db)).rejects.toThrow(/append-only/);
+    await expect(sql`update events set type = 'x' where event_id = 'im-1'`.execute(t.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql`delete from events where event_id = 'im-1'`.execute(t.db)).rejects.toThrow(
+      /append-only/,
+    );
     await expect(sql`truncate events`.execute(t.db)).rejects.toThrow(/append-only/);
     const denied = (stmt: ReturnType<typeof sql>) =>
       t.db.transaction().execute(async (trx) => {

@@ -1,7 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
-import { createFundedPool, eventsOf, openPoolOrders, seedTicks, startMarketWorker, startTicker, waitFor, type MarketHarness } from '../helpers/market';
+import {
+  createFundedPool,
+  eventsOf,
+  openPoolOrders,
+  seedTicks,
+  startMarketWorker,
+  startTicker,
+  waitFor,
+  type MarketHarness,
+} from '../helpers/market';
 
 describe('MarketMakerWorkflow and SpreadManagementSaga on the real dev server', () => {
   let t: TestDatabase;
@@ -40,10 +49,14 @@ describe('MarketMakerWorkflow and SpreadManagementSaga on the real dev server', 
         quantity: bestAsk.size,
       });
       expect(fill.fills.length).toBeGreaterThan(0);
-      const executed = await waitFor('the trade event', async () => (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'order_executed'));
+      const executed = await waitFor('the trade event', async () =>
+        (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'order_executed'),
+      );
       // Global order: the trade, then the quotes it caused (the refresh interval is 10 minutes away).
       const requote = await waitFor('quotes updated after the trade', async () =>
-        (await eventsOf(t.db, poolId)).mm.find((e) => e.type === 'quotes_updated' && BigInt(e.globalPosition) > BigInt(executed.globalPosition)),
+        (await eventsOf(t.db, poolId)).mm.find(
+          (e) => e.type === 'quotes_updated' && BigInt(e.globalPosition) > BigInt(executed.globalPosition),
+        ),
       );
       expect(requote.payload.placed).toBeGreaterThan(0);
       const saga = await waitFor('the saga to count the trade', async () => {

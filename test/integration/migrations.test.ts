@@ -4,7 +4,11 @@ import { migrateDown, migrateToLatest } from '../../db/migrator';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 async function tables(t: TestDatabase): Promise<string[]> {
-  const r = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = 'public' and tablename not like 'kysely%' order by 1`.execute(t.db);
+  const r = await sql<{
+    tablename: string;
+  }>`select tablename from pg_tables where schemaname = 'public' and tablename not like 'kysely%' order by 1`.execute(
+    t.db,
+  );
   return r.rows.map((x) => x.tablename);
 }
 
@@ -30,7 +34,9 @@ describe('migrations on real Postgres', () => {
   it('refuses negative reserves and non-positive quantities in the database itself', async () => {
     const insertPool = (reserveBase: string) =>
       sql`insert into pools (id, base_asset, quote_asset, reserve_base, reserve_quote, spread_bps, tick_size, lot_size, min_size, config, price_feed)
-          values ('p1', 'ETH', 'USDC', ${reserveBase}, '0', '30', '0.01', '0.001', '0.01', '{}', 'ETH-USDC')`.execute(t.db);
+          values ('p1', 'ETH', 'USDC', ${reserveBase}, '0', '30', '0.01', '0.001', '0.01', '{}', 'ETH-USDC')`.execute(
+        t.db,
+      );
     await expect(insertPool('-1')).rejects.toThrow(/check constraint/);
     await insertPool('1');
     await expect(

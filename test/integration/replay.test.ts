@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { marketMakerWorkflowId, spreadSagaWorkflowId } from '../../client';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { createFundedPool, openPoolOrders, seedTicks, startMarketWorker, startTicker, waitFor, type MarketHarness } from '../helpers/market';
+import {
+  createFundedPool,
+  openPoolOrders,
+  seedTicks,
+  startMarketWorker,
+  startTicker,
+  waitFor,
+  type MarketHarness,
+} from '../helpers/market';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
 
 type History = temporal.api.history.v1.IHistory;
@@ -42,7 +50,9 @@ describe('replaying recorded histories against the workflow code', () => {
       const history: History = await ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
       out.push({ workflowId, runId, history });
       const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
-      runId = events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ?? undefined;
+      runId =
+        events[events.length - 1]?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId ??
+        undefined;
     }
     return out;
   }
@@ -67,10 +77,15 @@ describe('replaying recorded histories against the workflow code', () => {
     let runs: { marketMakerRunId: string; sagaRunId: string };
     try {
       runs = await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 1000 });
-      const quoting = await waitFor('first quotes', async () => {
-        const s = await h.client.status(poolId);
-        return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
-      }, 60_000, 200);
+      const quoting = await waitFor(
+        'first quotes',
+        async () => {
+          const s = await h.client.status(poolId);
+          return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       const fill = await h.client.submitOrder({
         poolId,
         owner: 'taker-replay',
@@ -81,20 +96,33 @@ describe('replaying recorded histories against the workflow code', () => {
         quantity: '0.01',
       });
       expect(fill.fills.length).toBeGreaterThan(0);
-      await waitFor('the saga to count the trade', async () => (await h.client.spreadStatus(poolId)).counts.order_executed === fill.fills.length, 60_000, 200);
+      await waitFor(
+        'the saga to count the trade',
+        async () => (await h.client.spreadStatus(poolId)).counts.order_executed === fill.fills.length,
+        60_000,
+        200,
+      );
 
       await h.client.pause(poolId, 'replay test');
       await waitFor('paused', async () => (await h.client.status(poolId)).state === 'paused', 30_000, 200);
       await h.client.resume(poolId);
-      await waitFor('quoting again', async () => (await h.client.status(poolId)).state === 'quoting', 30_000, 200);
+      await waitFor(
+        'quoting again',
+        async () => (await h.client.status(poolId)).state === 'quoting',
+        30_000,
+        200,
+      );
 
       const config = await h.client.updateConfig(poolId, { refreshIntervalMs: 800 });
       expect(config.refreshIntervalMs).toBe(800);
       // A refused update leaves no event in history but runs the validator on the live worker.
-      const refused = await h.client.marketMaker(poolId).executeUpdate('updateConfig', { args: [{ refreshIntervalMs: 'fast' }] }).then(
-        () => undefined,
-        (err: Error) => err,
-      );
+      const refused = await h.client
+        .marketMaker(poolId)
+        .executeUpdate('updateConfig', { args: [{ refreshIntervalMs: 'fast' }] })
+        .then(
+          () => undefined,
+          (err: Error) => err,
+        );
       expect((refused?.cause as Error | undefined)?.message).toMatch(/refreshIntervalMs/);
       const cycle = (await h.client.status(poolId)).cycle;
       await waitFor('another cycle', async () => (await h.client.status(poolId)).cycle > cycle, 30_000, 200);
@@ -111,16 +139,24 @@ describe('replaying recorded histories against the workflow code', () => {
     const saga = await chainHistories(spreadSagaWorkflowId(poolId), runs.sagaRunId);
     // The histories hold what the test did, so the replay below covers it.
     const mmEvents = events(mm);
-    const signals = mmEvents.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
+    const signals = mmEvents
+      .map((e) => e.workflowExecutionSignaledEventAttributes?.signalName)
+      .filter(Boolean);
     expect(signals).toEqual(expect.arrayContaining(['pause', 'resume', 'stop']));
-    expect(mmEvents.some((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateConfig')).toBe(true);
+    expect(
+      mmEvents.some(
+        (e) =>
+          e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'updateConfig',
+      ),
+    ).toBe(true);
     expect(mmEvents.some((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toBe(true);
     expect(mmEvents.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
     expect(events(saga).at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
 
     const results = await replay([...mm, ...saga]);
     expect(results).toHaveLength(mm.length + saga.length);
-    for (const r of results) expect(r.error, `${r.workflowId} ${r.runId}: ${String(r.error)}`).toBeUndefined();
+    for (const r of results)
+      expect(r.error, `${r.workflowId} ${r.runId}: ${String(r.error)}`).toBeUndefined();
   }, 240_000);
 
   it('a history that ended in continueAsNew replays, and so does the run it continued into', async () => {
@@ -130,11 +166,19 @@ describe('replaying recorded histories against the workflow code', () => {
     const id = marketMakerWorkflowId(poolId);
     let firstRunId: string;
     try {
-      ({ marketMakerRunId: firstRunId } = await h.client.startPool(poolId, { maxCyclesPerRun: 3, refreshIntervalMs: 200 }));
-      const later = await waitFor('the market maker to continue as new', async () => {
-        const s = await h.client.status(poolId);
-        return s.runs >= 3 && s.state === 'quoting' ? s : undefined;
-      }, 60_000, 200);
+      ({ marketMakerRunId: firstRunId } = await h.client.startPool(poolId, {
+        maxCyclesPerRun: 3,
+        refreshIntervalMs: 200,
+      }));
+      const later = await waitFor(
+        'the market maker to continue as new',
+        async () => {
+          const s = await h.client.status(poolId);
+          return s.runs >= 3 && s.state === 'quoting' ? s : undefined;
+        },
+        60_000,
+        200,
+      );
       // The cycle count is carried across runs, not restarted.
       expect(later.cycle).toBeGreaterThanOrEqual(6);
       await h.client.stopPool(poolId, 'replay test done');
@@ -151,10 +195,13 @@ describe('replaying recorded histories against the workflow code', () => {
     expect(chain[0]!.history.events?.length).toBe(first.events?.length);
 
     // The first run alone, as the brief's `getHandle(id, firstRunId)` gives it…
-    await expect(Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: 'replay-can-first' }, first, id)).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowsPath: WORKFLOWS_PATH, replayName: 'replay-can-first' }, first, id),
+    ).resolves.toBeUndefined();
     // …and every run of the chain, the carried state included.
     const results = await replay(chain);
     expect(results).toHaveLength(chain.length);
-    for (const r of results) expect(r.error, `${r.workflowId} ${r.runId}: ${String(r.error)}`).toBeUndefined();
+    for (const r of results)
+      expect(r.error, `${r.workflowId} ${r.runId}: ${String(r.error)}`).toBeUndefined();
   }, 240_000);
 });

@@ -19,14 +19,22 @@ interface Result {
 
 function runCommand(args: string[], env: Record<string, string>, timeoutMs: number): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'cli/run.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npx', ['tsx', 'cli/run.ts', ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`cli/run.ts did not finish within ${timeoutMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+      reject(
+        new Error(
+          `cli/run.ts did not finish within ${timeoutMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('exit', (code, signal) => {
@@ -70,21 +78,30 @@ describe('npm start (cli/run.ts)', () => {
     expect(result.stdout).toMatch(/Open market-maker orders after stop: 0/);
     const errorLines = `${result.stdout}\n${result.stderr}`
       .split('\n')
-      .filter((l) => /^error:|\bERROR\b|\bWARN\b|Errors during the run|last error:|Unhandled|Exception/i.test(l));
+      .filter((l) =>
+        /^error:|\bERROR\b|\bWARN\b|Errors during the run|last error:|Unhandled|Exception/i.test(l),
+      );
     expect(errorLines, output()).toEqual([]);
   });
 
   it('left trades and quoting or spread events in the database and no open market-maker order', async () => {
-    const trades = await sql<{ n: string }>`select count(*) as n from trades where pool_id = 'eth-usdc-1' and maker_is_pool`.execute(t.db);
+    const trades = await sql<{
+      n: string;
+    }>`select count(*) as n from trades where pool_id = 'eth-usdc-1' and maker_is_pool`.execute(t.db);
     expect(Number(trades.rows[0]!.n)).toBeGreaterThan(0);
     const events = await sql<{ type: string; n: string }>`
       select type, count(*) as n from events
       where type in ('spread_adjusted', 'market_volatility_changed', 'quotes_updated', 'market_maker_stopped')
       group by type`.execute(t.db);
     const counts = Object.fromEntries(events.rows.map((r) => [r.type, Number(r.n)]));
-    expect((counts.spread_adjusted ?? 0) + (counts.market_volatility_changed ?? 0) + (counts.quotes_updated ?? 0), JSON.stringify(counts)).toBeGreaterThan(0);
+    expect(
+      (counts.spread_adjusted ?? 0) + (counts.market_volatility_changed ?? 0) + (counts.quotes_updated ?? 0),
+      JSON.stringify(counts),
+    ).toBeGreaterThan(0);
     expect(counts.market_maker_stopped).toBe(1);
-    const open = await sql<{ n: string }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
+    const open = await sql<{
+      n: string;
+    }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
     expect(Number(open.rows[0]!.n)).toBe(0);
   });
 
@@ -93,12 +110,20 @@ describe('npm start (cli/run.ts)', () => {
     const out = `--- stdout\n${again.stdout}\n--- stderr\n${again.stderr}`;
     expect(again.code, out).toBe(0);
     expect(again.stdout, out).toMatch(/Summary: \d+ fills, \d+ spread adjustments, 0 errors\./);
-    const started = await sql<{ n: string }>`select count(*) as n from events where type = 'market_maker_started'`.execute(t.db);
+    const started = await sql<{
+      n: string;
+    }>`select count(*) as n from events where type = 'market_maker_started'`.execute(t.db);
     expect(Number(started.rows[0]!.n)).toBe(2);
     // The second run's quotes are its own (not taken for replays of the first run's cycles).
-    const cycles = await sql<{ n: string }>`select count(*) as n from events where type = 'quotes_updated' and (payload->>'cycle')::int = 0`.execute(t.db);
+    const cycles = await sql<{
+      n: string;
+    }>`select count(*) as n from events where type = 'quotes_updated' and (payload->>'cycle')::int = 0`.execute(
+      t.db,
+    );
     expect(Number(cycles.rows[0]!.n)).toBe(2);
-    const open = await sql<{ n: string }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
+    const open = await sql<{
+      n: string;
+    }>`select count(*) as n from orders where owner like 'pool:%' and status = 'open'`.execute(t.db);
     expect(Number(open.rows[0]!.n)).toBe(0);
   }, 120_000);
 });

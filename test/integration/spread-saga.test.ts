@@ -3,7 +3,16 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { updateConfigUpdate } from '../../workflows/definitions';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
-import { createFundedPool, eventsOf, openPoolOrders, seedTicks, startMarketWorker, startTicker, waitFor, type MarketHarness } from '../helpers/market';
+import {
+  createFundedPool,
+  eventsOf,
+  openPoolOrders,
+  seedTicks,
+  startMarketWorker,
+  startTicker,
+  waitFor,
+  type MarketHarness,
+} from '../helpers/market';
 
 /** Alternating prices whose per-second log returns have a standard deviation of about `perSecond`. */
 function choppyPrices(n: number, mid: number, perSecond: number): string[] {
@@ -25,7 +34,8 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
     await t.drop();
   });
 
-  const spreadEvents = async (poolId: string) => (await eventsOf(t.db, poolId)).pool.filter((e) => e.type === 'spread_adjusted');
+  const spreadEvents = async (poolId: string) =>
+    (await eventsOf(t.db, poolId)).pool.filter((e) => e.type === 'spread_adjusted');
 
   it('liquidity removed below the 50,000 TVL tier widens the spread x1.2, recording the true old value', async () => {
     const { poolId, feed } = await createFundedPool(h.client, { base: '50', quote: '100000' });
@@ -36,16 +46,27 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       await waitFor('quotes', async () => (await h.client.status(poolId)).state === 'quoting');
       expect(await h.client.poolSpread(poolId)).toBe('30');
       // TVL 200,000 -> 40,000 (below the 50,000 tier, above 10,000).
-      const position = await t.db.selectFrom('liquidity_positions').select('shares').where('pool_id', '=', poolId).executeTakeFirstOrThrow();
+      const position = await t.db
+        .selectFrom('liquidity_positions')
+        .select('shares')
+        .where('pool_id', '=', poolId)
+        .executeTakeFirstOrThrow();
       const shares = (Number(position.shares) * 0.8).toFixed(6);
       await h.client.removeLiquidity({ poolId, provider: 'lp-1', shares, requestId: 'withdraw-80' });
       const [adjusted] = await waitFor('spread_adjusted', async () => {
         const s = await spreadEvents(poolId);
         return s.length ? s : undefined;
       });
-      expect(adjusted!.payload).toMatchObject({ oldSpreadBps: '30', newSpreadBps: '36', reasons: ['tvl_medium'] });
+      expect(adjusted!.payload).toMatchObject({
+        oldSpreadBps: '30',
+        newSpreadBps: '36',
+        reasons: ['tvl_medium'],
+      });
       expect(await h.client.poolSpread(poolId)).toBe('36');
-      await waitFor('the market maker to quote the wider spread', async () => (await h.client.status(poolId)).spreadBps === '36');
+      await waitFor(
+        'the market maker to quote the wider spread',
+        async () => (await h.client.status(poolId)).spreadBps === '36',
+      );
     } finally {
       await h.client.stopPool(poolId, 'test done');
       await ticker.stop();
@@ -54,7 +75,9 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
   });
 
   it('volatility above 5% doubles the spread and records the regime change', async () => {
-    const { poolId, feed } = await createFundedPool(h.client, { config: { volatility: { method: 'rolling', window: 40 } } });
+    const { poolId, feed } = await createFundedPool(h.client, {
+      config: { volatility: { method: 'rolling', window: 40 } },
+    });
     // Per-second returns of ~0.1% are ~6% per hour: the "high" regime (above 5%, below 10%).
     await seedTicks(t.db, feed, choppyPrices(41, 2000, 0.0011), 1000);
     try {
@@ -63,7 +86,11 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         const s = await spreadEvents(poolId);
         return s.length ? s : undefined;
       });
-      expect(adjusted!.payload).toMatchObject({ oldSpreadBps: '30', newSpreadBps: '60', reasons: ['volatility_high'] });
+      expect(adjusted!.payload).toMatchObject({
+        oldSpreadBps: '30',
+        newSpreadBps: '60',
+        reasons: ['volatility_high'],
+      });
       const changed = (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'market_volatility_changed');
       expect(changed?.payload).toMatchObject({ oldRegime: 'normal', newRegime: 'high' });
       const saga = await h.client.spreadStatus(poolId);
@@ -81,8 +108,12 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
     const ticker = startTicker(t.db, feed, '2000');
     try {
       await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 500 });
-      const adjusted = await waitFor('inventory_adjusted', async () => (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'inventory_adjusted'));
-      const detected = (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'inventory_imbalance_detected');
+      const adjusted = await waitFor('inventory_adjusted', async () =>
+        (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'inventory_adjusted'),
+      );
+      const detected = (await eventsOf(t.db, poolId)).pool.find(
+        (e) => e.type === 'inventory_imbalance_detected',
+      );
       expect(detected?.payload).toMatchObject({ severity: 'critical', recommendedAction: 'rebalance' });
       expect(adjusted.payload.side).toBe('sell');
       const before = Number(adjusted.payload.inventoryShareBefore);
@@ -109,10 +140,20 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       });
       // The market jumps to 2100 before the pool requotes; a taker lifts its asks near 2000.
       await ticker.setPrice('2100');
-      await h.client.submitOrder({ poolId, owner: 'sniper', clientOrderId: 'snipe-1', side: 'buy', type: 'ioc', price: '2010', quantity: quoting.asks[0]!.size });
+      await h.client.submitOrder({
+        poolId,
+        owner: 'sniper',
+        clientOrderId: 'snipe-1',
+        side: 'buy',
+        type: 'ioc',
+        price: '2010',
+        quantity: quoting.asks[0]!.size,
+      });
       const final = await waitFor('the market maker to stop', async () => {
         const d = await h.client.marketMaker(poolId).describe();
-        return d.status.name === 'COMPLETED' ? ((await h.client.marketMaker(poolId).result()) as { stopReason: string }) : undefined;
+        return d.status.name === 'COMPLETED'
+          ? ((await h.client.marketMaker(poolId).result()) as { stopReason: string })
+          : undefined;
       });
       expect(final.stopReason).toMatch(/maxLoss/);
       expect(await openPoolOrders(t.db, poolId)).toEqual([]);
@@ -152,11 +193,19 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       const refused = await h.client
         .marketMaker(poolId)
         .executeUpdate(updateConfigUpdate, { args: [{ spreadPolicy: { minSpreadBps: '600' } }] })
-        .then(() => undefined, (e: unknown) => e);
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toMatch(/minSpreadBps/);
-      await expect(h.client.updateConfig(poolId, { refreshIntervalMs: 'fast' })).rejects.toThrow(/refreshIntervalMs/);
-      await waitFor('the cycle to advance', async () => (await h.client.status(poolId)).cycle > before.cycle + 2);
+      await expect(h.client.updateConfig(poolId, { refreshIntervalMs: 'fast' })).rejects.toThrow(
+        /refreshIntervalMs/,
+      );
+      await waitFor(
+        'the cycle to advance',
+        async () => (await h.client.status(poolId)).cycle > before.cycle + 2,
+      );
       const accepted = await h.client.updateConfig(poolId, { ladder: { levels: 2 } });
       expect(accepted.ladder.levels).toBe(2);
       await waitFor('two levels a side', async () => {

@@ -2,7 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MarketMakerStatus } from '../../client';
 import { findTemporalCli } from '../../devenv/temporal-cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { createFundedPool, openPoolOrders, seedTicks, startMarketWorker, startTicker, waitFor, type MarketHarness } from '../helpers/market';
+import {
+  createFundedPool,
+  openPoolOrders,
+  seedTicks,
+  startMarketWorker,
+  startTicker,
+  waitFor,
+  type MarketHarness,
+} from '../helpers/market';
 import { runCommand, type CliResult } from '../helpers/processes';
 import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
 
@@ -18,7 +26,10 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
 
   beforeAll(async () => {
     const found = findTemporalCli();
-    if (!found) throw new Error('No Temporal CLI found (the global setup should have resolved one); set TEMPORAL_CLI_PATH.');
+    if (!found)
+      throw new Error(
+        'No Temporal CLI found (the global setup should have resolved one); set TEMPORAL_CLI_PATH.',
+      );
     cli = found.path;
     t = await createTestDatabase();
     temporal = await connectTemporal('cli');
@@ -34,7 +45,8 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
     runCommand(cli, [...args, '--address', temporal.address, '--namespace', temporal.namespace]);
   const ok = async (args: string[]): Promise<CliResult> => {
     const r = await temporalCmd(args);
-    if (r.code !== 0) throw new Error(`temporal ${args.join(' ')} exited with ${r.code}:\n${r.stdout}\n${r.stderr}`);
+    if (r.code !== 0)
+      throw new Error(`temporal ${args.join(' ')} exited with ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return r;
   };
 
@@ -55,49 +67,94 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
     let stopped = false;
     try {
       await ok([
-        'workflow', 'start',
-        '--type', 'MarketMakerWorkflow',
-        '--task-queue', temporal.taskQueue,
-        '--workflow-id', workflowId,
-        '--input', JSON.stringify({ poolId, refreshIntervalMs: 500 }),
+        'workflow',
+        'start',
+        '--type',
+        'MarketMakerWorkflow',
+        '--task-queue',
+        temporal.taskQueue,
+        '--workflow-id',
+        workflowId,
+        '--input',
+        JSON.stringify({ poolId, refreshIntervalMs: 500 }),
       ]);
-      const first = await waitFor('quotes after a CLI start', async () => {
-        const s = await queryStatus(workflowId);
-        return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
-      }, 60_000, 250);
+      const first = await waitFor(
+        'quotes after a CLI start',
+        async () => {
+          const s = await queryStatus(workflowId);
+          return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
+        },
+        60_000,
+        250,
+      );
       expect(first.poolId).toBe(poolId);
       expect(first.refreshIntervalMs).toBe(500);
       // Decimal strings, not numbers, in the JSON the CLI prints.
       expect(typeof first.mid).toBe('string');
       expect(typeof first.asks[0]!.price).toBe('string');
 
-      await ok(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'pause', '--input', JSON.stringify({ reason: 'cli' })]);
-      const paused = await waitFor('paused by the CLI signal', async () => {
-        const s = await queryStatus(workflowId);
-        return s.state === 'paused' ? s : undefined;
-      }, 30_000, 250);
+      await ok([
+        'workflow',
+        'signal',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'pause',
+        '--input',
+        JSON.stringify({ reason: 'cli' }),
+      ]);
+      const paused = await waitFor(
+        'paused by the CLI signal',
+        async () => {
+          const s = await queryStatus(workflowId);
+          return s.state === 'paused' ? s : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(paused.pauseReason).toBe('cli');
-      await waitFor('the pool orders to be cancelled while paused', async () => (await openPoolOrders(t.db, poolId)).length === 0, 30_000, 250);
+      await waitFor(
+        'the pool orders to be cancelled while paused',
+        async () => (await openPoolOrders(t.db, poolId)).length === 0,
+        30_000,
+        250,
+      );
 
       await ok(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'resume']);
-      const resumed = await waitFor('quoting again after the CLI resume', async () => {
-        const s = await queryStatus(workflowId);
-        return s.state === 'quoting' && s.restingOrders > 0 ? s : undefined;
-      }, 30_000, 250);
+      const resumed = await waitFor(
+        'quoting again after the CLI resume',
+        async () => {
+          const s = await queryStatus(workflowId);
+          return s.state === 'quoting' && s.restingOrders > 0 ? s : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(resumed.pauseReason).toBeNull();
 
       const updated = await ok([
-        'workflow', 'update', 'execute',
-        '--workflow-id', workflowId,
-        '--name', 'updateConfig',
-        '--input', JSON.stringify({ refreshIntervalMs: 700 }),
-        '-o', 'json',
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'updateConfig',
+        '--input',
+        JSON.stringify({ refreshIntervalMs: 700 }),
+        '-o',
+        'json',
       ]);
       expect(updated.stdout).toContain('700');
-      const afterUpdate = await waitFor('the new refresh interval in the status', async () => {
-        const s = await queryStatus(workflowId);
-        return s.refreshIntervalMs === 700 ? s : undefined;
-      }, 30_000, 250);
+      const afterUpdate = await waitFor(
+        'the new refresh interval in the status',
+        async () => {
+          const s = await queryStatus(workflowId);
+          return s.refreshIntervalMs === 700 ? s : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(afterUpdate.state).toBe('quoting');
 
       // Refused updates: a clear message naming the field; the workflow is unharmed.
@@ -106,10 +163,15 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
         [{ spreadPolicy: { maxSpreadBps: '-5' } }, 'spreadPolicy.maxSpreadBps'],
       ] as const) {
         const refused = await temporalCmd([
-          'workflow', 'update', 'execute',
-          '--workflow-id', workflowId,
-          '--name', 'updateConfig',
-          '--input', JSON.stringify(patch),
+          'workflow',
+          'update',
+          'execute',
+          '--workflow-id',
+          workflowId,
+          '--name',
+          'updateConfig',
+          '--input',
+          JSON.stringify(patch),
         ]);
         expect(refused.code, `${JSON.stringify(patch)} should be refused: ${refused.stdout}`).not.toBe(0);
         expect(refused.stderr + refused.stdout).toContain(field);
@@ -117,21 +179,43 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
       const before = await queryStatus(workflowId);
       expect(before.refreshIntervalMs).toBe(700);
       expect(before.lastError).toBeNull();
-      const later = await waitFor('the cycle to advance after the refused updates', async () => {
-        const s = await queryStatus(workflowId);
-        return s.cycle >= before.cycle + 2 ? s : undefined;
-      }, 30_000, 250);
+      const later = await waitFor(
+        'the cycle to advance after the refused updates',
+        async () => {
+          const s = await queryStatus(workflowId);
+          return s.cycle >= before.cycle + 2 ? s : undefined;
+        },
+        30_000,
+        250,
+      );
       expect(later.state).toBe('quoting');
       const described = await ok(['workflow', 'describe', '--workflow-id', workflowId, '-o', 'json']);
       expect(JSON.parse(described.stdout).workflowExecutionInfo.status).toMatch(/RUNNING/);
 
-      await ok(['workflow', 'signal', '--workflow-id', workflowId, '--name', 'stop', '--input', JSON.stringify({ reason: 'cli stop' })]);
+      await ok([
+        'workflow',
+        'signal',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'stop',
+        '--input',
+        JSON.stringify({ reason: 'cli stop' }),
+      ]);
       const final = (await temporal.client.workflow.getHandle(workflowId).result()) as MarketMakerStatus;
       stopped = true;
       expect(final.state).toBe('stopped');
       expect(final.stopReason).toBe('cli stop');
     } finally {
-      if (!stopped) await temporalCmd(['workflow', 'terminate', '--workflow-id', workflowId, '--reason', 'test cleanup']).catch(() => undefined);
+      if (!stopped)
+        await temporalCmd([
+          'workflow',
+          'terminate',
+          '--workflow-id',
+          workflowId,
+          '--reason',
+          'test cleanup',
+        ]).catch(() => undefined);
       await ticker.stop();
     }
     expect(await openPoolOrders(t.db, poolId)).toEqual([]);

@@ -61,11 +61,17 @@ describe('two worker processes on one task queue, one killed', () => {
       };
       await whileRunning(
         Object.values(workers),
-        Promise.all(pools.map((p) => waitFor(`${p} quoting on two workers`, () => quoting(p, 2), 120_000, 250))),
+        Promise.all(
+          pools.map((p) => waitFor(`${p} quoting on two workers`, () => quoting(p, 2), 120_000, 250)),
+        ),
       );
 
       // Kill the worker that ran pool 0 most recently, so at least one pool loses its (sticky) worker.
-      const victimName = await waitFor('the worker running the first pool', () => lastWorkerOf(client, pools[0]!), 30_000);
+      const victimName = await waitFor(
+        'the worker running the first pool',
+        () => lastWorkerOf(client, pools[0]!),
+        30_000,
+      );
       expect(Object.keys(workers)).toContain(victimName);
       const survivorName = victimName === 'worker-a' ? 'worker-b' : 'worker-a';
       await workers[victimName]!.kill();
@@ -76,7 +82,16 @@ describe('two worker processes on one task queue, one killed', () => {
       );
       const after = await whileRunning(
         [workers[survivorName]!],
-        Promise.all(pools.map((p, i) => waitFor(`${p} cycling again after the kill`, () => quoting(p, atKill[i]!.cycle + 3), 120_000, 250))),
+        Promise.all(
+          pools.map((p, i) =>
+            waitFor(
+              `${p} cycling again after the kill`,
+              () => quoting(p, atKill[i]!.cycle + 3),
+              120_000,
+              250,
+            ),
+          ),
+        ),
       );
       for (const [i, s] of after.entries()) expect(s.cycle).toBeGreaterThan(atKill[i]!.cycle);
       // Every pool is now run by the survivor.
@@ -86,7 +101,10 @@ describe('two worker processes on one task queue, one killed', () => {
       stopped = true;
       for (const f of finals) expect(f?.state).toBe('stopped');
     } finally {
-      if (!stopped) await Promise.all(pools.map((p) => client.stopPool(p, 'test cleanup', { wait: false }).catch(() => undefined)));
+      if (!stopped)
+        await Promise.all(
+          pools.map((p) => client.stopPool(p, 'test cleanup', { wait: false }).catch(() => undefined)),
+        );
       await Promise.all(tickers.map((tk) => tk.stop()));
     }
     for (const p of pools) expect(await openPoolOrders(t.db, p)).toEqual([]);

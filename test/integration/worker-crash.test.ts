@@ -75,7 +75,12 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       );
       expect(quoting.restingOrders).toBeGreaterThan(0);
       // The saga has caught up with the pool's setup events before the crash.
-      await waitFor('the saga to run once', async () => (await client.spreadStatus(poolId)).iteration > 0, 60_000, 250);
+      await waitFor(
+        'the saga to run once',
+        async () => (await client.spreadStatus(poolId)).iteration > 0,
+        60_000,
+        250,
+      );
 
       step('quoting; killing the worker');
       await first.kill();
@@ -136,7 +141,12 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       step('caught up');
       // Further catch-ups (3 s each) read nothing twice.
       const iterationAfter = caughtUp.iteration;
-      await waitFor('three more catch-ups', async () => (await client.spreadStatus(poolId)).iteration >= iterationAfter + 3, 90_000, 500);
+      await waitFor(
+        'three more catch-ups',
+        async () => (await client.spreadStatus(poolId)).iteration >= iterationAfter + 3,
+        90_000,
+        500,
+      );
       const later = await client.spreadStatus(poolId);
       const again = await streamCounts(poolId, later.checkpoint);
       expect(later.counts.order_executed).toBe(again.executed);

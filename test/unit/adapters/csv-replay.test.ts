@@ -36,20 +36,37 @@ describe('parseCsvTicks', () => {
     const body = `# exported from the venue\r\n2024-01-01T00:00:00Z,2000.50\r\n\r\n${T0 + 1000},2001\r\n2024-01-01T02:00:02+02:00,"1999.25"\r\n`;
     expect(parseCsvTicks(`timestamp,price\r\n${body}`)).toEqual(rows);
     expect(parseCsvTicks(`\n${body.replace(/\r/g, '')}`)).toEqual(rows);
-    expect(parseCsvTicks('2024-01-01T00:00:00.250Z,1')).toEqual([{ line: 1, observedAtMs: T0 + 250, price: '1' }]);
+    expect(parseCsvTicks('2024-01-01T00:00:00.250Z,1')).toEqual([
+      { line: 1, observedAtMs: T0 + 250, price: '1' },
+    ]);
   });
 
   it.each([
-    ['a bad price', 'timestamp,price\n2024-01-01T00:00:00Z,1\n2024-01-01T00:00:01Z,abc', 3, /price must be a positive decimal string/],
+    [
+      'a bad price',
+      'timestamp,price\n2024-01-01T00:00:00Z,1\n2024-01-01T00:00:01Z,abc',
+      3,
+      /price must be a positive decimal string/,
+    ],
     ['a negative price', '2024-01-01T00:00:00Z,-5', 1, /price must not be negative, got "-5"/],
     ['a zero price', '2024-01-01T00:00:00Z,0', 1, /price must not be zero/],
-    ['a missing field', 'timestamp,price\n2024-01-01T00:00:00Z', 2, /has 1 fields .*expected "timestamp,price"/],
+    [
+      'a missing field',
+      'timestamp,price\n2024-01-01T00:00:00Z',
+      2,
+      /has 1 fields .*expected "timestamp,price"/,
+    ],
     ['an extra field', '2024-01-01T00:00:00Z,1,2', 1, /has 3 fields/],
     ['a zone-less time', '2024-01-01T00:00:00,1', 1, /has no time zone; add "Z"/],
     ['an impossible date', '2024-02-30T00:00:00Z,1', 1, /not a real calendar date/],
     ['a garbage time', 'yesterday 5pm,1', 1, /neither ISO-8601 .* nor epoch milliseconds/],
     ['epoch seconds', '1704067200,1', 1, /looks like epoch seconds, not milliseconds; multiply it by 1000/],
-    ['an out-of-order row', `${T0},1\n${T0 + 5},1\n${T0 + 5},2`, 3, /not after the previous row's \(line 2\); sort the file by time/],
+    [
+      'an out-of-order row',
+      `${T0},1\n${T0 + 5},1\n${T0 + 5},2`,
+      3,
+      /not after the previous row's \(line 2\); sort the file by time/,
+    ],
     ['no data rows', 'timestamp,price\n\n', 3, /contains no data rows/],
   ])('names the line and the problem for %s', (_label, csv, line, message) => {
     const err = errorOf(csv);
@@ -92,8 +109,12 @@ describe('CsvReplayFeed', () => {
       await writeFile(good, csv);
       await writeFile(bad, `${T0},10\n${T0 + 1},ten\n`);
       expect((await CsvReplayFeed.fromFile(good, { name: 'f' })).rowCount).toBe(3);
-      await expect(CsvReplayFeed.fromFile(bad, { name: 'f' })).rejects.toThrow(`${bad} line 2: price must be`);
-      await expect(CsvReplayFeed.fromFile(join(dir, 'missing.csv'), { name: 'f' })).rejects.toThrow(/cannot read price CSV .*missing\.csv for feed "f".*check the path/);
+      await expect(CsvReplayFeed.fromFile(bad, { name: 'f' })).rejects.toThrow(
+        `${bad} line 2: price must be`,
+      );
+      await expect(CsvReplayFeed.fromFile(join(dir, 'missing.csv'), { name: 'f' })).rejects.toThrow(
+        /cannot read price CSV .*missing\.csv for feed "f".*check the path/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

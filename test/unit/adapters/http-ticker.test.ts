@@ -49,8 +49,16 @@ describe('extractPath', () => {
 
 describe('HttpTickerFeed', () => {
   it('reads a JSON number or a decimal string as a canonical decimal string', async () => {
-    expect(await feed('/number', 'data.price').next()).toEqual({ feed: 'ticker', price: '2001.5', observedAtMs: 1234 });
-    expect(await feed('/string', 'result.0.last').next()).toEqual({ feed: 'ticker', price: '0.0000123', observedAtMs: 1234 });
+    expect(await feed('/number', 'data.price').next()).toEqual({
+      feed: 'ticker',
+      price: '2001.5',
+      observedAtMs: 1234,
+    });
+    expect(await feed('/string', 'result.0.last').next()).toEqual({
+      feed: 'ticker',
+      price: '0.0000123',
+      observedAtMs: 1234,
+    });
   });
 
   it.each([
@@ -64,14 +72,19 @@ describe('HttpTickerFeed', () => {
   ])('GET %s with path %s fails with an error naming the URL', async (path, pricePath, message) => {
     const err = await feed(path, pricePath)
       .next()
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(PriceFeedError);
     expect((err as Error).message).toContain(`GET ${base}${path}`);
     expect((err as Error).message).toMatch(message);
   });
 
   it('times out a slow endpoint', async () => {
-    await expect(feed('/slow', 'p', 100).next()).rejects.toThrow(/timed out after 100 ms; check the endpoint or raise timeoutMs/);
+    await expect(feed('/slow', 'p', 100).next()).rejects.toThrow(
+      /timed out after 100 ms; check the endpoint or raise timeoutMs/,
+    );
   });
 
   it('reports an unreachable server', async () => {
@@ -79,14 +92,20 @@ describe('HttpTickerFeed', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(new HttpTickerFeed({ name: 't', url: `http://127.0.0.1:${port}/`, pricePath: 'p' }).next()).rejects.toThrow(
-      /failed: .*check the URL and that the server is reachable/,
-    );
+    await expect(
+      new HttpTickerFeed({ name: 't', url: `http://127.0.0.1:${port}/`, pricePath: 'p' }).next(),
+    ).rejects.toThrow(/failed: .*check the URL and that the server is reachable/);
   });
 
   it('refuses a bad configuration', () => {
-    expect(() => new HttpTickerFeed({ name: 't', url: 'not a url', pricePath: 'p' })).toThrow(/url must be an absolute http\(s\) URL/);
-    expect(() => new HttpTickerFeed({ name: 't', url: 'ftp://127.0.0.1/x', pricePath: 'p' })).toThrow(/url must use http or https/);
-    expect(() => new HttpTickerFeed({ name: 't', url: 'http://127.0.0.1/', pricePath: 'a..b' })).toThrow(/pricePath must be a dotted path/);
+    expect(() => new HttpTickerFeed({ name: 't', url: 'not a url', pricePath: 'p' })).toThrow(
+      /url must be an absolute http\(s\) URL/,
+    );
+    expect(() => new HttpTickerFeed({ name: 't', url: 'ftp://127.0.0.1/x', pricePath: 'p' })).toThrow(
+      /url must use http or https/,
+    );
+    expect(() => new HttpTickerFeed({ name: 't', url: 'http://127.0.0.1/', pricePath: 'a..b' })).toThrow(
+      /pricePath must be a dotted path/,
+    );
   });
 });

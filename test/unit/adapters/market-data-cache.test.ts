@@ -3,7 +3,11 @@ import { MarketDataCache } from '../../../adapters/market-data-cache';
 
 function setup(opts: { defaultTtlMs?: number; maxEntries?: number } = {}) {
   let now = 0;
-  const cache = new MarketDataCache<string>({ defaultTtlMs: opts.defaultTtlMs ?? 1000, maxEntries: opts.maxEntries ?? 100, clock: () => now });
+  const cache = new MarketDataCache<string>({
+    defaultTtlMs: opts.defaultTtlMs ?? 1000,
+    maxEntries: opts.maxEntries ?? 100,
+    clock: () => now,
+  });
   return { cache, advance: (ms: number) => (now += ms) };
 }
 
@@ -99,7 +103,11 @@ describe('MarketDataCache', () => {
   });
 
   it('refuses a non-positive TTL or size', () => {
-    expect(() => new MarketDataCache({ defaultTtlMs: 0, maxEntries: 1 })).toThrow(/defaultTtlMs must be a positive integer, got 0/);
-    expect(() => new MarketDataCache({ defaultTtlMs: 1, maxEntries: 1.5 })).toThrow(/maxEntries must be a positive integer/);
+    expect(() => new MarketDataCache({ defaultTtlMs: 0, maxEntries: 1 })).toThrow(
+      /defaultTtlMs must be a positive integer, got 0/,
+    );
+    expect(() => new MarketDataCache({ defaultTtlMs: 1, maxEntries: 1.5 })).toThrow(
+      /maxEntries must be a positive integer/,
+    );
   });
 });

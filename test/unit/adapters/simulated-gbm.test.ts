@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, normalSampler, SECONDS_PER_YEAR, SimulatedGbmFeed, type SimulatedGbmOptions } from '../../../adapters/price-feed/simulated-gbm';
+import {
+  mulberry32,
+  normalSampler,
+  SECONDS_PER_YEAR,
+  SimulatedGbmFeed,
+  type SimulatedGbmOptions,
+} from '../../../adapters/price-feed/simulated-gbm';
 import { DomainValidationError } from '../../../domain/errors';
 
 function manualClock(startMs = 1_700_000_000_000) {
@@ -7,7 +13,11 @@ function manualClock(startMs = 1_700_000_000_000) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
-async function series(opts: Omit<SimulatedGbmOptions, 'clock'>, steps: number, stepsPerPoll = 1): Promise<{ price: string; observedAtMs: number }[]> {
+async function series(
+  opts: Omit<SimulatedGbmOptions, 'clock'>,
+  steps: number,
+  stepsPerPoll = 1,
+): Promise<{ price: string; observedAtMs: number }[]> {
   const clock = manualClock();
   const feed = new SimulatedGbmFeed({ ...opts, clock: clock.now });
   const out = [];
@@ -28,7 +38,14 @@ function annualisedVol(prices: string[], stepMs: number): number {
   return Math.sqrt(variance) / Math.sqrt(stepMs / 1000 / SECONDS_PER_YEAR);
 }
 
-const base = { name: 'sim-eth', seed: 42, initialPrice: '2000', volatility: 0.8, stepMs: 1000, decimals: 8 } as const;
+const base = {
+  name: 'sim-eth',
+  seed: 42,
+  initialPrice: '2000',
+  volatility: 0.8,
+  stepMs: 1000,
+  decimals: 8,
+} as const;
 
 describe('SimulatedGbmFeed', () => {
   it('the same seed gives the same series; another seed gives a different one', async () => {
@@ -60,17 +77,39 @@ describe('SimulatedGbmFeed', () => {
 
   it('realised annualised volatility matches the configured one within 3% over 20000 steps', async () => {
     const ticks = await series(base, 20_000);
-    expect(Math.abs(annualisedVol(ticks.map((t) => t.price), base.stepMs) / 0.8 - 1)).toBeLessThan(0.03);
+    expect(
+      Math.abs(
+        annualisedVol(
+          ticks.map((t) => t.price),
+          base.stepMs,
+        ) /
+          0.8 -
+          1,
+      ),
+    ).toBeLessThan(0.03);
   });
 
   it('polling every 10 steps scales the per-poll volatility by sqrt(10)', async () => {
     const ticks = await series({ ...base, seed: 7 }, 5_000, 10);
-    expect(Math.abs(annualisedVol(ticks.map((t) => t.price), base.stepMs * 10) / 0.8 - 1)).toBeLessThan(0.04);
+    expect(
+      Math.abs(
+        annualisedVol(
+          ticks.map((t) => t.price),
+          base.stepMs * 10,
+        ) /
+          0.8 -
+          1,
+      ),
+    ).toBeLessThan(0.04);
   });
 
   it('per-second basis: sigma is the standard deviation of one-second log returns', async () => {
     const ticks = await series({ ...base, timeBasis: 'second', volatility: 0.001 }, 10_000);
-    const perSecond = annualisedVol(ticks.map((t) => t.price), 1000) * Math.sqrt(1 / SECONDS_PER_YEAR);
+    const perSecond =
+      annualisedVol(
+        ticks.map((t) => t.price),
+        1000,
+      ) * Math.sqrt(1 / SECONDS_PER_YEAR);
     expect(Math.abs(perSecond / 0.001 - 1)).toBeLessThan(0.04);
   });
 
@@ -86,7 +125,9 @@ describe('SimulatedGbmFeed', () => {
     for (let i = 0; i < 5_000; i++, clock.advance(1000)) spiked.push((await feed.next())!.price);
     expect(Math.abs(annualisedVol(calm, 1000) / 0.8 - 1)).toBeLessThan(0.05);
     expect(Math.abs(annualisedVol(spiked, 1000) / 2.4 - 1)).toBeLessThan(0.05);
-    expect(() => feed.setVolatilityMultiplier(-1)).toThrow(/volatilityMultiplier must be a finite number >= 0/);
+    expect(() => feed.setVolatilityMultiplier(-1)).toThrow(
+      /volatilityMultiplier must be a finite number >= 0/,
+    );
   });
 
   it('a scheduled regime applies its jump and volatility at the first step at or after its time', async () => {
@@ -110,7 +151,11 @@ describe('SimulatedGbmFeed', () => {
 
   it('a scheduled volatility multiplier changes the realised volatility', async () => {
     const clock = manualClock(0);
-    const feed = new SimulatedGbmFeed({ ...base, clock: clock.now, regimes: [{ atElapsedMs: 4_000_000, volatilityMultiplier: 0.25 }] });
+    const feed = new SimulatedGbmFeed({
+      ...base,
+      clock: clock.now,
+      regimes: [{ atElapsedMs: 4_000_000, volatilityMultiplier: 0.25 }],
+    });
     const before: string[] = [];
     const after: string[] = [];
     for (let i = 0; i <= 4_000; i++, clock.advance(1000)) before.push((await feed.next())!.price);
@@ -122,10 +167,16 @@ describe('SimulatedGbmFeed', () => {
 
   it('refuses bad configuration with the field named', () => {
     expect(() => new SimulatedGbmFeed({ ...base, initialPrice: '1e3' })).toThrow(DomainValidationError);
-    expect(() => new SimulatedGbmFeed({ ...base, initialPrice: '0' })).toThrow(/initialPrice must not be zero/);
+    expect(() => new SimulatedGbmFeed({ ...base, initialPrice: '0' })).toThrow(
+      /initialPrice must not be zero/,
+    );
     expect(() => new SimulatedGbmFeed({ ...base, stepMs: 0 })).toThrow(/stepMs must be an integer from 1/);
-    expect(() => new SimulatedGbmFeed({ ...base, volatility: Number.NaN })).toThrow(/volatility must be a finite number >= 0, got NaN/);
-    expect(() => new SimulatedGbmFeed({ ...base, regimes: [{ atElapsedMs: 0, jumpFraction: -1 }] })).toThrow(/regimes\[0\]\.jumpFraction/);
+    expect(() => new SimulatedGbmFeed({ ...base, volatility: Number.NaN })).toThrow(
+      /volatility must be a finite number >= 0, got NaN/,
+    );
+    expect(() => new SimulatedGbmFeed({ ...base, regimes: [{ atElapsedMs: 0, jumpFraction: -1 }] })).toThrow(
+      /regimes\[0\]\.jumpFraction/,
+    );
   });
 });
 

@@ -32,11 +32,19 @@ describe('Temporal CLI resolution order', () => {
 
   it('refuses a TEMPORAL_CLI_PATH that is not executable, saying what to do', () => {
     process.env.TEMPORAL_CLI_PATH = '/nonexistent/temporal';
-    expect(() => findTemporalCli()).toThrow(/TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable.*unset it/);
+    expect(() => findTemporalCli()).toThrow(
+      /TEMPORAL_CLI_PATH=\/nonexistent\/temporal is not an executable.*unset it/,
+    );
   });
 
   it('names every way to provide the binary when none works', () => {
-    for (const way of ['TEMPORAL_CLI_PATH', 'PATH', 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1', '@temporalio/testing', 'TEMPORAL_ADDRESS']) {
+    for (const way of [
+      'TEMPORAL_CLI_PATH',
+      'PATH',
+      'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
+      '@temporalio/testing',
+      'TEMPORAL_ADDRESS',
+    ]) {
       expect(NO_CLI_MESSAGE).toContain(way);
     }
   });
@@ -47,8 +55,12 @@ describe('temporal-dev.yaml', () => {
     const cfg = loadTemporalDevConfig();
     const args = startDevArgs(cfg);
     expect(args.slice(0, 2)).toEqual(['server', 'start-dev']);
-    expect(args).toEqual(expect.arrayContaining(['--search-attribute', 'PoolId=Keyword', 'MarketMakerStatus=Keyword']));
-    expect(args).toEqual(expect.arrayContaining(['--namespace', 'default', '--port', '7233', '--ui-port', '8233']));
+    expect(args).toEqual(
+      expect.arrayContaining(['--search-attribute', 'PoolId=Keyword', 'MarketMakerStatus=Keyword']),
+    );
+    expect(args).toEqual(
+      expect.arrayContaining(['--namespace', 'default', '--port', '7233', '--ui-port', '8233']),
+    );
     expect(args[args.indexOf('--db-filename') + 1]).toMatch(/\.data\/temporal\/dev\.db$/);
     const headless = startDevArgs({ ...cfg, headless: true, dbFilename: null });
     expect(headless).toContain('--headless');

@@ -20,10 +20,19 @@ const params = { arrivalRate: 4, decayPerBps: 0.05, informedShare: 0.2, meanSize
 /** A book quoted `halfSpreadBps` either side of 2000. */
 function view(halfSpreadBps: number, nextReference: string | null = null): MarketView {
   const off = new Big(2000).times(halfSpreadBps).div(10_000);
-  return { reference: '2000', bestBid: new Big(2000).minus(off).toFixed(2), bestAsk: new Big(2000).plus(off).toFixed(2), nextReference };
+  return {
+    reference: '2000',
+    bestBid: new Big(2000).minus(off).toFixed(2),
+    bestAsk: new Big(2000).plus(off).toFixed(2),
+    nextReference,
+  };
 }
 
-function population(seed: number, submit?: (o: TakerOrder) => Promise<TakerSubmitResult>, overrides: Partial<typeof params> = {}) {
+function population(
+  seed: number,
+  submit?: (o: TakerOrder) => Promise<TakerSubmitResult>,
+  overrides: Partial<typeof params> = {},
+) {
   return new TakerPopulation({
     poolId: 'p1',
     rng: mulberry32(seed),
@@ -155,14 +164,24 @@ describe('submitting', () => {
     for (const o of sent) {
       expect(o.type).toBe('ioc');
       expect(o.price).toBe(o.side === 'buy' ? v.bestAsk : v.bestBid);
-      expect(Object.keys(o).sort()).toEqual(['clientOrderId', 'owner', 'poolId', 'price', 'quantity', 'side', 'type']);
+      expect(Object.keys(o).sort()).toEqual([
+        'clientOrderId',
+        'owner',
+        'poolId',
+        'price',
+        'quantity',
+        'side',
+        'type',
+      ]);
     }
     const s = p.stats();
     expect(s.orders).toBe(sent.length);
     expect(s.errors).toBe(Math.floor(sent.length / 10));
     expect(s.lastError).toBe('pool is busy');
     expect(s.fills).toBe(sent.length - s.errors);
-    const bought = sent.filter((o, i) => o.side === 'buy' && (i + 1) % 10 !== 0).reduce((a, o) => a.plus(o.quantity), new Big(0));
+    const bought = sent
+      .filter((o, i) => o.side === 'buy' && (i + 1) % 10 !== 0)
+      .reduce((a, o) => a.plus(o.quantity), new Big(0));
     expect(new Big(s.boughtBase).eq(bought)).toBe(true);
   });
 });
