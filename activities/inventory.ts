@@ -1,6 +1,6 @@
 import type { Db } from '../db/connection';
-import { appendToStream } from '../db/event-store';
-import { lockPool, writeReserves } from '../db/pools';
+import { appendToStream, type Executor } from '../db/event-store';
+import { getPool, lockPool, writeReserves } from '../db/pools';
 import { DomainValidationError } from '../domain/errors';
 import { Big, formatDecimal, parseDecimal, roundQtyToLot } from '../domain/money';
 import { inventoryDeviationBase, inventoryShare } from '../domain/pool';
@@ -21,9 +21,32 @@ export interface InventoryAdjustmentResult {
 const share = (base: Big, quote: Big, mid: Big) =>
   formatDecimal(inventoryShare(base, quote, mid).round(8, Big.roundHalfEven));
 
+async function priorAdjustment(
+  db: Executor,
+  eventId: string,
+): Promise<InventoryAdjustmentResult | undefined> {
+  const prior = await db
+    .selectFrom('events')
+    .select('payload')
+    .where('event_id', '=', eventId)
+    .executeTakeFirst();
+  if (!prior) return undefined;
+  const p = prior.payload as Record<string, string>;
+  return {
+    applied: false,
+    side: p.side as 'buy' | 'sell',
+    baseAmount: p.baseAmount,
+    quoteAmount: p.quoteAmount,
+    inventoryShareBefore: p.inventoryShareBefore!,
+    inventoryShareAfter: p.inventoryShareAfter!,
+  };
+}
+
 /**
  * Trades the pool's excess asset with the hedge venue so its value share returns to the target,
- * updating reserves and recording `inventory_adjusted` in one transaction. Idempotent by request id.
+ * then books the fill (reserves and `inventory_adjusted`) in one transaction. The venue is called
+ * before the pool lock is taken, with the event id as its client order id: a retry after a failed
+ * booking gets the same fill back instead of trading twice. Idempotent by request id.
  */
 export async function applyInventoryAdjustment(
   db: Db,
@@ -32,38 +55,34 @@ export async function applyInventoryAdjustment(
 ): Promise<InventoryAdjustmentResult> {
   const reference = parseDecimal(input.referencePrice, 'referencePrice', { allowZero: false });
   const eventId = `inventory/${input.poolId}/${input.requestId}`;
+  const done = await priorAdjustment(db, eventId);
+  if (done) return done;
+
+  const seen = await getPool(db, input.poolId);
+  const before = share(seen.reserveBase, seen.reserveQuote, reference);
+  const excessBase = inventoryDeviationBase(
+    seen.reserveBase,
+    seen.reserveQuote,
+    reference,
+    new Big(input.targetShare),
+  );
+  const side = excessBase.gt(0) ? 'sell' : 'buy';
+  const amount = roundQtyToLot(excessBase.abs(), seen.lotSize);
+  if (amount.lt(seen.minSize))
+    return { applied: false, inventoryShareBefore: before, inventoryShareAfter: before };
+  const fill = await venue.execute({
+    side,
+    baseAmount: amount,
+    referencePrice: reference,
+    clientOrderId: eventId,
+  });
+
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
-    const prior = await trx
-      .selectFrom('events')
-      .select('payload')
-      .where('event_id', '=', eventId)
-      .executeTakeFirst();
-    if (prior) {
-      const p = prior.payload as Record<string, string>;
-      return {
-        applied: false,
-        side: p.side as 'buy' | 'sell',
-        baseAmount: p.baseAmount,
-        quoteAmount: p.quoteAmount,
-        inventoryShareBefore: p.inventoryShareBefore!,
-        inventoryShareAfter: p.inventoryShareAfter!,
-      };
-    }
-    const before = share(pool.reserveBase, pool.reserveQuote, reference);
-    const excessBase = inventoryDeviationBase(
-      pool.reserveBase,
-      pool.reserveQuote,
-      reference,
-      new Big(input.targetShare),
-    );
-    const side = excessBase.gt(0) ? 'sell' : 'buy';
-    const amount = roundQtyToLot(excessBase.abs(), pool.lotSize);
-    if (amount.lt(pool.minSize))
-      return { applied: false, inventoryShareBefore: before, inventoryShareAfter: before };
-
-    // The simulated venue answers at once; a remote one would be called before taking the pool lock.
-    const fill = await venue.execute({ side, baseAmount: amount, referencePrice: reference });
+    const raced = await priorAdjustment(trx, eventId);
+    if (raced) return raced;
+    // Booked against the reserves as they are now: fills may have moved them since the read above.
+    const shareBefore = share(pool.reserveBase, pool.reserveQuote, reference);
     if (side === 'sell') {
       pool.reserveBase = pool.reserveBase.minus(fill.baseAmount);
       pool.reserveQuote = pool.reserveQuote.plus(fill.netQuoteAmount);
@@ -74,7 +93,8 @@ export async function applyInventoryAdjustment(
     if (pool.reserveBase.lt(0) || pool.reserveQuote.lt(0)) {
       throw new DomainValidationError(
         'baseAmount',
-        `the adjustment would leave pool "${pool.id}" with a negative reserve; nothing was traded`,
+        `the hedge fill ${eventId} (${side} ${formatDecimal(fill.baseAmount)}) would leave pool "${pool.id}" with a negative reserve; ` +
+          'it was not booked: reconcile it with the venue by its client order id',
       );
     }
     await writeReserves(trx, pool);
@@ -91,7 +111,7 @@ export async function applyInventoryAdjustment(
           quoteAmount: formatDecimal(fill.quoteAmount),
           price: formatDecimal(fill.price),
           fee: formatDecimal(fill.fee),
-          inventoryShareBefore: before,
+          inventoryShareBefore: shareBefore,
           inventoryShareAfter: after,
           reserveBase: formatDecimal(pool.reserveBase),
           reserveQuote: formatDecimal(pool.reserveQuote),
@@ -103,7 +123,7 @@ export async function applyInventoryAdjustment(
       side,
       baseAmount: formatDecimal(fill.baseAmount),
       quoteAmount: formatDecimal(fill.quoteAmount),
-      inventoryShareBefore: before,
+      inventoryShareBefore: shareBefore,
       inventoryShareAfter: after,
     };
   });

@@ -9,6 +9,8 @@ export interface HedgeOrder {
   baseAmount: Big;
   /** Mid price the caller is hedging against (quote per base). */
   referencePrice: Big;
+  /** The caller's id for this trade: a venue answers a repeated id with the original fill. */
+  clientOrderId?: string;
 }
 
 export interface HedgeFill {

@@ -106,7 +106,14 @@ export class SimulatedHedgeVenue implements HedgeVenue {
     return { side: order.side, price, baseAmount, quoteAmount, fee, netQuoteAmount };
   }
 
+  /** Fills already given, by client order id, as a real venue remembers them. */
+  private readonly fills = new Map<string, HedgeFill>();
+
   async execute(order: HedgeOrder): Promise<HedgeFill> {
-    return this.fill(order);
+    const known = order.clientOrderId === undefined ? undefined : this.fills.get(order.clientOrderId);
+    if (known) return known;
+    const fill = this.fill(order);
+    if (order.clientOrderId !== undefined) this.fills.set(order.clientOrderId, fill);
+    return fill;
   }
 }

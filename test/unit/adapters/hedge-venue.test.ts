@@ -151,3 +151,35 @@ describe('SimulatedHedgeVenue', () => {
     ).toThrow(/slippageBps must be a decimal number/);
   });
 });
+
+describe('SimulatedHedgeVenue client order ids', () => {
+  it('answers a repeated client order id with the original fill, as a real venue does', async () => {
+    const venue = new SimulatedHedgeVenue({
+      slippageBps: '5',
+      feeBps: '2',
+      priceDecimals: 2,
+      baseDecimals: 4,
+      quoteDecimals: 2,
+    });
+    const first = await venue.execute({
+      side: 'sell',
+      baseAmount: new Big('1.5'),
+      referencePrice: new Big('2000'),
+      clientOrderId: 'x-1',
+    });
+    const again = await venue.execute({
+      side: 'sell',
+      baseAmount: new Big('1.5'),
+      referencePrice: new Big('2100'),
+      clientOrderId: 'x-1',
+    });
+    expect(again).toBe(first);
+    const other = await venue.execute({
+      side: 'sell',
+      baseAmount: new Big('1.5'),
+      referencePrice: new Big('2100'),
+      clientOrderId: 'x-2',
+    });
+    expect(other.price.gt(first.price)).toBe(true);
+  });
+});
