@@ -1,5 +1,4 @@
 import type { Db } from '../db/connection';
-import { readStream } from '../db/event-store';
 import {
   cancelAllOrders,
   cancelOrder,
@@ -19,7 +18,7 @@ import { withFailureMapping } from './failures';
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
 import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
 import { computeQuotes } from './quotes';
-import type { MarketSnapshot, PnlBaseline, PoolEventRecord, QuoteCycleResult } from './types';
+import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult } from './types';
 
 export interface ActivityDeps {
   db: Db;
@@ -201,15 +200,29 @@ export function createActivities(deps: ActivityDeps) {
       });
     },
 
+    /**
+     * The pool's events past a checkpoint, summarised by type: the saga only needs to know what
+     * happened, and payloads would bloat its history on busy pools.
+     */
     async readPoolEvents(input: {
       poolId: string;
       afterVersion: number;
       limit?: number;
-    }): Promise<{ events: PoolEventRecord[]; lastVersion: number }> {
-      const events = await readStream(db, poolStream(input.poolId), input.afterVersion, input.limit ?? 500);
+    }): Promise<PoolEventSummary> {
+      const rows = await db
+        .selectFrom('events')
+        .select(['stream_version', 'type'])
+        .where('stream_id', '=', poolStream(input.poolId))
+        .where('stream_version', '>', String(input.afterVersion) as never)
+        .orderBy('stream_version')
+        .limit(input.limit ?? 5000)
+        .execute();
+      const counts: Record<string, number> = {};
+      for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
       return {
-        events: events.map((e) => ({ version: e.streamVersion, type: e.type, payload: e.payload })),
-        lastVersion: events.length ? events[events.length - 1]!.streamVersion : input.afterVersion,
+        counts,
+        read: rows.length,
+        lastVersion: rows.length ? Number(rows[rows.length - 1]!.stream_version) : input.afterVersion,
       };
     },
 

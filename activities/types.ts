@@ -56,8 +56,10 @@ export interface QuoteCycleResult extends ReconcileResult {
   ladder: SerializedQuoteLadder;
 }
 
-export interface PoolEventRecord {
-  version: number;
-  type: string;
-  payload: Record<string, unknown>;
+export interface PoolEventSummary {
+  /** Events read past the checkpoint, by type. */
+  counts: Record<string, number>;
+  read: number;
+  /** The stream version of the last event read: the new checkpoint. */
+  lastVersion: number;
 }

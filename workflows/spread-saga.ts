@@ -30,7 +30,7 @@ import {
 // Hints drive the saga on every trade; the catch-up only covers lost hints and price-driven volatility.
 const DEFAULT_CATCH_UP_MS = 5000;
 const DEFAULT_MAX_ITERATIONS = 1000;
-const PAGE = 500;
+const PAGE = 5000;
 
 /** Pool events that change what the spread policy sees. */
 const TRIGGERS = new Set([
@@ -94,13 +94,13 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
     let trades = 0;
     for (;;) {
       const page = await local.readPoolEvents({ poolId, afterVersion: checkpoint, limit: PAGE });
-      for (const e of page.events) {
-        counts[e.type] = (counts[e.type] ?? 0) + 1;
-        if (TRIGGERS.has(e.type)) triggered = true;
-        if (e.type === 'order_executed') trades++;
+      for (const [type, n] of Object.entries(page.counts)) {
+        counts[type] = (counts[type] ?? 0) + n;
+        if (TRIGGERS.has(type)) triggered = true;
       }
+      trades += page.counts.order_executed ?? 0;
       checkpoint = page.lastVersion;
-      if (page.events.length < PAGE) return { triggered, trades };
+      if (page.read < PAGE) return { triggered, trades };
     }
   };
 
