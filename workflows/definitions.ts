@@ -41,6 +41,8 @@ export interface MarketMakerCarriedState {
   lastBreachKey: string;
   stopRequested: { reason: string } | null;
   runs: number;
+  /** The state the previous run had reached. */
+  state?: MarketMakerState;
 }
 
 export interface MarketMakerStatus {

@@ -117,10 +117,10 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       { key: MarketMakerStatusAttribute, value: next },
     ]);
   };
-  // A continued run picks up where the last one was, so the search attribute does not flicker.
-  setState(
-    carried ? (carried.manualPause || carried.cooldownUntilMs !== null ? 'paused' : 'quoting') : 'starting',
-  );
+  // A continued run starts in the state the last run reached, so the search attribute does not
+  // flicker. A pause received but not yet carried out (orders still resting) arrives as 'quoting',
+  // so this run's pause branch still cancels them.
+  setState(carried?.state ?? 'starting');
 
   setHandler(statusQuery, () => status());
   // Hints carry no data the loop trusts: they only cut the wait short.
@@ -434,6 +434,7 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       lastBreachKey,
       stopRequested,
       runs,
+      state,
     };
     await continueAsNew<typeof MarketMakerWorkflow>({
       ...input,
