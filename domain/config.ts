@@ -67,6 +67,16 @@ export const spreadPolicySchema = z.strictObject({
   extremeVolatilityThreshold: positive().default(0.1),
   highVolatilityMultiplier: multiplier(2),
   extremeVolatilityMultiplier: multiplier(3),
+  /**
+   * Leaving a volatility regime takes a fall this far below its threshold (0.1: high is left
+   * below 4.5% when entered above 5%), so an estimate hovering at a threshold does not flip the
+   * spread back and forth every few seconds. 0 disables it.
+   */
+  volatilityRegimeHysteresis: z
+    .number({ error: (iss) => `must be a number from 0 to below 1, got ${describeValue(iss.input)}` })
+    .gte(0, 'must not be negative')
+    .lt(1, 'must be less than 1')
+    .default(0.1),
   lowTvlThreshold: money('10000'),
   lowTvlMultiplier: multiplier(1.5),
   mediumTvlThreshold: money('50000'),

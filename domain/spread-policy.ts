@@ -134,7 +134,7 @@ export function evaluateSpread(input: SpreadEvaluationInput, policy: SpreadPolic
     });
   }
 
-  const regime = volatilityRegime(input.volatility, policy);
+  const regime = volatilityRegime(input.volatility, policy, input.previousVolatilityRegime);
   if (regime === 'extreme') {
     raw = raw.times(ratioToBig(policy.extremeVolatilityMultiplier, 'extremeVolatilityMultiplier'));
     reasons.push('volatility_extreme');

@@ -88,9 +88,18 @@ function ewmaStdev(xs: readonly number[], lambda: number): number {
 }
 
 /** Strictly above a threshold moves up a regime: exactly 5% is still normal. */
+const REGIME_RANK: Readonly<Record<VolatilityRegime, number>> = { normal: 0, high: 1, extreme: 2 };
+
+/**
+ * The regime of a volatility estimate. Entering a regime takes a value strictly above its
+ * threshold; with `previous` given, leaving it takes a value at or below threshold x (1 - hysteresis).
+ */
 export function volatilityRegime(
   volatility: number,
-  policy: Pick<SpreadPolicy, 'highVolatilityThreshold' | 'extremeVolatilityThreshold'>,
+  policy: Pick<SpreadPolicy, 'highVolatilityThreshold' | 'extremeVolatilityThreshold'> & {
+    volatilityRegimeHysteresis?: number;
+  },
+  previous?: VolatilityRegime,
 ): VolatilityRegime {
   if (!Number.isFinite(volatility) || volatility < 0) {
     throw new DomainValidationError(
@@ -98,7 +107,15 @@ export function volatilityRegime(
       `volatility must be a finite non-negative number, got ${volatility}`,
     );
   }
-  if (volatility > policy.extremeVolatilityThreshold) return 'extreme';
-  if (volatility > policy.highVolatilityThreshold) return 'high';
+  const raw: VolatilityRegime =
+    volatility > policy.extremeVolatilityThreshold
+      ? 'extreme'
+      : volatility > policy.highVolatilityThreshold
+        ? 'high'
+        : 'normal';
+  if (!previous || REGIME_RANK[previous] <= REGIME_RANK[raw]) return raw;
+  const stay = 1 - (policy.volatilityRegimeHysteresis ?? 0);
+  if (previous === 'extreme' && volatility > policy.extremeVolatilityThreshold * stay) return 'extreme';
+  if (volatility > policy.highVolatilityThreshold * stay) return 'high';
   return 'normal';
 }

@@ -23,6 +23,7 @@ describe('parsePoolConfig defaults', () => {
       extremeVolatilityThreshold: 0.1,
       highVolatilityMultiplier: 2,
       extremeVolatilityMultiplier: 3,
+      volatilityRegimeHysteresis: 0.1,
       lowTvlThreshold: '10000',
       lowTvlMultiplier: 1.5,
       mediumTvlThreshold: '50000',

@@ -110,3 +110,25 @@ describe('volatilityRegime', () => {
     expectFieldError(() => volatilityRegime(Number.POSITIVE_INFINITY, p), 'volatility');
   });
 });
+
+describe('volatility regime hysteresis', () => {
+  const policy = DEFAULT_POOL_CONFIG.spreadPolicy; // high above 0.05, extreme above 0.10, hysteresis 0.1
+
+  it('enters a regime strictly above its threshold, whatever the previous one', () => {
+    expect(volatilityRegime(0.0501, policy, 'normal')).toBe('high');
+    expect(volatilityRegime(0.05, policy, 'normal')).toBe('normal');
+    expect(volatilityRegime(0.1001, policy, 'high')).toBe('extreme');
+  });
+
+  it('leaves it only at or below threshold x 0.9', () => {
+    expect(volatilityRegime(0.0451, policy, 'high')).toBe('high');
+    expect(volatilityRegime(0.045, policy, 'high')).toBe('normal');
+    expect(volatilityRegime(0.0901, policy, 'extreme')).toBe('extreme');
+    expect(volatilityRegime(0.09, policy, 'extreme')).toBe('high');
+    expect(volatilityRegime(0.03, policy, 'extreme')).toBe('normal');
+  });
+
+  it('is off with a hysteresis of 0', () => {
+    expect(volatilityRegime(0.0499, { ...policy, volatilityRegimeHysteresis: 0 }, 'high')).toBe('normal');
+  });
+});
