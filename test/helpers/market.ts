@@ -4,8 +4,9 @@ import { MarketMakingClient } from '../../client';
 import { readStream, type StoredEvent } from '../../db/event-store';
 import { orderBookStream, poolStream, marketMakerStream } from '../../domain/streams';
 import { createMarketMakingWorker } from '../../worker/create-worker';
-import type { TestDatabase } from './db';
-import type { TemporalTestContext } from './temporal';
+import { afterAll, beforeAll } from 'vitest';
+import { createTestDatabase, type TestDatabase } from './db';
+import { connectTemporal, type TemporalTestContext } from './temporal';
 import type { Db } from '../../db/connection';
 
 /** Keeps a feed's latest tick fresh at a price the test controls. */
@@ -143,4 +144,39 @@ export async function openPoolOrders(db: Db, poolId: string) {
     .where('owner', '=', `pool:${poolId}`)
     .where('status', '=', 'open')
     .execute();
+}
+
+/**
+ * One database, one Temporal connection and one market-making worker for a test file, set up
+ * before its tests and torn down after them.
+ */
+export function useMarketHarness(prefix: string) {
+  let t: TestDatabase | undefined;
+  let temporal: TemporalTestContext | undefined;
+  let h: MarketHarness | undefined;
+  beforeAll(async () => {
+    t = await createTestDatabase();
+    temporal = await connectTemporal(prefix);
+    h = await startMarketWorker(t, temporal);
+  });
+  afterAll(async () => {
+    await h?.shutdown();
+    await temporal?.close();
+    await t?.drop();
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the market harness is used before its beforeAll ran');
+    return v;
+  };
+  return {
+    get db() {
+      return ready(t).db;
+    },
+    get client() {
+      return ready(h).client;
+    },
+    get temporal() {
+      return ready(temporal);
+    },
+  };
 }

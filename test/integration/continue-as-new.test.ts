@@ -1,47 +1,32 @@
 import Big from 'big.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
+import { describe, expect, it } from 'vitest';
 import {
   createFundedPool,
   eventsOf,
   openPoolOrders,
   seedTicks,
-  startMarketWorker,
+  useMarketHarness,
   startTicker,
   waitFor,
-  type MarketHarness,
 } from '../helpers/market';
 
 describe('continueAsNew keeps state, checkpoint and signals', () => {
-  let t: TestDatabase;
-  let temporal: TemporalTestContext;
-  let h: MarketHarness;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    temporal = await connectTemporal('can');
-    h = await startMarketWorker(t, temporal);
-  });
-  afterAll(async () => {
-    await h.shutdown();
-    await temporal.close();
-    await t.drop();
-  });
+  const m = useMarketHarness('can');
 
   it('carries cycle, P&L baseline, pause and the saga checkpoint across runs', async () => {
-    const { poolId, feed } = await createFundedPool(h.client);
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client);
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     try {
       // Tiny runs: the market maker continues as new every 3 cycles, the saga every 2 iterations.
-      await h.client.startPool(poolId, {
+      await m.client.startPool(poolId, {
         refreshIntervalMs: 150,
         maxCyclesPerRun: 3,
         catchUpIntervalMs: 150,
         maxIterationsPerRun: 2,
       });
       const early = await waitFor('a few runs', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.runs >= 3 ? s : undefined;
       });
       expect(early.cycle).toBeGreaterThanOrEqual(6);
@@ -49,10 +34,10 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
       // Signals fired while runs keep turning over: none may be lost.
       const trades: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         const ask = s.asks[0];
         if (ask) {
-          const r = await h.client.submitOrder({
+          const r = await m.client.submitOrder({
             poolId,
             owner: 'taker',
             clientOrderId: `t-${i}`,
@@ -65,29 +50,29 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
         }
         await new Promise((r) => setTimeout(r, 120));
       }
-      await h.client.pause(poolId, 'around-continue-as-new');
+      await m.client.pause(poolId, 'around-continue-as-new');
       const paused = await waitFor('paused', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.state === 'paused' ? s : undefined;
       });
       expect(paused.pauseReason).toBe('around-continue-as-new');
-      expect(await openPoolOrders(t.db, poolId)).toEqual([]);
+      expect(await openPoolOrders(m.db, poolId)).toEqual([]);
 
-      const executed = (await eventsOf(t.db, poolId)).pool.filter((e) => e.type === 'order_executed').length;
+      const executed = (await eventsOf(m.db, poolId)).pool.filter((e) => e.type === 'order_executed').length;
       expect(executed).toBe(trades.reduce((a, b) => a + b, 0));
       expect(executed).toBeGreaterThan(0);
       const saga = await waitFor('the saga to count every trade once across runs', async () => {
-        const s = await h.client.spreadStatus(poolId);
+        const s = await m.client.spreadStatus(poolId);
         return s.runs >= 3 && s.counts.order_executed === executed ? s : undefined;
       });
-      const poolEvents = (await eventsOf(t.db, poolId)).pool;
+      const poolEvents = (await eventsOf(m.db, poolId)).pool;
       const lastTrade = poolEvents.filter((e) => e.type === 'order_executed').pop()!;
       expect(saga.checkpoint).toBeGreaterThanOrEqual(lastTrade.streamVersion);
       expect(saga.checkpoint).toBeLessThanOrEqual(poolEvents.length);
 
-      await h.client.resume(poolId);
+      await m.client.resume(poolId);
       const resumed = await waitFor('quoting again in a later run', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.state === 'quoting' && s.runs > paused.runs && s.mid !== null ? s : undefined;
       });
       expect(resumed.cycle).toBeGreaterThan(paused.cycle);
@@ -96,12 +81,12 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
       const hold = new Big('50').times(resumed.mid!).plus('100000');
       expect(resumed.pnl!.totalPnl).toBe(value.minus(hold).round(8, Big.roundHalfEven).toFixed());
       expect(new Big(resumed.pnl!.totalPnl).gt(0)).toBe(true);
-      const started = (await eventsOf(t.db, poolId)).mm.filter((e) => e.type === 'market_maker_started');
+      const started = (await eventsOf(m.db, poolId)).mm.filter((e) => e.type === 'market_maker_started');
       expect(started).toHaveLength(1);
     } finally {
-      await h.client.stopPool(poolId, 'test done');
+      await m.client.stopPool(poolId, 'test done');
       await ticker.stop();
     }
-    expect(await openPoolOrders(t.db, poolId)).toEqual([]);
+    expect(await openPoolOrders(m.db, poolId)).toEqual([]);
   });
 });

@@ -1,19 +1,16 @@
 import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { marketMakerWorkflowId, spreadSagaWorkflowId } from '../../client';
 import { WORKFLOWS_PATH } from '../../worker/create-worker';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import {
   createFundedPool,
   openPoolOrders,
   seedTicks,
-  startMarketWorker,
+  useMarketHarness,
   startTicker,
   waitFor,
-  type MarketHarness,
 } from '../helpers/market';
-import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
 
 type History = temporal.api.history.v1.IHistory;
 interface RunHistory {
@@ -27,27 +24,14 @@ interface RunHistory {
  * without a nondeterminism error, including signals, updates, a stop and a continueAsNew.
  */
 describe('replaying recorded histories against the workflow code', () => {
-  let t: TestDatabase;
-  let ctx: TemporalTestContext;
-  let h: MarketHarness;
-
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    ctx = await connectTemporal('replay');
-    h = await startMarketWorker(t, ctx);
-  });
-  afterAll(async () => {
-    await h?.shutdown();
-    await ctx?.close();
-    await t?.drop();
-  });
+  const m = useMarketHarness('replay');
 
   /** Every run of a workflow from its first run on, following continueAsNew. */
   async function chainHistories(workflowId: string, firstRunId: string): Promise<RunHistory[]> {
     const out: RunHistory[] = [];
     let runId: string | undefined = firstRunId;
     while (runId) {
-      const history: History = await ctx.client.workflow.getHandle(workflowId, runId).fetchHistory();
+      const history: History = await m.temporal.client.workflow.getHandle(workflowId, runId).fetchHistory();
       out.push({ workflowId, runId, history });
       const events: temporal.api.history.v1.IHistoryEvent[] = history.events ?? [];
       runId =
@@ -71,22 +55,22 @@ describe('replaying recorded histories against the workflow code', () => {
   const events = (histories: RunHistory[]) => histories.flatMap((r) => r.history.events ?? []);
 
   it('a pool with a trade, pause/resume, an updateConfig and a stop replays without error', async () => {
-    const { poolId, feed } = await createFundedPool(h.client);
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client);
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     let runs: { marketMakerRunId: string; sagaRunId: string };
     try {
-      runs = await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 1000 });
+      runs = await m.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 1000 });
       const quoting = await waitFor(
         'first quotes',
         async () => {
-          const s = await h.client.status(poolId);
+          const s = await m.client.status(poolId);
           return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
         },
         60_000,
         200,
       );
-      const fill = await h.client.submitOrder({
+      const fill = await m.client.submitOrder({
         poolId,
         owner: 'taker-replay',
         clientOrderId: 'lift-1',
@@ -98,25 +82,25 @@ describe('replaying recorded histories against the workflow code', () => {
       expect(fill.fills.length).toBeGreaterThan(0);
       await waitFor(
         'the saga to count the trade',
-        async () => (await h.client.spreadStatus(poolId)).counts.order_executed === fill.fills.length,
+        async () => (await m.client.spreadStatus(poolId)).counts.order_executed === fill.fills.length,
         60_000,
         200,
       );
 
-      await h.client.pause(poolId, 'replay test');
-      await waitFor('paused', async () => (await h.client.status(poolId)).state === 'paused', 30_000, 200);
-      await h.client.resume(poolId);
+      await m.client.pause(poolId, 'replay test');
+      await waitFor('paused', async () => (await m.client.status(poolId)).state === 'paused', 30_000, 200);
+      await m.client.resume(poolId);
       await waitFor(
         'quoting again',
-        async () => (await h.client.status(poolId)).state === 'quoting',
+        async () => (await m.client.status(poolId)).state === 'quoting',
         30_000,
         200,
       );
 
-      const config = await h.client.updateConfig(poolId, { refreshIntervalMs: 800 });
+      const config = await m.client.updateConfig(poolId, { refreshIntervalMs: 800 });
       expect(config.refreshIntervalMs).toBe(800);
       // A refused update leaves no event in history but runs the validator on the live worker.
-      const refused = await h.client
+      const refused = await m.client
         .marketMaker(poolId)
         .executeUpdate('updateConfig', { args: [{ refreshIntervalMs: 'fast' }] })
         .then(
@@ -124,16 +108,16 @@ describe('replaying recorded histories against the workflow code', () => {
           (err: Error) => err,
         );
       expect((refused?.cause as Error | undefined)?.message).toMatch(/refreshIntervalMs/);
-      const cycle = (await h.client.status(poolId)).cycle;
-      await waitFor('another cycle', async () => (await h.client.status(poolId)).cycle > cycle, 30_000, 200);
+      const cycle = (await m.client.status(poolId)).cycle;
+      await waitFor('another cycle', async () => (await m.client.status(poolId)).cycle > cycle, 30_000, 200);
 
-      const final = await h.client.stopPool(poolId, 'replay test done');
+      const final = await m.client.stopPool(poolId, 'replay test done');
       expect(final?.state).toBe('stopped');
     } finally {
-      await h.client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
+      await m.client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
       await ticker.stop();
     }
-    expect(await openPoolOrders(t.db, poolId)).toEqual([]);
+    expect(await openPoolOrders(m.db, poolId)).toEqual([]);
 
     const mm = await chainHistories(marketMakerWorkflowId(poolId), runs.marketMakerRunId);
     const saga = await chainHistories(spreadSagaWorkflowId(poolId), runs.sagaRunId);
@@ -160,20 +144,20 @@ describe('replaying recorded histories against the workflow code', () => {
   }, 240_000);
 
   it('a history that ended in continueAsNew replays, and so does the run it continued into', async () => {
-    const { poolId, feed } = await createFundedPool(h.client);
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client);
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     const id = marketMakerWorkflowId(poolId);
     let firstRunId: string;
     try {
-      ({ marketMakerRunId: firstRunId } = await h.client.startPool(poolId, {
+      ({ marketMakerRunId: firstRunId } = await m.client.startPool(poolId, {
         maxCyclesPerRun: 3,
         refreshIntervalMs: 200,
       }));
       const later = await waitFor(
         'the market maker to continue as new',
         async () => {
-          const s = await h.client.status(poolId);
+          const s = await m.client.status(poolId);
           return s.runs >= 3 && s.state === 'quoting' ? s : undefined;
         },
         60_000,
@@ -181,13 +165,13 @@ describe('replaying recorded histories against the workflow code', () => {
       );
       // The cycle count is carried across runs, not restarted.
       expect(later.cycle).toBeGreaterThanOrEqual(6);
-      await h.client.stopPool(poolId, 'replay test done');
+      await m.client.stopPool(poolId, 'replay test done');
     } finally {
-      await h.client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
+      await m.client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
       await ticker.stop();
     }
 
-    const first = await ctx.client.workflow.getHandle(id, firstRunId).fetchHistory();
+    const first = await m.temporal.client.workflow.getHandle(id, firstRunId).fetchHistory();
     const last = first.events?.at(-1);
     expect(last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId).toBeTruthy();
     const chain = await chainHistories(id, firstRunId);

@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { updateConfigUpdate } from '../../workflows/definitions';
-import { createTestDatabase, type TestDatabase } from '../helpers/db';
-import { connectTemporal, type TemporalTestContext } from '../helpers/temporal';
 import {
   createFundedPool,
   eventsOf,
   openPoolOrders,
   seedTicks,
-  startMarketWorker,
+  useMarketHarness,
   startTicker,
   waitFor,
-  type MarketHarness,
 } from '../helpers/market';
 
 /** Alternating prices whose per-second log returns have a standard deviation of about `perSecond`. */
@@ -20,39 +17,27 @@ function choppyPrices(n: number, mid: number, perSecond: number): string[] {
 }
 
 describe('SpreadManagementSaga reacts to pool events with the policy of the original design', () => {
-  let t: TestDatabase;
-  let temporal: TemporalTestContext;
-  let h: MarketHarness;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    temporal = await connectTemporal('saga');
-    h = await startMarketWorker(t, temporal);
-  });
-  afterAll(async () => {
-    await h.shutdown();
-    await temporal.close();
-    await t.drop();
-  });
+  const m = useMarketHarness('saga');
 
   const spreadEvents = async (poolId: string) =>
-    (await eventsOf(t.db, poolId)).pool.filter((e) => e.type === 'spread_adjusted');
+    (await eventsOf(m.db, poolId)).pool.filter((e) => e.type === 'spread_adjusted');
 
   it('liquidity removed below the 50,000 TVL tier widens the spread x1.2, recording the true old value', async () => {
-    const { poolId, feed } = await createFundedPool(h.client, { base: '50', quote: '100000' });
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client, { base: '50', quote: '100000' });
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     try {
-      await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 60_000 });
-      await waitFor('quotes', async () => (await h.client.status(poolId)).state === 'quoting');
-      expect(await h.client.poolSpread(poolId)).toBe('30');
+      await m.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 60_000 });
+      await waitFor('quotes', async () => (await m.client.status(poolId)).state === 'quoting');
+      expect(await m.client.poolSpread(poolId)).toBe('30');
       // TVL 200,000 -> 40,000 (below the 50,000 tier, above 10,000).
-      const position = await t.db
+      const position = await m.db
         .selectFrom('liquidity_positions')
         .select('shares')
         .where('pool_id', '=', poolId)
         .executeTakeFirstOrThrow();
       const shares = (Number(position.shares) * 0.8).toFixed(6);
-      await h.client.removeLiquidity({ poolId, provider: 'lp-1', shares, requestId: 'withdraw-80' });
+      await m.client.removeLiquidity({ poolId, provider: 'lp-1', shares, requestId: 'withdraw-80' });
       const [adjusted] = await waitFor('spread_adjusted', async () => {
         const s = await spreadEvents(poolId);
         return s.length ? s : undefined;
@@ -62,26 +47,26 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         newSpreadBps: '36',
         reasons: ['tvl_medium'],
       });
-      expect(await h.client.poolSpread(poolId)).toBe('36');
+      expect(await m.client.poolSpread(poolId)).toBe('36');
       await waitFor(
         'the market maker to quote the wider spread',
-        async () => (await h.client.status(poolId)).spreadBps === '36',
+        async () => (await m.client.status(poolId)).spreadBps === '36',
       );
     } finally {
-      await h.client.stopPool(poolId, 'test done');
+      await m.client.stopPool(poolId, 'test done');
       await ticker.stop();
     }
-    expect(await openPoolOrders(t.db, poolId)).toEqual([]);
+    expect(await openPoolOrders(m.db, poolId)).toEqual([]);
   });
 
   it('volatility above 5% doubles the spread and records the regime change', async () => {
-    const { poolId, feed } = await createFundedPool(h.client, {
+    const { poolId, feed } = await createFundedPool(m.client, {
       config: { volatility: { method: 'rolling', window: 40 } },
     });
     // Per-second returns of ~0.1% are ~6% per hour: the "high" regime (above 5%, below 10%).
-    await seedTicks(t.db, feed, choppyPrices(41, 2000, 0.0011), 1000);
+    await seedTicks(m.db, feed, choppyPrices(41, 2000, 0.0011), 1000);
     try {
-      await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 500 });
+      await m.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 500 });
       const [adjusted] = await waitFor('spread_adjusted', async () => {
         const s = await spreadEvents(poolId);
         return s.length ? s : undefined;
@@ -91,27 +76,27 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         newSpreadBps: '60',
         reasons: ['volatility_high'],
       });
-      const changed = (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'market_volatility_changed');
+      const changed = (await eventsOf(m.db, poolId)).pool.find((e) => e.type === 'market_volatility_changed');
       expect(changed?.payload).toMatchObject({ oldRegime: 'normal', newRegime: 'high' });
-      const saga = await h.client.spreadStatus(poolId);
+      const saga = await m.client.spreadStatus(poolId);
       expect(saga.lastMetrics?.volatility).toBeGreaterThan(0.05);
       expect(saga.lastMetrics?.volatility).toBeLessThan(0.1);
     } finally {
-      await h.client.stopPool(poolId, 'test done');
+      await m.client.stopPool(poolId, 'test done');
     }
   });
 
   it('a critical imbalance triggers an inventory adjustment that moves the share back toward 0.5', async () => {
     // 90 ETH at 2000 against 10,000 USDC: a base value share of 0.947, imbalance 0.447 > 0.4.
-    const { poolId, feed } = await createFundedPool(h.client, { base: '90', quote: '10000' });
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client, { base: '90', quote: '10000' });
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     try {
-      await h.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 500 });
+      await m.client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 500 });
       const adjusted = await waitFor('inventory_adjusted', async () =>
-        (await eventsOf(t.db, poolId)).pool.find((e) => e.type === 'inventory_adjusted'),
+        (await eventsOf(m.db, poolId)).pool.find((e) => e.type === 'inventory_adjusted'),
       );
-      const detected = (await eventsOf(t.db, poolId)).pool.find(
+      const detected = (await eventsOf(m.db, poolId)).pool.find(
         (e) => e.type === 'inventory_imbalance_detected',
       );
       expect(detected?.payload).toMatchObject({ severity: 'critical', recommendedAction: 'rebalance' });
@@ -123,24 +108,24 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       const spread = (await spreadEvents(poolId))[0];
       expect(spread?.payload.reasons).toContain('inventory_imbalance_critical');
     } finally {
-      await h.client.stopPool(poolId, 'test done');
+      await m.client.stopPool(poolId, 'test done');
       await ticker.stop();
     }
   });
 
   it('a maximum-loss breach stops the market maker: every order cancelled, the breach and the stop recorded', async () => {
-    const { poolId, feed } = await createFundedPool(h.client, { config: { risk: { maxLoss: '50' } } });
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client, { config: { risk: { maxLoss: '50' } } });
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     try {
-      await h.client.startPool(poolId, { refreshIntervalMs: 600_000, catchUpIntervalMs: 600_000 });
+      await m.client.startPool(poolId, { refreshIntervalMs: 600_000, catchUpIntervalMs: 600_000 });
       const quoting = await waitFor('quotes', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.state === 'quoting' && s.asks.length ? s : undefined;
       });
       // The market jumps to 2100 before the pool requotes; a taker lifts its asks near 2000.
       await ticker.setPrice('2100');
-      await h.client.submitOrder({
+      await m.client.submitOrder({
         poolId,
         owner: 'sniper',
         clientOrderId: 'snipe-1',
@@ -150,23 +135,23 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         quantity: quoting.asks[0]!.size,
       });
       const final = await waitFor('the market maker to stop', async () => {
-        const d = await h.client.marketMaker(poolId).describe();
+        const d = await m.client.marketMaker(poolId).describe();
         return d.status.name === 'COMPLETED'
-          ? ((await h.client.marketMaker(poolId).result()) as { stopReason: string })
+          ? ((await m.client.marketMaker(poolId).result()) as { stopReason: string })
           : undefined;
       });
       expect(final.stopReason).toMatch(/maxLoss/);
-      expect(await openPoolOrders(t.db, poolId)).toEqual([]);
-      const { mm } = await eventsOf(t.db, poolId);
+      expect(await openPoolOrders(m.db, poolId)).toEqual([]);
+      const { mm } = await eventsOf(m.db, poolId);
       const breach = mm.find((e) => e.type === 'risk_limit_breached');
       expect(breach?.payload).toMatchObject({ action: 'stop' });
       expect(mm[mm.length - 1]!.type).toBe('market_maker_stopped');
       expect(BigInt(mm[mm.length - 1]!.globalPosition)).toBeGreaterThan(BigInt(breach!.globalPosition));
 
       // Started again, it measures P&L from its own start: the old loss does not stop it at once.
-      await h.client.startPool(poolId, { refreshIntervalMs: 300, catchUpIntervalMs: 600_000 });
+      await m.client.startPool(poolId, { refreshIntervalMs: 300, catchUpIntervalMs: 600_000 });
       const again = await waitFor('the first risk check after the restart', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.lastRisk ? s : undefined;
       });
       // (The 5% jump still trips the volatility limit: a pause for the cool-down, not a stop.)
@@ -174,23 +159,23 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       expect(again.state).not.toBe('stopped');
       expect(again.pnl!.totalPnl).toBe('0');
     } finally {
-      await h.client.stopPool(poolId, 'cleanup').catch(() => {});
+      await m.client.stopPool(poolId, 'cleanup').catch(() => {});
       await ticker.stop();
     }
   });
 
   it('an update with a bad value is refused by its validator with a clear message; the workflow keeps running', async () => {
-    const { poolId, feed } = await createFundedPool(h.client);
-    await seedTicks(t.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(t.db, feed, '2000');
+    const { poolId, feed } = await createFundedPool(m.client);
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000');
     try {
-      await h.client.startPool(poolId, { refreshIntervalMs: 300, catchUpIntervalMs: 60_000 });
+      await m.client.startPool(poolId, { refreshIntervalMs: 300, catchUpIntervalMs: 60_000 });
       const before = await waitFor('quotes', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.state === 'quoting' ? s : undefined;
       });
       // Straight to the workflow, past the client's own check, to exercise the validator.
-      const refused = await h.client
+      const refused = await m.client
         .marketMaker(poolId)
         .executeUpdate(updateConfigUpdate, { args: [{ spreadPolicy: { minSpreadBps: '600' } }] })
         .then(
@@ -199,22 +184,22 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         );
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
       expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toMatch(/minSpreadBps/);
-      await expect(h.client.updateConfig(poolId, { refreshIntervalMs: 'fast' })).rejects.toThrow(
+      await expect(m.client.updateConfig(poolId, { refreshIntervalMs: 'fast' })).rejects.toThrow(
         /refreshIntervalMs/,
       );
       await waitFor(
         'the cycle to advance',
-        async () => (await h.client.status(poolId)).cycle > before.cycle + 2,
+        async () => (await m.client.status(poolId)).cycle > before.cycle + 2,
       );
-      const accepted = await h.client.updateConfig(poolId, { ladder: { levels: 2 } });
+      const accepted = await m.client.updateConfig(poolId, { ladder: { levels: 2 } });
       expect(accepted.ladder.levels).toBe(2);
       await waitFor('two levels a side', async () => {
-        const s = await h.client.status(poolId);
+        const s = await m.client.status(poolId);
         return s.bids.length === 2 && s.asks.length === 2;
       });
-      expect((await eventsOf(t.db, poolId)).pool.some((e) => e.type === 'pool_config_updated')).toBe(true);
+      expect((await eventsOf(m.db, poolId)).pool.some((e) => e.type === 'pool_config_updated')).toBe(true);
     } finally {
-      await h.client.stopPool(poolId, 'test done');
+      await m.client.stopPool(poolId, 'test done');
       await ticker.stop();
     }
   });
