@@ -14,7 +14,10 @@ import { formatDecimal } from '../domain/money';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner, poolStream } from '../domain/streams';
 import { appendToStream } from '../db/event-store';
+import { haltQuoting, takeGeneration } from '../db/fence';
+import type { PoolNotificationHub } from '../db/notifications';
 import { withFailureMapping } from './failures';
+import { runQuotingSession, type QuotingSessionInput, type SessionOutcome } from './quoting-session';
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
 import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
 import { computeQuotes } from './quotes';
@@ -23,6 +26,9 @@ import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult } 
 export interface ActivityDeps {
   db: Db;
   hedgeVenue: HedgeVenue;
+  /** Postgres notifications that wake quoting sessions; required to run runQuotingSession. */
+  notifications?: PoolNotificationHub;
+  log?: (msg: string, meta: Record<string, unknown>) => void;
   /** Defaults to reading price_ticks directly; the worker passes a cached source. */
   ticks?: TickSource;
   now?: () => number;
@@ -34,6 +40,56 @@ export function createActivities(deps: ActivityDeps) {
   const now = deps.now ?? (() => Date.now());
 
   return withFailureMapping({
+    /**
+     * The quote loop of one pool as a long-lived, heartbeating activity (see quoting-session.ts).
+     * Started by MarketMakerWorkflow with a generation it took through beginQuotingSession.
+     */
+    async runQuotingSession(input: QuotingSessionInput): Promise<SessionOutcome> {
+      if (!deps.notifications) {
+        throw new Error('runQuotingSession needs the worker\'s PoolNotificationHub (createActivities({ notifications }))');
+      }
+      return runQuotingSession(
+        { db, ticks, hedgeVenue: deps.hedgeVenue, now, notifications: deps.notifications, log: deps.log },
+        input,
+      );
+    },
+
+    /** A new fence generation for a new session: every older session is fenced off. */
+    async beginQuotingSession(input: { poolId: string }): Promise<string> {
+      return takeGeneration(db, input.poolId);
+    },
+
+    /**
+     * Pause or stop: bumps the fence generation and cancels every resting quote in one transaction,
+     * recording the lifecycle event with it. Idempotent by the event id.
+     */
+    async haltQuoting(input: {
+      poolId: string;
+      cancelReason: string;
+      event:
+        | { eventId: string; type: 'market_maker_paused'; reason: string; untilMs?: number }
+        | { eventId: string; type: 'market_maker_stopped'; reason: string; workflowId: string };
+    }): Promise<{ cancelled: number; generation: string }> {
+      const e = input.event;
+      return haltQuoting(db, {
+        poolId: input.poolId,
+        reason: input.cancelReason,
+        events: (cancelled) => [
+          e.type === 'market_maker_paused'
+            ? {
+                eventId: e.eventId,
+                type: e.type,
+                payload: { poolId: input.poolId, reason: e.reason, ...(e.untilMs !== undefined ? { untilMs: e.untilMs } : {}) },
+              }
+            : {
+                eventId: e.eventId,
+                type: e.type,
+                payload: { poolId: input.poolId, workflowId: e.workflowId, reason: e.reason, cancelledOrders: cancelled },
+              },
+        ],
+      });
+    },
+
     async monitorMarketConditions(input: {
       poolId: string;
       baseline?: PnlBaseline;

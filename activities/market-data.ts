@@ -1,11 +1,9 @@
-import { sql } from 'kysely';
 import type { Db } from '../db/connection';
-import { bookTop, countOpenPoolOrders } from '../db/order-book';
-import { getPool, type PoolState } from '../db/pools';
+import { readPoolMarket, type PoolMarketView } from '../db/market-view';
+import type { PoolState } from '../db/pools';
 import { Big, formatDecimal } from '../domain/money';
 import { inventoryShare, tvl } from '../domain/pool';
 import { computePnl } from '../domain/pnl';
-import { poolOwner } from '../domain/streams';
 import { estimateVolatility, volatilityRegime } from '../domain/volatility';
 import type { MarketSnapshot, PnlBaseline } from './types';
 
@@ -34,16 +32,6 @@ export function dbTickSource(db: Db): TickSource {
   };
 }
 
-async function recentPoolTrades(db: Db, poolId: string, sinceMs: number) {
-  const row = await db
-    .selectFrom('trades')
-    .select([sql<string>`coalesce(sum(quantity), 0)`.as('volume'), sql<string>`count(*)`.as('n')])
-    .where('pool_id', '=', poolId)
-    .where('created_at', '>=', new Date(sinceMs))
-    .executeTakeFirstOrThrow();
-  return { volume: new Big(row.volume), count: Number(row.n) };
-}
-
 function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bestAsk?: string): Big | null {
   switch (pool.config.priceSource) {
     case 'reference':
@@ -64,14 +52,26 @@ export async function readMarketSnapshot(
   nowMs: number,
   baseline?: PnlBaseline,
 ): Promise<MarketSnapshot> {
-  const pool = await getPool(db, poolId);
-  const window = pool.config.volatility.window + 1;
-  const [recent, top, trades, openOrders] = await Promise.all([
-    ticks.recentTicks(pool.priceFeed, window),
-    bookTop(db, poolId, poolOwner(poolId)),
-    recentPoolTrades(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS),
-    countOpenPoolOrders(db, poolId),
-  ]);
+  return (await readMarketState(db, ticks, poolId, nowMs, baseline)).snapshot;
+}
+
+/** The snapshot a cycle quotes from, with the raw view it came from (own orders, fence, db clock). */
+export async function readMarketState(
+  db: Db,
+  ticks: TickSource,
+  poolId: string,
+  nowMs: number,
+  baseline?: PnlBaseline,
+): Promise<{ snapshot: MarketSnapshot; view: PoolMarketView }> {
+  const view = await readPoolMarket(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS);
+  const { pool } = view;
+  const recent = await ticks.recentTicks(pool.priceFeed, pool.config.volatility.window + 1);
+  const top = {
+    bestBid: view.bestBid === undefined ? undefined : formatDecimal(new Big(view.bestBid)),
+    bestAsk: view.bestAsk === undefined ? undefined : formatDecimal(new Big(view.bestAsk)),
+  };
+  const trades = { volume: view.recentVolumeBase, count: view.recentTrades };
+  const openOrders = view.resting.length;
   const latest = recent[recent.length - 1];
   const reference = latest ? new Big(latest.price) : null;
   const mid = chooseMid(pool, reference, top.bestBid, top.bestAsk);
@@ -100,9 +100,10 @@ export async function readMarketSnapshot(
     mid,
     fees: new Big(0),
   });
-  return {
+  const snapshot: MarketSnapshot = {
     poolId,
     status: pool.status,
+    priceFeed: pool.priceFeed,
     observedAtMs: nowMs,
     mid: formatDecimal(mid),
     midSource: pool.config.priceSource,
@@ -138,4 +139,5 @@ export async function readMarketSnapshot(
     openOrders,
     config: pool.config,
   };
+  return { snapshot, view };
 }

@@ -8,6 +8,8 @@ export interface MarketSnapshot {
   poolId: string;
   status: 'active' | 'paused' | 'closed';
   observedAtMs: number;
+  /** The feed the reference price comes from: the session wakes on its ticks. */
+  priceFeed: string;
   /** The price quotes are built around, from the pool's configured source. */
   mid: string;
   midSource: PoolConfig['priceSource'];

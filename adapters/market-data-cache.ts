@@ -93,6 +93,11 @@ export class MarketDataCache<V> {
     this.loading.delete(key);
   }
 
+  /** Drops every entry whose key starts with the prefix (all windows of one feed). */
+  invalidatePrefix(prefix: string): void {
+    for (const key of [...this.entries.keys(), ...this.loading.keys()]) if (key.startsWith(prefix)) this.invalidate(key);
+  }
+
   clear(): void {
     this.entries.clear();
     this.loading.clear();

@@ -127,7 +127,7 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
     maxConnections: tuning.dbPoolSize,
     applicationName: 'bench-worker',
   });
-  const { worker } = await createMarketMakingWorker({
+  const { worker, notifications } = await createMarketMakingWorker({
     connection: infra.nativeConnection,
     namespace: infra.temporal.namespace,
     taskQueue,
@@ -161,6 +161,7 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
         ),
       );
       await run.stop();
+      await notifications.close();
       await timed.db.destroy().catch(() => {});
       await workerDb.destroy().catch(() => {});
     },

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connection';
 import { Big } from '../domain/money';
 import { marketMakerStream, orderBookStream, poolStream } from '../domain/streams';
-import type { MarketMakerStatus } from '../workflows/definitions';
+import type { PoolStatus } from '../client';
 
 /*
  * Live progress: one line per pool, about once a second. On a terminal the block is redrawn in
@@ -12,7 +12,7 @@ import type { MarketMakerStatus } from '../workflows/definitions';
 export interface ProgressSample {
   poolId: string;
   elapsedSeconds: number;
-  status: MarketMakerStatus | null;
+  status: PoolStatus | null;
   fills: number;
   eventsPerSecond: number;
 }

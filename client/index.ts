@@ -5,7 +5,11 @@ import {
   type ConnectionOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import type { SessionHeartbeat, SessionLiveStatus } from '../activities/quoting-session';
 import { createDb, type Db } from '../db/connection';
+import { haltQuoting } from '../db/fence';
 import {
   cancelOrder,
   submitOrder,
@@ -30,7 +34,6 @@ import {
   PoolIdAttribute,
   marketMakerWorkflowId,
   pauseSignal,
-  poolEventHintSignal,
   resumeSignal,
   sagaStatusQuery,
   setRiskLimitsUpdate,
@@ -50,8 +53,8 @@ export type { PoolConfig, RiskLimits, SubmitResult, OrderView, LiquidityResult, 
 
 /*
  * The typed client other services use. Workflow commands go through Temporal; pool and order-book
- * writes go straight to Postgres (one transaction each) and then wake the pool's saga with a hint.
- * A lost hint is harmless: the saga's periodic catch-up reads the same events.
+ * writes go straight to Postgres (one transaction each), whose notifications wake the pool's quoting
+ * session. No signal follows a write, so there is no dual write to lose.
  */
 
 const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -80,17 +83,47 @@ function checkReason(reason: unknown): string | undefined {
 export interface StartPoolOptions {
   refreshIntervalMs?: number;
   catchUpIntervalMs?: number;
-  maxCyclesPerRun?: number;
+  maxSessionsPerRun?: number;
   maxIterationsPerRun?: number;
+  /** How long a silent quoting session is trusted before its pool moves to another worker. */
+  heartbeatTimeoutMs?: number;
+  maxSessionMs?: number;
 }
+
+/**
+ * The market maker as an operator sees it: the supervisor's lifecycle and configuration (its
+ * `status` query) with the running session's latest quotes, inventory and P&L (its heartbeat).
+ */
+export type PoolStatus = Omit<MarketMakerStatus, 'live'> &
+  SessionLiveStatus & {
+    /** False when no session is running (paused, stopped, or between sessions). */
+    sessionRunning: boolean;
+  };
+
+const IDLE_LIVE: SessionLiveStatus = {
+  cycle: 0,
+  mid: null,
+  spreadBps: null,
+  bids: [],
+  asks: [],
+  restingOrders: 0,
+  inventoryShare: null,
+  reserveBase: null,
+  reserveQuote: null,
+  pnl: null,
+  lastRisk: null,
+  lastError: null,
+  lastCycleAtMs: null,
+  reconciles: 0,
+  renewals: 0,
+  quietCycles: 0,
+};
 
 export interface MarketMakingClientOptions {
   client: Client;
   taskQueue: string;
   /** Needed for pool and order commands; workflow commands work without it. */
   db?: Db;
-  /** Told when a saga wake-up hint could not be sent (the write itself has committed). */
-  onHintError?: (poolId: string, err: unknown) => void;
 }
 
 export class MarketMakingClient {
@@ -98,12 +131,7 @@ export class MarketMakingClient {
   readonly taskQueue: string;
   private readonly database?: Db;
 
-  private readonly onHintError: (poolId: string, err: unknown) => void;
-
   constructor(opts: MarketMakingClientOptions) {
-    this.onHintError =
-      opts.onHintError ??
-      ((poolId, err) => process.emitWarning(`saga hint for pool ${poolId} not delivered: ${String(err)}`));
     this.temporal = opts.client;
     this.taskQueue = opts.taskQueue;
     this.database = opts.db;
@@ -175,7 +203,9 @@ export class MarketMakingClient {
     const mmInput: MarketMakerInput = {
       poolId,
       refreshIntervalMs: opts.refreshIntervalMs,
-      maxCyclesPerRun: opts.maxCyclesPerRun,
+      maxSessionsPerRun: opts.maxSessionsPerRun,
+      heartbeatTimeoutMs: opts.heartbeatTimeoutMs,
+      maxSessionMs: opts.maxSessionMs,
     };
     const sagaInput: SpreadSagaInput = {
       poolId,
@@ -202,23 +232,51 @@ export class MarketMakingClient {
     return { marketMakerRunId: mm.firstExecutionRunId, sagaRunId: saga.firstExecutionRunId };
   }
 
-  /** Graceful stop: the market maker cancels every resting order and records why. */
+  /**
+   * Graceful stop: the market maker cancels every resting order and records why. When its workflow
+   * is not running (terminated, failed, never started), the stop goes through the database: the
+   * fence generation is bumped and every resting quote cancelled in one transaction, so no session
+   * or zombie attempt can quote again.
+   */
   async stopPool(
     poolId: string,
     reason?: string,
     opts: { wait?: boolean } = {},
   ): Promise<MarketMakerStatus | undefined> {
     const why = checkReason(reason) ?? 'operator';
-    await Promise.all([
-      this.marketMaker(poolId).signal(stopSignal, { reason: why }).catch(ignoreNotFound),
+    const [signalled] = await Promise.all([
+      this.marketMaker(poolId)
+        .signal(stopSignal, { reason: why })
+        .then(() => true, (err: unknown) => ignoreNotFound(err) ?? false),
       this.spreadSaga(poolId).signal(stopSignal, { reason: why }).catch(ignoreNotFound),
     ]);
+    if (!signalled) {
+      await this.stopThroughDatabase(poolId, why);
+      return undefined;
+    }
     if (opts.wait === false) return undefined;
     const [status] = await Promise.all([
       this.marketMaker(poolId).result() as Promise<MarketMakerStatus>,
       this.spreadSaga(poolId).result().catch(ignoreNotFound),
     ]);
     return status;
+  }
+
+  private async stopThroughDatabase(poolId: string, reason: string): Promise<number> {
+    const workflowId = marketMakerWorkflowId(poolId);
+    const { cancelled } = await haltQuoting(this.db, {
+      poolId,
+      reason: 'market_maker_stopped',
+      events: (n) => [
+        {
+          // A new id per stop: stopping twice records both, each with what it cancelled.
+          eventId: `${workflowId}/db-stop/${randomUUID()}`,
+          type: 'market_maker_stopped',
+          payload: { poolId, workflowId, reason: `${reason} (workflow not running)`, cancelledOrders: n },
+        },
+      ],
+    });
+    return cancelled;
   }
 
   async pause(poolId: string, reason?: string): Promise<void> {
@@ -243,8 +301,23 @@ export class MarketMakingClient {
     return this.marketMaker(poolId).executeUpdate(setRiskLimitsUpdate, { args: [limits] });
   }
 
-  async status(poolId: string): Promise<MarketMakerStatus> {
-    return this.marketMaker(poolId).query(statusQuery);
+  async status(poolId: string): Promise<PoolStatus> {
+    const handle = this.marketMaker(poolId);
+    const [supervisor, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
+    const session = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'runQuotingSession');
+    let live: SessionLiveStatus | null = null;
+    const payloads = session?.heartbeatDetails?.payloads;
+    if (payloads?.length) {
+      const beat = await decodeFromPayloadsAtIndex<SessionHeartbeat>(
+        this.temporal.workflow.options.loadedDataConverter,
+        0,
+        payloads,
+      );
+      // Only the running generation's figures: a retry's leftover details describe a fenced session.
+      if (beat && beat.generation === supervisor.generation) live = beat.live;
+    }
+    const { live: _none, ...rest } = supervisor;
+    return { ...rest, ...(live ?? IDLE_LIVE), sessionRunning: live !== null };
   }
 
   async spreadStatus(poolId: string): Promise<SpreadSagaStatus> {
@@ -287,9 +360,7 @@ export class MarketMakingClient {
     requestId: string;
   }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
-    const result = await addLiquidity(this.db, input);
-    await this.hint(input.poolId);
-    return result;
+    return addLiquidity(this.db, input);
   }
 
   async removeLiquidity(input: {
@@ -299,17 +370,16 @@ export class MarketMakingClient {
     requestId: string;
   }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
-    const result = await removeLiquidity(this.db, input);
-    await this.hint(input.poolId);
-    return result;
+    return removeLiquidity(this.db, input);
   }
 
-  /** Validated before anything is written; fills wake the pool's saga. */
+  /**
+   * Validated before anything is written. A fill against the pool's quotes notifies the pool's
+   * channel in its own transaction, which wakes the quoting session: no workflow is involved.
+   */
   async submitOrder(order: unknown): Promise<SubmitResult> {
-    const parsed = parseOrderRequest(order);
-    const result = await submitOrder(this.db, order);
-    if (result.fills.length && !result.replayed) await this.hint(parsed.poolId);
-    return result;
+    parseOrderRequest(order);
+    return submitOrder(this.db, order);
   }
 
   async cancelOrder(input: CancelInput): Promise<OrderView> {
@@ -319,17 +389,6 @@ export class MarketMakingClient {
 
   async poolSpread(poolId: string): Promise<string> {
     return formatDecimal((await getPool(this.db, checkPoolId(poolId))).spreadBps);
-  }
-
-  /** Wakes the saga; its catch-up reads the committed events either way. */
-  async hint(poolId: string): Promise<void> {
-    // Never fail the caller: the write it reports on has committed, and a retry with new ids would
-    // repeat it. The saga's periodic catch-up reads the same events.
-    await this.spreadSaga(poolId)
-      .signal(poolEventHintSignal, {})
-      .catch((err: unknown) => {
-        if (!(err instanceof WorkflowNotFoundError)) this.onHintError(poolId, err);
-      });
   }
 }
 

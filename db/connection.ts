@@ -7,6 +7,15 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 
 export type Db = Kysely<Database>;
 
+const pgPools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool behind a Db made by createDb: a LISTEN needs a connection of its own. */
+export function pgPoolOf(db: Db): pg.Pool {
+  const pool = pgPools.get(db);
+  if (!pool) throw new Error('This Db was not made by createDb; pass a connection string for LISTEN instead.');
+  return pool;
+}
+
 export interface DbOptions {
   maxConnections?: number;
   applicationName?: string;
@@ -26,7 +35,9 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
   // pg-pool only listens while a client is idle: a socket reset during a query would emit an
   // unhandled 'error' on the client and crash the process. The query itself still rejects.
   pool.on('connect', (client) => client.on('error', () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  pgPools.set(db, pool);
+  return db;
 }
 
 /** Postgres error codes that mean "try again", not "your input is wrong". */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
 import { DomainValidationError } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { Big, formatDecimal, notional, parseDecimal, roundQtyToLot } from '../domain/money';
@@ -15,7 +15,9 @@ import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
 import type { Db } from './connection';
 import { ConflictError, NotFoundError } from './errors';
 import { appendToStream, type Executor } from './event-store';
+import { checkFence, type SessionFence } from './fence';
 import { lockPool, writeReserves, type PoolState } from './pools';
+import { planQuotes, type RestingQuote } from '../domain/quote-plan';
 import type { Database, OrderRow } from './types';
 
 /*
@@ -164,6 +166,13 @@ function poolCapacity(pool: PoolState, poolSide: Side, price: Big): Big {
   return qty;
 }
 
+/** An expired quote is dead to matching and to the book's best prices, open row or not. */
+const notExpired = (eb: ExpressionBuilder<Database, 'orders'>) =>
+  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
+
+/** `now() + ttl` in the database's clock, which is the one matching compares against. */
+const expiresIn = (ttlMs: number) => sql<Date>`now() + ${ttlMs} * interval '1 millisecond'`;
+
 /** Resting orders read per query while matching. */
 const MATCH_BATCH = 32;
 
@@ -176,6 +185,8 @@ async function submitLocked(
   pool: PoolState,
   order: OrderRequest,
   batch: EventBatch,
+  /** Market-maker quotes only: the order is dead to matching after this long. */
+  ttlMs?: number,
 ): Promise<SubmitResult> {
   const prior = await existingOrder(trx, order.owner, order.clientOrderId);
   if (prior) {
@@ -206,6 +217,7 @@ async function submitLocked(
       .where('pool_id', '=', pool.id)
       .where('side', '=', makerSide)
       .where('status', '=', 'open')
+      .where(notExpired)
       .where('price', order.side === 'buy' ? '<=' : '>=', formatDecimal(order.price))
       .orderBy('price', order.side === 'buy' ? 'asc' : 'desc')
       .orderBy('seq', 'asc')
@@ -244,6 +256,7 @@ async function submitLocked(
       quantity: formatDecimal(order.quantity),
       status: 'open',
       is_pool_order: isPoolOrder,
+      expires_at: ttlMs === undefined ? null : (expiresIn(ttlMs) as never),
     })
     .execute();
   batch.book.push({
@@ -456,37 +469,49 @@ export async function cancelOrder(db: Db, input: CancelInput): Promise<OrderView
   });
 }
 
-/** Cancels every open order of one owner in one pool (the market maker's stop and risk paths). */
-export async function cancelAllOrders(
-  db: Db,
+/** Cancels every open order of one owner in a pool, inside a transaction holding the pool lock. */
+export async function cancelAllLocked(
+  trx: Transaction<Database>,
   input: { poolId: string; owner: string; reason: string },
 ): Promise<number> {
+  const open = await trx
+    .selectFrom('orders')
+    .selectAll()
+    .where('pool_id', '=', input.poolId)
+    .where('owner', '=', input.owner)
+    .where('status', '=', 'open')
+    .execute();
+  if (!open.length) return 0;
+  await trx
+    .updateTable('orders')
+    .set({ status: 'cancelled', cancel_reason: input.reason, updated_at: sql`now()` as never })
+    .where(
+      'id',
+      'in',
+      open.map((o) => o.id),
+    )
+    .execute();
+  await appendToStream(
+    trx,
+    orderBookStream(input.poolId),
+    'any',
+    open.map((o) => cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), input.reason)),
+  );
+  return open.length;
+}
+
+/**
+ * Cancels every open order of one owner in one pool. With a fence, only the session holding it may
+ * do so (a zombie's cancel-all must not remove the quotes of the session that replaced it).
+ */
+export async function cancelAllOrders(
+  db: Db,
+  input: { poolId: string; owner: string; reason: string; fence?: SessionFence },
+): Promise<number> {
   return db.transaction().execute(async (trx) => {
-    await lockPool(trx, input.poolId);
-    const open = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('pool_id', '=', input.poolId)
-      .where('owner', '=', input.owner)
-      .where('status', '=', 'open')
-      .execute();
-    if (!open.length) return 0;
-    await trx
-      .updateTable('orders')
-      .set({ status: 'cancelled', cancel_reason: input.reason, updated_at: sql`now()` as never })
-      .where(
-        'id',
-        'in',
-        open.map((o) => o.id),
-      )
-      .execute();
-    await appendToStream(
-      trx,
-      orderBookStream(input.poolId),
-      'any',
-      open.map((o) => cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), input.reason)),
-    );
-    return open.length;
+    const pool = await lockPool(trx, input.poolId);
+    if (input.fence) checkFence(pool, input.fence);
+    return cancelAllLocked(trx, input);
   });
 }
 
@@ -505,15 +530,40 @@ export interface ReconcileResult {
   resting: OrderView[];
 }
 
+export interface ReconcileInput {
+  poolId: string;
+  owner: string;
+  cycleKey: string;
+  desired: DesiredLevel[];
+  toleranceBps: string;
+  /** The quoting session's fence: the reconcile writes nothing unless the session still holds it. */
+  fence?: SessionFence;
+  /** Quote lifetime: placed and kept orders expire this long after the reconcile unless renewed. */
+  ttlMs?: number;
+  /** Kept orders older than this are replaced. */
+  maxOrderAgeMs?: number;
+}
+
+function toRestingQuote(o: OrderRow): RestingQuote {
+  return {
+    orderId: o.id,
+    side: o.side,
+    price: new Big(o.price),
+    remaining: new Big(o.quantity).minus(o.filled_quantity),
+    createdAtMs: o.created_at.getTime(),
+    expiresAtMs: o.expires_at ? o.expires_at.getTime() : null,
+  };
+}
+
 /**
- * Brings an owner's resting orders in line with the desired ladder in one transaction: keep what
- * still matches within the price tolerance (and at least 75% of the size), cancel the rest, place
- * what is missing as post-only. Client order ids come from the caller's cycle key, so a retry after
- * commit finds its own orders and changes nothing.
+ * Brings an owner's resting orders in line with the desired ladder in one transaction, as
+ * planQuotes decides: keep what still matches, cancel the rest, place what is missing as post-only.
+ * Client order ids come from the caller's cycle key, so a retry after commit finds its own orders
+ * and changes nothing. Kept orders get their expiry renewed.
  */
 export async function reconcileOrders(
   db: Db,
-  input: { poolId: string; owner: string; cycleKey: string; desired: DesiredLevel[]; toleranceBps: string },
+  input: ReconcileInput,
   /** Events about the outcome (e.g. `quotes_updated`), committed in the same transaction. */
   record?: { streamId: string; events: (result: Omit<ReconcileResult, 'resting'>) => NewEvent[] },
 ): Promise<ReconcileResult> {
@@ -526,55 +576,47 @@ export async function reconcileOrders(
       throw new DomainValidationError(`desired[${i}].side`, `desired[${i}].side must be 'buy' or 'sell'`);
     }
     return {
-      level,
+      side: level.side,
       price: parseDecimal(level.price, `desired[${i}].price`, { allowZero: false, maxDecimals: 18 }),
       size: parseDecimal(level.size, `desired[${i}].size`, { allowZero: false, maxDecimals: 18 }),
     };
   });
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
+    if (input.fence) checkFence(pool, input.fence);
     const batch = new EventBatch();
-    const open = await trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('pool_id', '=', pool.id)
-      .where('owner', '=', input.owner)
-      .where('status', '=', 'open')
-      .orderBy('seq')
-      .execute();
-    const unmatched = new Set(open.map((o) => o.id));
-    const toPlace: Array<{ level: DesiredLevel; price: Big; size: Big; index: number }> = [];
-    levels.forEach(({ level, price, size }, index) => {
-      const keep = open.find((o) => {
-        if (!unmatched.has(o.id) || o.side !== level.side) return false;
-        const left = new Big(o.quantity).minus(o.filled_quantity);
-        // Kept only on the passive side of the desired price: a resting order may be less
-        // aggressive than wanted, never more (it could otherwise sit across the mid guard).
-        const gap = level.side === 'buy' ? price.minus(o.price) : new Big(o.price).minus(price);
-        return (
-          gap.gte(0) && gap.lte(price.times(tolerance)) && left.lte(size) && left.gte(size.times('0.75'))
-        );
-      });
-      if (keep) unmatched.delete(keep.id);
-      else toPlace.push({ level, price, size, index });
+    const { rows: open, nowMs } = await openRowsWithClock(trx, pool.id, input.owner);
+    const plan = planQuotes(open.map(toRestingQuote), levels, {
+      tolerance,
+      maxOrderAgeMs: input.maxOrderAgeMs ?? Number.MAX_SAFE_INTEGER,
+      nowMs,
     });
-    const cancelled = open.filter((o) => unmatched.has(o.id));
-    if (cancelled.length) {
+    for (const reason of ['requote', 'expired', 'max_order_age'] as const) {
+      const ids = plan.cancel.filter((c) => c.reason === reason).map((c) => c.quote.orderId);
+      if (!ids.length) continue;
       await trx
         .updateTable('orders')
-        .set({ status: 'cancelled', cancel_reason: 'requote', updated_at: sql`now()` as never })
+        .set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never })
+        .where('id', 'in', ids)
+        .execute();
+      for (const o of open.filter((row) => ids.includes(row.id)))
+        batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), reason));
+    }
+    if (input.ttlMs !== undefined && plan.keep.length) {
+      await trx
+        .updateTable('orders')
+        .set({ expires_at: expiresIn(input.ttlMs) as never })
         .where(
           'id',
           'in',
-          cancelled.map((o) => o.id),
+          plan.keep.map((q) => q.orderId),
         )
         .execute();
-      for (const o of cancelled)
-        batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), 'requote'));
     }
     let placed = 0;
     let skipped = 0;
-    for (const { level, price, size, index } of toPlace) {
+    for (const index of plan.place) {
+      const level = levels[index]!;
       try {
         const r = await submitLocked(
           trx,
@@ -585,10 +627,11 @@ export async function reconcileOrders(
             clientOrderId: `${input.cycleKey}/${level.side}/${index}`,
             side: level.side,
             type: 'post_only',
-            price,
-            quantity: size,
+            price: level.price,
+            quantity: level.size,
           },
           batch,
+          input.ttlMs,
         );
         if (!r.replayed) placed++;
       } catch (err) {
@@ -597,10 +640,49 @@ export async function reconcileOrders(
       }
     }
     await batch.flush(trx, pool.id);
-    const outcome = { placed, cancelled: cancelled.length, kept: open.length - cancelled.length, skipped };
+    const outcome = { placed, cancelled: plan.cancel.length, kept: plan.keep.length, skipped };
     if (record) await appendToStream(trx, record.streamId, 'any', record.events(outcome));
     return { ...outcome, resting: await openOrders(trx, pool.id, input.owner) };
   });
+}
+
+async function openRowsWithClock(trx: Transaction<Database>, poolId: string, owner: string) {
+  const [rows, clock] = await Promise.all([
+    trx
+      .selectFrom('orders')
+      .selectAll()
+      .where('pool_id', '=', poolId)
+      .where('owner', '=', owner)
+      .where('status', '=', 'open')
+      .orderBy('seq')
+      .execute(),
+    sql<{ now: Date }>`select now() as now`.execute(trx),
+  ]);
+  return { rows, nowMs: clock.rows[0]!.now.getTime() };
+}
+
+/**
+ * Extends the life of an owner's open quotes without changing them: what a quiet cycle writes when
+ * its quotes would otherwise expire. One statement; the fence is checked under the pool lock.
+ * Returns how many orders were renewed, or null when the fence was lost.
+ */
+export async function renewQuotes(
+  db: Db,
+  input: { poolId: string; owner: string; fence: SessionFence; ttlMs: number },
+): Promise<number | null> {
+  const r = await sql<{ fenced: boolean; renewed: string }>`
+    with fence as (
+      select id from pools
+       where id = ${input.poolId} and mm_generation = ${input.fence.generation} and mm_attempt = ${input.fence.attempt}
+       for update
+    ), renewed as (
+      update orders set expires_at = ${expiresIn(input.ttlMs)}
+       where pool_id in (select id from fence) and owner = ${input.owner} and status = 'open'
+       returning 1
+    )
+    select exists(select 1 from fence) as fenced, (select count(*) from renewed) as renewed`.execute(db);
+  const row = r.rows[0]!;
+  return row.fenced ? Number(row.renewed) : null;
 }
 
 /** An owner's open orders in a pool, by side then price. */
@@ -646,7 +728,8 @@ export async function bookTop(
       .select('price')
       .where('pool_id', '=', poolId)
       .where('side', '=', side)
-      .where('status', '=', 'open');
+      .where('status', '=', 'open')
+      .where(notExpired);
     if (excludeOwner) q = q.where('owner', '!=', excludeOwner);
     const row = await q
       .orderBy('price', side === 'buy' ? 'desc' : 'asc')

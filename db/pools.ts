@@ -26,6 +26,9 @@ export interface PoolState {
   status: 'active' | 'paused' | 'closed';
   config: PoolConfig;
   priceFeed: string;
+  /** The market maker's fence (generation, attempt): see db/fence.ts. */
+  mmGeneration: string;
+  mmAttempt: number;
 }
 
 export function toPoolState(row: PoolRow): PoolState {
@@ -45,6 +48,8 @@ export function toPoolState(row: PoolRow): PoolState {
     status: row.status,
     config: parsePoolConfig(row.config),
     priceFeed: row.price_feed,
+    mmGeneration: String(row.mm_generation),
+    mmAttempt: Number(row.mm_attempt),
   };
 }
 

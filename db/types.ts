@@ -22,6 +22,9 @@ export interface PoolsTable {
   status: ColumnType<'active' | 'paused' | 'closed', 'active' | 'paused' | 'closed' | undefined>;
   config: ColumnType<unknown, string, string>;
   price_feed: string;
+  /** The market maker's fence: see migrations/0002_quoting_session.ts. */
+  mm_generation: ColumnType<string, string | undefined, string>;
+  mm_attempt: ColumnType<number, number | undefined, number>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -51,6 +54,8 @@ export interface OrdersTable {
   status: OrderStatus;
   is_pool_order: ColumnType<boolean, boolean | undefined, boolean>;
   cancel_reason: string | null;
+  /** Market-maker quotes only: matching ignores the order after this instant. */
+  expires_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

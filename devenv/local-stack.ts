@@ -66,7 +66,7 @@ export async function startLocalStack(
   await migrateToLatest(db);
   const taskQueue = opts.taskQueue ?? 'market-making';
   const connection = await NativeConnection.connect({ address: temporal.address });
-  const { worker } = await createMarketMakingWorker({
+  const { worker, notifications } = await createMarketMakingWorker({
     connection,
     namespace: temporal.namespace,
     taskQueue,
@@ -90,6 +90,7 @@ export async function startLocalStack(
     close: async ({ stopServers = false } = {}) => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRunning;
+      await notifications.close();
       await client.temporal.connection.close();
       await connection.close();
       await db.destroy();

@@ -169,18 +169,42 @@ export const volatilityConfigSchema = z.strictObject({
   horizonSeconds: seconds(3600),
 });
 
+const millis = (dflt: number, min: number, max: number) =>
+  num()
+    .int('must be an integer number of milliseconds')
+    .gte(min, `must be at least ${min} ms`)
+    .lte(max, `must be at most ${max} ms`)
+    .default(dflt);
+
+/** The quoting session's pacing and the lifetime of its quotes (DESIGN section 4). */
+export const quotingSchema = z.strictObject({
+  /**
+   * How long a market-maker order lives unless a reconcile renews it: the longest a dead worker's
+   * quotes can still be filled. Renewed when less than half of it is left.
+   */
+  quoteTtlMs: millis(5000, 1000, 3_600_000),
+  /** Wake-ups closer together than this wait: a burst of trades costs one requote, not one each. */
+  minRequoteIntervalMs: millis(50, 0, 60_000),
+  /** A resting order older than this is replaced even when it still matches (Hummingbot's max_order_age). */
+  maxOrderAgeMs: millis(300_000, 1000, 86_400_000),
+});
+
 const poolConfigObject = z.strictObject({
   spreadPolicy: spreadPolicySchema.prefault({}),
   strategy: strategySchema.prefault({ kind: 'rule_based' }),
   ladder: ladderSchema.prefault({}),
   risk: riskLimitsSchema.prefault({}),
   volatility: volatilityConfigSchema.prefault({}),
+  quoting: quotingSchema.prefault({}),
   refreshIntervalMs: num()
     .int('must be an integer')
     .gte(100, 'must be at least 100 ms')
     .lte(3_600_000, 'must be at most 3600000 ms')
     .default(1000),
-  /** Reconcile tolerance in bps: resting orders within it of the desired price are kept. */
+  /**
+   * Refresh tolerance in bps (Hummingbot's order_refresh_tolerance_pct): resting orders within it of
+   * the desired price are kept, and a cycle whose whole ladder is within it writes nothing.
+   */
   quoteTolerance: bps('2', { allowZero: true }),
   priceSource: z
     .enum(['reference', 'book_mid', 'reserve_ratio'], {
@@ -277,6 +301,7 @@ export type LadderConfig = PoolConfig['ladder'];
 export type RiskLimits = PoolConfig['risk'];
 export type VolatilityConfig = PoolConfig['volatility'];
 export type PriceSource = PoolConfig['priceSource'];
+export type QuotingConfig = PoolConfig['quoting'];
 
 function toDomainError(error: z.ZodError, root: string): DomainValidationError {
   const parts = error.issues.map((issue) => {

@@ -15,3 +15,4 @@ export * from './pnl';
 export * from './events';
 export * from './orders';
 export * from './streams';
+export * from './quote-plan';

@@ -41,7 +41,8 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgres:// URL')
     .optional(),
   DB_POOL_SIZE: int('DB_POOL_SIZE', 20, 1, 500),
-  MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 100),
+  // Each pool's quoting session holds a slot for hours: this is the most pools one worker runs.
+  MAX_CONCURRENT_ACTIVITIES: int('MAX_CONCURRENT_ACTIVITIES', 5000),
   MAX_CONCURRENT_LOCAL_ACTIVITIES: int('MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
   MAX_CONCURRENT_WORKFLOW_TASKS: int('MAX_CONCURRENT_WORKFLOW_TASKS', 40),
   MAX_CACHED_WORKFLOWS: int('MAX_CACHED_WORKFLOWS', 1000, 0),

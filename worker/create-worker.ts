@@ -6,6 +6,7 @@ import { MarketDataCache } from '../adapters/market-data-cache';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import { SimulatedHedgeVenue } from '../adapters/hedge-venue/simulated';
 import type { Db } from '../db/connection';
+import { PoolNotificationHub } from '../db/notifications';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -19,6 +20,7 @@ export interface MarketMakingWorkerOptions {
   workflowBundlePath?: string;
   /** How long one feed's recent ticks are shared between pools' cycles. */
   tickCacheTtlMs?: number;
+  log?: (msg: string, meta?: Record<string, unknown>) => void;
   tuning?: Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
@@ -57,10 +59,16 @@ export function cachedTickSource(
 
 export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) {
   const { source, cache } = cachedTickSource(opts.db, opts.tickCacheTtlMs ?? 200);
+  // One LISTEN connection for every session this worker runs. A new tick drops the feed's cached
+  // ticks before the sessions it wakes read them.
+  const notifications = new PoolNotificationHub(opts.db, opts.log, (feed) => cache.invalidatePrefix(`${feed}:`));
+  await notifications.start();
   const activities = createActivities({
     db: opts.db,
     hedgeVenue: opts.hedgeVenue ?? defaultHedgeVenue(),
     ticks: source,
+    notifications,
+    log: opts.log,
   });
   const worker = await Worker.create({
     connection: opts.connection,
@@ -71,7 +79,9 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
       ? { workflowBundle: { codePath: opts.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),
     // An option present but undefined would override the SDK's default (identity: "Missing property").
+    // Every pool's session holds an activity slot for hours: the default of 100 would cap a worker at 100 pools.
+    maxConcurrentActivityTaskExecutions: 10_000,
     ...Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined)),
   });
-  return { worker, tickCache: cache };
+  return { worker, tickCache: cache, notifications };
 }

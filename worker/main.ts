@@ -45,11 +45,12 @@ async function main() {
     tls: config.tls,
     apiKey: config.apiKey,
   });
-  const { worker, tickCache } = await createMarketMakingWorker({
+  const { worker, tickCache, notifications } = await createMarketMakingWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     db,
+    log: (msg, meta) => logger.warn(meta ?? {}, msg),
     workflowBundlePath: config.workflowBundlePath,
     tuning: {
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
@@ -75,6 +76,7 @@ async function main() {
     await worker.run();
   } finally {
     clearInterval(stats);
+    await notifications.close();
     await connection.close();
     await db.destroy();
     logger.info('worker stopped');

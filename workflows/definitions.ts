@@ -1,8 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { PoolConfig, RiskLimits } from '../domain/config';
-import type { RiskBreach, RiskAction } from '../domain/risk';
-import type { SerializedQuoteLevel } from '../domain/strategies/serialize';
+import type { SessionLiveStatus } from '../activities/quoting-session';
 import type { VolatilityRegime } from '../domain/volatility';
 import type { PnlBaseline } from '../activities/types';
 
@@ -11,8 +10,7 @@ import type { PnlBaseline } from '../activities/types';
  * two workflows. All inputs and outputs are plain JSON with decimal strings.
  */
 
-export const marketMakerWorkflowId = (poolId: string) => `market-maker/${poolId}`;
-export const spreadSagaWorkflowId = (poolId: string) => `spread-saga/${poolId}`;
+export { marketMakerWorkflowId, spreadSagaWorkflowId } from './ids';
 
 export const PoolIdAttribute = defineSearchAttributeKey('PoolId', SearchAttributeType.KEYWORD);
 export const MarketMakerStatusAttribute = defineSearchAttributeKey(
@@ -26,45 +24,54 @@ export interface MarketMakerInput {
   poolId: string;
   /** Overrides the pool's configured refresh interval. */
   refreshIntervalMs?: number;
-  /** Cycles per run before continuing as new (the server's own suggestion also triggers it). */
-  maxCyclesPerRun?: number;
+  /** Sessions per run before continuing as new (the server's own suggestion also triggers it). */
+  maxSessionsPerRun?: number;
+  /** How long a silent quoting session is trusted: a dead worker's pools move after about this long. */
+  heartbeatTimeoutMs?: number;
+  /** A session ends by itself after this long and the supervisor starts the next one. */
+  maxSessionMs?: number;
   /** Set by continueAsNew: the state the previous run handed over. */
   carried?: MarketMakerCarriedState;
 }
 
 export interface MarketMakerCarriedState {
-  cycle: number;
-  /** Absent when no cycle has succeeded yet. */
+  sessions: number;
+  /** Absent when no session has started yet. */
   baseline?: PnlBaseline;
   manualPause: { reason: string } | null;
   cooldownUntilMs: number | null;
-  lastBreachKey: string;
   stopRequested: { reason: string } | null;
   runs: number;
   /** The state the previous run had reached. */
   state?: MarketMakerState;
 }
 
+/** What the running quoting session reported in its last heartbeat (no workflow history involved). */
+export type MarketMakerLiveStatus = SessionLiveStatus;
+
 export interface MarketMakerStatus {
   poolId: string;
   state: MarketMakerState;
-  cycle: number;
+  /** The fence generation of the running session; null while paused or stopped. */
+  generation: string | null;
+  /** Sessions started over the market maker's life (one per start, resume, restart or worker loss). */
+  sessions: number;
+  lastSessionOutcome: string | null;
   runs: number;
   refreshIntervalMs: number;
-  mid: string | null;
-  spreadBps: string | null;
-  bids: SerializedQuoteLevel[];
-  asks: SerializedQuoteLevel[];
-  restingOrders: number;
-  inventoryShare: string | null;
-  reserveBase: string | null;
-  reserveQuote: string | null;
-  pnl: { totalPnl: string; returnPct: string } | null;
-  lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
+  strategy: string | null;
+  riskLimits: RiskLimits | null;
+  baseline: PnlBaseline | null;
   pauseReason: string | null;
+  cooldownUntilMs: number | null;
   stopReason: string | null;
   lastError: string | null;
-  lastCycleAtMs: number | null;
+  /**
+   * The session's latest quotes, inventory and P&L. The workflow's own query answers null here:
+   * a cycle a second must not cost history, so the figures travel in the session's heartbeat
+   * details, which the client library (and `temporal workflow describe`) read.
+   */
+  live: MarketMakerLiveStatus | null;
 }
 
 export interface StopRequest {

@@ -7,17 +7,16 @@ import {
   allHandlersFinished,
   isCancellation,
   log,
+  proxyActivities,
   setHandler,
+  sleep,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MarketSnapshot } from '../activities/types';
+import type { Activities } from '../activities';
+import type { SessionOutcome } from '../activities/quoting-session';
 import { mergePoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError } from '../domain/errors';
-import type { NewEvent } from '../domain/events';
-import { Big } from '../domain/money';
-import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
-import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { cleanup, describeError, local, writes } from './activity-options';
 import {
   MarketMakerStatusAttribute,
@@ -36,7 +35,25 @@ import {
   type MarketMakerStatus,
 } from './definitions';
 
-const DEFAULT_MAX_CYCLES_PER_RUN = 500;
+/*
+ * The market maker's durable supervisor. It holds what must survive anything (lifecycle, config,
+ * risk limits, the operator's commands, the P&L baseline, search attributes) and runs the quote
+ * loop as one long-lived quoting session activity at a time (activities/quoting-session.ts). A
+ * routine cycle adds nothing to this history: it grows only with decisions (a pause, a resume, a
+ * config change, a risk action, a session restarted after a worker died).
+ *
+ * Control: pause and stop reach the book through the database at once (haltQuoting bumps the
+ * fence generation and cancels every resting quote in one transaction, so the running session can
+ * never write again), then the session is cancelled. Config and risk-limit changes are written to
+ * the pool row, whose notification wakes the session; it reads them on its next cycle. Only a new
+ * refresh override restarts the session.
+ */
+
+const DEFAULT_MAX_SESSIONS_PER_RUN = 200;
+const DEFAULT_HEARTBEAT_TIMEOUT_MS = 4000;
+/** A session that ends with an error is restarted after this pause, so a broken pool cannot spin. */
+const SESSION_RESTART_BACKOFF_MS = 2000;
+const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Validation errors must reach the caller as ApplicationFailures, never fail the workflow task. */
 function asFailure(err: unknown): never {
@@ -55,55 +72,66 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function largestNotional(ladder: SerializedQuoteLadder | null): Big {
-  let max = new Big(0);
-  for (const l of [...(ladder?.bids ?? []), ...(ladder?.asks ?? [])]) {
-    const n = new Big(l.price).times(l.size);
-    if (n.gt(max)) max = n;
-  }
-  return max;
+function invalidInput(field: string, message: string): never {
+  // Fails the start at once with the reason, before any order is placed.
+  throw ApplicationFailure.create({ type: 'ValidationError', nonRetryable: true, message, details: [{ field }] });
 }
 
-/**
- * Continuous two-sided quoting for one pool: monitor, check risk, quote, reconcile, wait for the
- * refresh interval or an earlier wake-up. Every resting order is cancelled when it ends, however it ends.
- */
-export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<MarketMakerStatus> {
-  const { poolId } = input;
-  const workflowId = workflowInfo().workflowId;
-  const carried = input.carried;
-  const maxCycles = input.maxCyclesPerRun ?? DEFAULT_MAX_CYCLES_PER_RUN;
-  for (const [field, value, min] of [
-    ['refreshIntervalMs', input.refreshIntervalMs, 100],
-    ['maxCyclesPerRun', input.maxCyclesPerRun, 1],
+function validateInput(input: unknown): MarketMakerInput {
+  if (!isPlainObject(input)) {
+    invalidInput('input', `the input must be a JSON object such as {"poolId":"eth-usdc"}, got ${JSON.stringify(input)}`);
+  }
+  if (typeof input.poolId !== 'string' || !POOL_ID.test(input.poolId)) {
+    invalidInput('poolId', `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${JSON.stringify(input.poolId)}`);
+  }
+  for (const [field, min, max] of [
+    ['refreshIntervalMs', 100, 3_600_000],
+    ['maxSessionsPerRun', 1, 100_000],
+    ['heartbeatTimeoutMs', 1000, 600_000],
+    ['maxSessionMs', 10_000, 24 * 3600_000],
   ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < min)) {
-      // Fails the start at once with the reason, before any order is placed.
-      throw ApplicationFailure.create({
-        type: 'ValidationError',
-        nonRetryable: true,
-        message: `${field} must be an integer of at least ${min}, got ${JSON.stringify(value)}`,
-      });
+    const value = input[field];
+    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
+      invalidInput(field, `${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
   }
+  return input as unknown as MarketMakerInput;
+}
 
-  let cycle = carried?.cycle ?? 0;
+export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<MarketMakerStatus> {
+  const input = validateInput(rawInput);
+  const { poolId } = input;
+  const info = workflowInfo();
+  const workflowId = info.workflowId;
+  const carried = input.carried;
+  const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
+  const sessions = proxyActivities<Activities>({
+    // The session runs for hours; the heartbeat timeout is what notices a dead worker.
+    startToCloseTimeout: (input.maxSessionMs ?? 6 * 3600_000) + 3600_000,
+    heartbeatTimeout: heartbeatTimeoutMs,
+    retry: {
+      initialInterval: '100 ms',
+      backoffCoefficient: 2,
+      maximumInterval: '5 seconds',
+      nonRetryableErrorTypes: ['ValidationError', 'NotFound', 'Conflict'],
+    },
+  });
+
+  let sessionCount = carried?.sessions ?? 0;
   const runs = (carried?.runs ?? 0) + 1;
   let baseline = carried?.baseline;
   let manualPause = carried?.manualPause ?? null;
   let cooldownUntilMs = carried?.cooldownUntilMs ?? null;
-  let lastBreachKey = carried?.lastBreachKey ?? '';
   let stopRequested = carried?.stopRequested ?? null;
-  let wake = false;
+  let generation: string | null = null;
   let config: PoolConfig | null = null;
-  let snapshot: MarketSnapshot | null = null;
-  let ladder: SerializedQuoteLadder | null = null;
-  let restingOrders = 0;
-  let lastRisk: RiskEvaluation | null = null;
   let lastError: string | null = null;
-  let lastCycleAtMs: number | null = null;
+  let lastOutcome: SessionOutcome['ended'] | null = null;
   let state = 'starting' as MarketMakerState;
   let stopReason: string | null = null;
+  let restartSession = false;
+  /** Halts (pauses) in this run, for their event ids: unique per run, and so across resets too. */
+  let halts = 0;
 
   // The start input's override holds until an operator sets refreshIntervalMs through updateConfig:
   // the later, explicit command wins (otherwise the accepted update would silently change nothing).
@@ -117,46 +145,40 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
       { key: MarketMakerStatusAttribute, value: next },
     ]);
   };
-  // A continued run starts in the state the last run reached, so the search attribute does not
-  // flicker. A pause received but not yet carried out (orders still resting) arrives as 'quoting',
-  // so this run's pause branch still cancels them.
+  // A continued run starts in the state the last run reached, so the search attribute does not flicker.
   setState(carried?.state ?? 'starting');
 
   setHandler(statusQuery, () => status());
-  // Hints carry no data the loop trusts: they only cut the wait short.
-  // While paused they are ignored, so a paused pool's history does not grow with every trade.
-  const hint = () => {
-    if (!manualPause && cooldownUntilMs === null) wake = true;
-  };
-  setHandler(spreadChangedSignal, hint);
-  setHandler(poolEventHintSignal, hint);
+  // Wake-ups come from Postgres now; the signals stay defined so older senders do not fail.
+  setHandler(spreadChangedSignal, () => undefined);
+  setHandler(poolEventHintSignal, () => undefined);
   setHandler(pauseSignal, (req) => {
-    manualPause = { reason: typeof req?.reason === 'string' && req.reason ? req.reason : 'operator' };
-    wake = true;
+    manualPause = { reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator' };
   });
   setHandler(resumeSignal, () => {
     manualPause = null;
     cooldownUntilMs = null;
-    wake = true;
   });
   setHandler(stopSignal, (req) => {
-    stopRequested ??= { reason: typeof req?.reason === 'string' && req.reason ? req.reason : 'operator' };
-    wake = true;
+    stopRequested ??= {
+      reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator',
+    };
   });
 
   // Updates apply one at a time, each merged onto the configuration the previous one wrote:
   // two concurrent updates must not both merge onto the same old configuration and lose one change.
   let updates: Promise<unknown> = Promise.resolve();
-  let configEpoch = 0;
   const applyConfigPatch = (patch: unknown): Promise<PoolConfig> => {
-    const requestId = `${workflowId}/update/${currentUpdateInfo()?.id ?? cycle}`;
+    const requestId = `${workflowId}/${info.runId}/update/${currentUpdateInfo()?.id ?? 'none'}`;
     const run = updates.then(async () => {
       const next = mergePoolConfig(config!, patch);
+      // The pool row's notification carries the change to the running session.
       await writes.updatePoolConfig({ poolId, config: next, requestId });
       config = next;
-      configEpoch++;
-      if (isPlainObject(patch) && patch.refreshIntervalMs !== undefined) refreshOverride = undefined;
-      wake = true;
+      if (isPlainObject(patch) && patch.refreshIntervalMs !== undefined && refreshOverride !== undefined) {
+        refreshOverride = undefined;
+        restartSession = true;
+      }
       return next;
     });
     updates = run.catch(() => undefined);
@@ -170,277 +192,210 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
         nonRetryable: true,
       });
   };
+  const validatePatch = (patch: unknown) => {
+    requireConfig();
+    try {
+      mergePoolConfig(config!, patch);
+    } catch (err) {
+      asFailure(err);
+    }
+  };
   setHandler(updateConfigUpdate, (patch) => applyConfigPatch(patch).catch(asFailure), {
-    validator: (patch) => {
-      requireConfig();
-      try {
-        mergePoolConfig(config!, patch);
-      } catch (err) {
-        asFailure(err);
-      }
-    },
+    validator: (patch) => validatePatch(patch),
   });
   setHandler(
     setRiskLimitsUpdate,
     async (patch) => (await applyConfigPatch({ risk: patch }).catch(asFailure)).risk,
-    {
-      validator: (patch) => {
-        requireConfig();
-        try {
-          mergePoolConfig(config!, { risk: patch });
-        } catch (err) {
-          asFailure(err);
-        }
-      },
-    },
+    { validator: (patch) => validatePatch({ risk: patch }) },
   );
 
-  const record = (events: NewEvent[]) => writes.recordMarketMakerEvents({ poolId, events });
-  // The run chain's id keeps keys unique when the pool is started again under the same workflow id
-  // (cycle numbering restarts at 0 then): without it the new run's orders and events would collide
-  // with the previous run's and be refused or silently deduplicated. continueAsNew keeps the chain id.
-  const chainId = workflowInfo().firstExecutionRunId;
-  const cycleKey = () => `${workflowId}/${chainId}/c${cycle}`;
+  const record = (events: Parameters<Activities['recordMarketMakerEvents']>[0]['events']) =>
+    writes.recordMarketMakerEvents({ poolId, events });
 
-  const onBreach = async (risk: RiskEvaluation) => {
-    const key = `${risk.action}:${risk.reasons
-      .map((r) => r.limit)
-      .sort()
-      .join(',')}`;
-    if (risk.action === 'continue') {
-      lastBreachKey = '';
-      return;
-    }
-    // One event per distinct breach, not one per cycle while it lasts.
-    if (key === lastBreachKey && risk.action !== 'stop') return;
-    lastBreachKey = key;
-    await record([
-      {
-        eventId: `${cycleKey()}/risk`,
-        type: 'risk_limit_breached',
-        payload: {
-          poolId,
-          action: risk.action as 'widen' | 'pause' | 'flatten' | 'stop',
-          reasons: risk.reasons,
-        },
-      },
-    ]);
-  };
-
-  const runCycle = async () => {
-    const epoch = configEpoch;
-    snapshot = await local.monitorMarketConditions({ poolId, baseline });
-    if (!baseline) {
-      // P&L is measured from this market maker's start, not over the pool's whole life.
-      baseline = {
-        reserveBase: snapshot.reserveBase,
-        reserveQuote: snapshot.reserveQuote,
-        netBaseContributed: snapshot.netBaseContributed,
-        netQuoteContributed: snapshot.netQuoteContributed,
-      };
-      snapshot = await local.monitorMarketConditions({ poolId, baseline });
-    }
-    // A snapshot read before an update committed must not bring back the old configuration.
-    if (epoch === configEpoch || !config) config = snapshot.config;
-    const cfg: PoolConfig = config;
-    const risk = evaluateRisk(
-      {
-        inventoryShare: new Big(snapshot.inventoryShare),
-        targetShare: cfg.spreadPolicy.targetInventoryShare,
-        pnl: new Big(snapshot.pnl.totalPnl),
-        volatility: snapshot.volatility,
-        largestOrderNotional: largestNotional(ladder),
-        priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
-      },
-      cfg.risk,
-    );
-    // Flattening trades at the reference price: on a stale price, pause instead.
-    if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
-      risk.action = 'pause';
-      risk.cooldownSeconds = cfg.risk.cooldownSeconds;
-    }
-    lastRisk = risk;
-    await onBreach(risk);
-    switch (risk.action) {
-      case 'stop':
-        stopRequested ??= { reason: `risk_limit_breached: ${risk.reasons.map((r) => r.limit).join(', ')}` };
-        return;
-      case 'pause':
-        cooldownUntilMs = Date.now() + (risk.cooldownSeconds ?? cfg.risk.cooldownSeconds) * 1000;
-        restingOrders -= await writes.cancelAllQuotes({ poolId, reason: 'risk_pause' });
-        await record([
-          {
-            eventId: `${cycleKey()}/paused`,
-            type: 'market_maker_paused',
-            payload: {
-              poolId,
-              reason: risk.reasons.map((r) => r.limit).join(', '),
-              untilMs: cooldownUntilMs,
-            },
-          },
-        ]);
-        setState('paused');
-        return;
-      case 'flatten':
-        await writes.cancelAllQuotes({ poolId, reason: 'risk_flatten' });
-        await writes.adjustInventory({ poolId, requestId: `${cycleKey()}/flatten` });
-        snapshot = await local.monitorMarketConditions({ poolId, baseline });
-        break;
-      default:
-        break;
-    }
-    const quotedSnapshot =
-      risk.action === 'widen'
-        ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
-        : snapshot;
-    ladder = await local.calculateOptimalQuotes({ snapshot: quotedSnapshot });
-    const result = await writes.reconcileQuotes({
+  /** Pause: fence off the session and cancel its quotes in one transaction, with the event. */
+  const haltForPause = async (reason: string, untilMs?: number) => {
+    halts++;
+    await writes.haltQuoting({
       poolId,
-      cycleKey: cycleKey(),
-      cycle,
-      mid: snapshot.mid,
-      spreadBps: quotedSnapshot.spreadBps,
-      ladder,
-      toleranceBps: String(cfg.quoteTolerance),
+      cancelReason: untilMs === undefined ? 'paused' : 'risk_pause',
+      event: {
+        eventId: `${workflowId}/${info.runId}/halt${halts}/paused`,
+        type: 'market_maker_paused',
+        reason,
+        ...(untilMs !== undefined ? { untilMs } : {}),
+      },
     });
-    restingOrders = result.resting.length;
-    setState('quoting');
+    generation = null;
+    setState('paused');
   };
 
-  /** Reads the pool once so the start event names the strategy; the loop retries if the pool is not readable yet. */
-  const strategyKind = async () => {
-    try {
-      config = (await local.monitorMarketConditions({ poolId })).config;
-      return config.strategy.kind;
-    } catch {
-      return 'unknown';
+  const cooldownOver = () => cooldownUntilMs === null || Date.now() >= cooldownUntilMs;
+
+  /** Runs one session until it ends or the supervisor must act; returns why it ended. */
+  const superviseSession = async (): Promise<'control' | 'ended'> => {
+    generation = await writes.beginQuotingSession({ poolId });
+    sessionCount++;
+    restartSession = false;
+    setState('quoting');
+    let outcome: SessionOutcome | undefined;
+    let failure: unknown;
+    const scope = new CancellationScope();
+    const running = scope
+      .run(() =>
+        sessions.runQuotingSession({
+          poolId,
+          generation: generation!,
+          baseline: baseline!,
+          refreshIntervalMs: refreshOverride,
+          maxSessionMs: input.maxSessionMs,
+        }),
+      )
+      .then(
+        (o) => void (outcome = o),
+        (err) => void (failure = err),
+      );
+    const mustAct = () =>
+      stopRequested !== null || manualPause !== null || restartSession || workflowInfo().continueAsNewSuggested;
+    await condition(() => outcome !== undefined || failure !== undefined || mustAct());
+    if (outcome === undefined && failure === undefined) {
+      scope.cancel();
+      await running;
+      return 'control';
     }
+    if (failure !== undefined) {
+      if (isCancellation(failure)) throw failure;
+      lastError = describeError(failure);
+      lastOutcome = null;
+      log.warn('quoting session failed; starting a new one', { poolId, error: lastError });
+      await sleep(SESSION_RESTART_BACKOFF_MS);
+      return 'ended';
+    }
+    lastOutcome = outcome!.ended;
+    switch (outcome!.ended) {
+      case 'risk_stop':
+        stopRequested ??= { reason: `risk_limit_breached: ${outcome!.reasons.map((r) => r.limit).join(', ')}` };
+        break;
+      case 'risk_pause':
+        cooldownUntilMs = Date.now() + outcome!.cooldownSeconds * 1000;
+        await haltForPause(outcome!.reasons.map((r) => r.limit).join(', '), cooldownUntilMs);
+        break;
+      case 'fenced':
+        // Someone else holds the fence (a stop through the database while this run was away, or a
+        // second market maker): back off, then take a new generation.
+        await sleep(SESSION_RESTART_BACKOFF_MS);
+        break;
+      case 'rotated':
+        break;
+    }
+    return 'ended';
   };
 
   let endedBy: 'stop' | 'continue_as_new' = 'stop';
   try {
     if (!carried) {
+      let strategy = 'unknown';
+      try {
+        const snapshot = await local.monitorMarketConditions({ poolId });
+        config = snapshot.config;
+        strategy = config.strategy.kind;
+      } catch (err) {
+        lastError = describeError(err);
+      }
       await record([
         {
-          eventId: `${workflowId}/${workflowInfo().firstExecutionRunId}/started`,
+          eventId: `${workflowId}/${info.firstExecutionRunId}/started`,
           type: 'market_maker_started',
-          payload: {
-            poolId,
-            workflowId,
-            strategy: await strategyKind(),
-            refreshIntervalMs: refreshIntervalMs(),
-          },
+          payload: { poolId, workflowId, strategy, refreshIntervalMs: refreshIntervalMs() },
         },
       ]);
     }
-    let cyclesThisRun = 0;
+    const maxSessions = input.maxSessionsPerRun ?? DEFAULT_MAX_SESSIONS_PER_RUN;
+    let sessionsThisRun = 0;
     for (;;) {
       if (stopRequested) break;
-      const now = Date.now();
-      if (cooldownUntilMs !== null && now >= cooldownUntilMs) {
-        cooldownUntilMs = null;
-        // Still paused by an operator: that pause's resume will be the one recorded.
-        if (!manualPause) {
-          await record([
-            {
-              eventId: `${cycleKey()}/resumed`,
-              type: 'market_maker_resumed',
-              payload: { poolId, reason: 'cooldown_elapsed' },
-            },
-          ]);
-        }
+      if (workflowInfo().continueAsNewSuggested || sessionsThisRun >= maxSessions) {
+        endedBy = 'continue_as_new';
+        break;
       }
-      if (manualPause || cooldownUntilMs !== null) {
-        if (state !== 'paused') {
-          await writes.cancelAllQuotes({ poolId, reason: 'paused' });
-          restingOrders = 0;
-          if (manualPause) {
-            await record([
-              {
-                eventId: `${cycleKey()}/paused`,
-                type: 'market_maker_paused',
-                payload: { poolId, reason: manualPause.reason },
-              },
-            ]);
-          }
-          setState('paused');
-        }
-        wake = false;
-        const waitMs = cooldownUntilMs !== null ? Math.max(1, cooldownUntilMs - Date.now()) : undefined;
-        if (waitMs === undefined) await condition(() => wake);
-        else await condition(() => wake, waitMs);
-        if (!manualPause && cooldownUntilMs === null && state === 'paused') {
+      if (manualPause || !cooldownOver()) {
+        if (state !== 'paused') await haltForPause(manualPause?.reason ?? 'risk_cooldown');
+        const remaining = cooldownUntilMs === null ? undefined : Math.max(1, cooldownUntilMs - Date.now());
+        const resumed = () => stopRequested !== null || (manualPause === null && cooldownOver());
+        if (remaining === undefined || manualPause) await condition(resumed);
+        else await condition(resumed, remaining);
+        if (!stopRequested && manualPause === null && cooldownOver()) {
+          const reason = cooldownUntilMs !== null && Date.now() >= cooldownUntilMs ? 'cooldown_elapsed' : 'operator';
+          cooldownUntilMs = null;
+          halts++;
           await record([
             {
-              eventId: `${cycleKey()}/resumed`,
+              eventId: `${workflowId}/${info.runId}/halt${halts}/resumed`,
               type: 'market_maker_resumed',
-              payload: { poolId, reason: 'operator' },
+              payload: { poolId, reason },
             },
           ]);
-          setState('quoting');
         }
-        cycle++;
-        if (++cyclesThisRun >= maxCycles || workflowInfo().continueAsNewSuggested) break;
         continue;
       }
-      wake = false;
       try {
-        await runCycle();
-        lastError = null;
+        // The P&L baseline is taken once, before the first session, and kept durably here.
+        if (!baseline) {
+          const snapshot = await local.monitorMarketConditions({ poolId });
+          config = snapshot.config;
+          baseline = {
+            reserveBase: snapshot.reserveBase,
+            reserveQuote: snapshot.reserveQuote,
+            netBaseContributed: snapshot.netBaseContributed,
+            netQuoteContributed: snapshot.netQuoteContributed,
+          };
+        } else if (!config) {
+          config = (await local.monitorMarketConditions({ poolId, baseline })).config;
+        }
+        await superviseSession();
+        sessionsThisRun++;
       } catch (err) {
         if (isCancellation(err)) throw err;
         lastError = describeError(err);
-        log.warn('market maker cycle failed; retrying next cycle', { poolId, cycle, error: lastError });
+        log.warn('market maker could not start a session; retrying', { poolId, error: lastError });
+        await sleep(SESSION_RESTART_BACKOFF_MS);
       }
-      lastCycleAtMs = Date.now();
-      cycle++;
-      if (stopRequested) break;
-      if (++cyclesThisRun >= maxCycles || workflowInfo().continueAsNewSuggested) break;
-      await condition(() => wake, refreshIntervalMs());
     }
-    if (!stopRequested) {
+    if (endedBy === 'continue_as_new') {
       // Inside the try: a cancellation while handlers finish still runs the cleanup below.
       await condition(allHandlersFinished);
-      endedBy = 'continue_as_new';
     }
   } finally {
     if (endedBy === 'stop') {
       // Runs on stop, failure and cancellation alike: no order may outlive the market maker.
       await CancellationScope.nonCancellable(async () => {
         setState('stopping');
-        const cancelled = await cleanup.cancelAllQuotes({ poolId, reason: 'market_maker_stopped' });
         stopReason = stopRequested?.reason ?? 'cancelled_or_failed';
-        await cleanup.recordMarketMakerEvents({
+        await cleanup.haltQuoting({
           poolId,
-          events: [
-            {
-              eventId: `${workflowId}/${workflowInfo().firstExecutionRunId}/stopped`,
-              type: 'market_maker_stopped',
-              payload: { poolId, workflowId, reason: stopReason, cancelledOrders: cancelled },
-            },
-          ],
+          cancelReason: 'market_maker_stopped',
+          event: {
+            eventId: `${workflowId}/${info.firstExecutionRunId}/stopped`,
+            type: 'market_maker_stopped',
+            reason: stopReason,
+            workflowId,
+          },
         });
-        restingOrders = 0;
+        generation = null;
         setState('stopped');
       });
     }
   }
   if (endedBy === 'continue_as_new') {
     const next: MarketMakerCarriedState = {
-      cycle,
+      sessions: sessionCount,
       baseline,
       manualPause,
       cooldownUntilMs,
-      lastBreachKey,
       stopRequested,
       runs,
       state,
     };
-    await continueAsNew<typeof MarketMakerWorkflow>({
-      ...input,
-      refreshIntervalMs: refreshOverride,
-      carried: next,
-    });
+    await continueAsNew<typeof MarketMakerWorkflow>({ ...input, refreshIntervalMs: refreshOverride, carried: next });
   }
   return status();
 
@@ -448,23 +403,19 @@ export async function MarketMakerWorkflow(input: MarketMakerInput): Promise<Mark
     return {
       poolId,
       state,
-      cycle,
+      generation,
+      sessions: sessionCount,
+      lastSessionOutcome: lastOutcome,
       runs,
       refreshIntervalMs: refreshIntervalMs(),
-      mid: snapshot?.mid ?? null,
-      spreadBps: snapshot?.spreadBps ?? null,
-      bids: ladder?.bids ?? [],
-      asks: ladder?.asks ?? [],
-      restingOrders,
-      inventoryShare: snapshot?.inventoryShare ?? null,
-      reserveBase: snapshot?.reserveBase ?? null,
-      reserveQuote: snapshot?.reserveQuote ?? null,
-      pnl: snapshot ? { totalPnl: snapshot.pnl.totalPnl, returnPct: snapshot.pnl.returnPct } : null,
-      lastRisk: lastRisk ? { action: lastRisk.action, reasons: lastRisk.reasons } : null,
+      strategy: config?.strategy.kind ?? null,
+      riskLimits: config?.risk ?? null,
+      baseline: baseline ?? null,
       pauseReason: manualPause?.reason ?? (cooldownUntilMs ? 'risk_cooldown' : null),
+      cooldownUntilMs,
       stopReason,
       lastError,
-      lastCycleAtMs,
+      live: null,
     };
   }
 }

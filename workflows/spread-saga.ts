@@ -2,7 +2,6 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  getExternalWorkflowHandle,
   isCancellation,
   log,
   setHandler,
@@ -17,18 +16,17 @@ import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
 import { cleanup, describeError, local, writes } from './activity-options';
 import {
   PoolIdAttribute,
-  marketMakerWorkflowId,
   poolEventHintSignal,
   sagaStatusQuery,
-  spreadChangedSignal,
   stopSignal,
   type SpreadSagaCarriedState,
   type SpreadSagaInput,
   type SpreadSagaStatus,
 } from './definitions';
 
-// Hints drive the saga on every trade; the catch-up only covers lost hints and price-driven volatility.
-const DEFAULT_CATCH_UP_MS = 5000;
+// The quoting session hints the saga when the pure spread policy says a decision is due; the
+// catch-up is a rare safety net (a lost hint), minutes apart, because every wake-up costs history.
+const DEFAULT_CATCH_UP_MS = 300_000;
 const DEFAULT_MAX_ITERATIONS = 1000;
 const PAGE = 5000;
 
@@ -43,8 +41,8 @@ const TRIGGERS = new Set([
 
 /**
  * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
- * checkpoint is the source of truth; signals only wake it early, and a periodic catch-up covers a
- * hint lost between a trade's commit and its signal. Each adjustment is a saga: set the spread,
+ * checkpoint is the source of truth. The quoting session, which sees every trade, runs the same
+ * pure policy and wakes the saga only when a decision is due; a rare catch-up covers a lost hint. Each adjustment is a saga: set the spread,
  * rebalance if the imbalance is critical, and on failure restore the previous spread and say so.
  */
 export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<SpreadSagaStatus> {
@@ -75,18 +73,6 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
     stopRequested = true;
   });
   setHandler(sagaStatusQuery, () => status());
-
-  const marketMaker = () => getExternalWorkflowHandle(marketMakerWorkflowId(poolId));
-  /** Best effort: a market maker that is not running has nothing to requote. */
-  const tellMarketMaker = async (kind: 'spread' | 'hint', spreadBps?: string, reasons?: string[]) => {
-    try {
-      if (kind === 'spread')
-        await marketMaker().signal(spreadChangedSignal, { spreadBps: spreadBps!, reasons });
-      else await marketMaker().signal(poolEventHintSignal, { version: checkpoint });
-    } catch (err) {
-      log.info('market maker not signalled', { poolId, error: describeError(err) });
-    }
-  };
 
   /** Reads every pool event past the checkpoint; returns whether any should trigger a recalculation. */
   const catchUp = async (): Promise<{ triggered: boolean; trades: number }> => {
@@ -138,7 +124,6 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
         const r = await writes.adjustInventory({ poolId, requestId: `${key}/rebalance` });
         if (r.applied) rebalances++;
       }
-      await tellMarketMaker('spread', ev.shouldAdjust ? target : current.toFixed(), ev.reasons);
     } catch (err) {
       if (isCancellation(err)) throw err;
       lastError = describeError(err);
@@ -150,7 +135,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
 
   const iterate = async () => {
     lastError = null;
-    const { triggered, trades } = await catchUp();
+    await catchUp();
     snapshot = await local.monitorMarketConditions({ poolId });
     const current = new Big(snapshot.spreadBps);
     evaluation = evaluateSpread(
@@ -177,11 +162,9 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
     }
     volatilityRegime = evaluation.volatilityRegime;
     imbalanceLevel = evaluation.imbalance.level;
+    // The new spread reaches the market maker through the pool row's notification, not a signal.
     if (evaluation.shouldAdjust || evaluation.imbalance.level === 'critical') {
       await adjust(key, current, evaluation);
-    } else if (trades > 0 || triggered) {
-      // Fills moved the inventory: the market maker should requote now, not at its next refresh.
-      await tellMarketMaker('hint');
     }
   };
 

@@ -85,7 +85,7 @@ export async function startMarketWorker(
   t: TestDatabase,
   temporal: TemporalTestContext,
 ): Promise<MarketHarness> {
-  const { worker } = await createMarketMakingWorker({
+  const { worker, notifications } = await createMarketMakingWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
@@ -100,6 +100,7 @@ export async function startMarketWorker(
     shutdown: async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+      await notifications.close();
     },
   };
 }
@@ -171,6 +172,16 @@ export function useMarketHarness(prefix: string) {
   return {
     get db() {
       return ready(t).db;
+    },
+    get dbUrl() {
+      return ready(t).url;
+    },
+    /** Stops the only worker (gracefully: its quotes are left resting, as after a crash). */
+    async shutdownWorker() {
+      await ready(h).shutdown();
+    },
+    async restartWorker() {
+      h = await startMarketWorker(ready(t), ready(temporal));
     },
     get client() {
       return ready(h).client;

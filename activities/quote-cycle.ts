@@ -1,0 +1,237 @@
+import type { Db } from '../db/connection';
+import { appendToStream } from '../db/event-store';
+import { checkFence, FencedError, type SessionFence } from '../db/fence';
+import { cancelAllOrders, reconcileOrders, renewQuotes } from '../db/order-book';
+import type { NewEvent } from '../domain/events';
+import { Big } from '../domain/money';
+import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
+import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
+import { evaluateSpread } from '../domain/spread-policy';
+import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
+import { marketMakerStream, poolOwner } from '../domain/streams';
+import type { VolatilityRegime } from '../domain/volatility';
+import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
+import { readMarketState, type TickSource } from './market-data';
+import { computeQuotes } from './quotes';
+import type { MarketSnapshot, PnlBaseline } from './types';
+
+/*
+ * One quoting cycle of a session: market snapshot, risk check, quotes from the pool's strategy,
+ * and the reconcile in one fenced transaction, or nothing at all when the ladder is within the
+ * refresh tolerance of what rests. The session (quoting-session.ts) loops over it.
+ */
+
+export interface CycleDeps {
+  db: Db;
+  ticks: TickSource;
+  hedgeVenue: HedgeVenue;
+  now: () => number;
+}
+
+/** What the session carries from cycle to cycle; heartbeat details carry it across attempts. */
+export interface CycleMemory {
+  cycle: number;
+  /** The breach last recorded, so a lasting breach is one event, not one per cycle. */
+  lastBreachKey: string;
+  /** The spread policy's levels as the session last told the saga: it hints only on a change. */
+  sagaView: { volatilityRegime: VolatilityRegime; imbalanceLevel: 'none' | 'moderate' | 'critical' };
+}
+
+export type CycleOutcome =
+  | { kind: 'quoted'; wrote: 'reconcile' | 'renew' | 'nothing'; nextRenewalAtMs: number | null }
+  | { kind: 'halt'; action: 'pause' | 'stop'; risk: RiskEvaluation };
+
+export interface CycleReport {
+  outcome: CycleOutcome;
+  snapshot: MarketSnapshot;
+  ladder: SerializedQuoteLadder | null;
+  risk: RiskEvaluation;
+  restingOrders: number;
+  /** The spread policy wants a decision from the saga (a change past the hysteresis, or a critical imbalance). */
+  sagaDecisionDue: boolean;
+}
+
+function largestNotional(ladder: SerializedQuoteLadder | null): Big {
+  let max = new Big(0);
+  for (const l of [...(ladder?.bids ?? []), ...(ladder?.asks ?? [])]) {
+    const n = new Big(l.price).times(l.size);
+    if (n.gt(max)) max = n;
+  }
+  return max;
+}
+
+export interface CycleInput {
+  poolId: string;
+  fence: SessionFence;
+  /** Unique per generation, attempt and cycle: client order ids and event ids derive from it. */
+  cycleKey: string;
+  baseline: PnlBaseline;
+  previousLadder: SerializedQuoteLadder | null;
+}
+
+export async function runQuoteCycle(deps: CycleDeps, input: CycleInput, memory: CycleMemory): Promise<CycleReport> {
+  const { db } = deps;
+  const { poolId, fence, cycleKey } = input;
+  const owner = poolOwner(poolId);
+  let { snapshot, view } = await readMarketState(db, deps.ticks, poolId, deps.now(), input.baseline);
+  // Cheap early exit: a session fenced off learns it from its read, not only from a refused write.
+  checkFence(view.pool, fence);
+  const cfg = snapshot.config;
+
+  const risk = evaluateRisk(
+    {
+      inventoryShare: new Big(snapshot.inventoryShare),
+      targetShare: cfg.spreadPolicy.targetInventoryShare,
+      pnl: new Big(snapshot.pnl.totalPnl),
+      volatility: snapshot.volatility,
+      largestOrderNotional: largestNotional(input.previousLadder),
+      priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
+    },
+    cfg.risk,
+  );
+  // Flattening trades at the reference price: on a stale price, pause instead.
+  if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
+    risk.action = 'pause';
+    risk.cooldownSeconds = cfg.risk.cooldownSeconds;
+  }
+  await recordBreach(db, poolId, cycleKey, risk, memory);
+  const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
+
+  if (risk.action === 'stop' || risk.action === 'pause') {
+    return {
+      outcome: { kind: 'halt', action: risk.action, risk },
+      snapshot,
+      ladder: null,
+      risk,
+      restingOrders: view.resting.length,
+      sagaDecisionDue,
+    };
+  }
+  if (risk.action === 'flatten') {
+    await cancelAllOrders(db, { poolId, owner, reason: 'risk_flatten', fence });
+    await applyInventoryAdjustment(db, deps.hedgeVenue, {
+      poolId,
+      requestId: `${cycleKey}/flatten`,
+      targetShare: cfg.spreadPolicy.targetInventoryShare,
+      referencePrice: snapshot.referencePrice ?? snapshot.mid,
+    });
+    ({ snapshot, view } = await readMarketState(db, deps.ticks, poolId, deps.now(), input.baseline));
+  }
+
+  const quoted =
+    risk.action === 'widen'
+      ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+      : snapshot;
+  const ladder = computeQuotes(quoted);
+  const desired = [
+    ...ladder.bids.map((l) => ({ side: 'buy' as const, price: new Big(l.price), size: new Big(l.size) })),
+    ...ladder.asks.map((l) => ({ side: 'sell' as const, price: new Big(l.price), size: new Big(l.size) })),
+  ];
+  const tolerance = new Big(cfg.quoteTolerance).div(10_000);
+  const plan = planQuotes(view.resting, desired, {
+    tolerance,
+    maxOrderAgeMs: cfg.quoting.maxOrderAgeMs,
+    nowMs: view.dbNowMs,
+  });
+  const report = (wrote: 'reconcile' | 'renew' | 'nothing', nextRenewalAtMs: number | null, resting: number) => ({
+    outcome: { kind: 'quoted' as const, wrote, nextRenewalAtMs },
+    snapshot,
+    ladder,
+    risk,
+    restingOrders: resting,
+    sagaDecisionDue,
+  });
+  const ttl = cfg.quoting.quoteTtlMs;
+  if (isQuietPlan(plan)) {
+    // Quiet: the ladder rests as wanted. Only the quotes' lives may need extending.
+    const expiry = earliestExpiryMs(plan.keep);
+    const renewBy = expiry === null ? null : expiry - ttl / 2;
+    if (renewBy !== null && view.dbNowMs >= renewBy) {
+      const renewed = await renewQuotes(db, { poolId, owner, fence, ttlMs: ttl });
+      if (renewed === null) throw new FencedError(poolId, fence);
+      return report('renew', view.dbNowMs + ttl / 2, plan.keep.length);
+    }
+    return report('nothing', renewBy, plan.keep.length);
+  }
+  const result = await reconcileOrders(
+    db,
+    {
+      poolId,
+      owner,
+      cycleKey,
+      desired: desired.map((d) => ({ side: d.side, price: d.price.toFixed(), size: d.size.toFixed() })),
+      toleranceBps: String(cfg.quoteTolerance),
+      fence,
+      ttlMs: ttl,
+      maxOrderAgeMs: cfg.quoting.maxOrderAgeMs,
+    },
+    {
+      streamId: marketMakerStream(poolId),
+      events: (outcome) => [
+        {
+          eventId: `${cycleKey}/quotes_updated`,
+          type: 'quotes_updated',
+          payload: {
+            poolId,
+            cycle: memory.cycle,
+            mid: snapshot.mid,
+            reservationPrice: ladder.reservationPrice,
+            spreadBps: quoted.spreadBps,
+            bids: ladder.bids,
+            asks: ladder.asks,
+            placed: outcome.placed,
+            cancelled: outcome.cancelled,
+            kept: outcome.kept,
+          },
+        },
+      ],
+    },
+  );
+  return report('reconcile', view.dbNowMs + ttl / 2, result.resting.length);
+}
+
+async function recordBreach(db: Db, poolId: string, cycleKey: string, risk: RiskEvaluation, memory: CycleMemory) {
+  if (risk.action === 'continue') {
+    memory.lastBreachKey = '';
+    return;
+  }
+  const key = `${risk.action}:${risk.reasons
+    .map((r) => r.limit)
+    .sort()
+    .join(',')}`;
+  // One event per distinct breach, not one per cycle while it lasts.
+  if (key === memory.lastBreachKey && risk.action !== 'stop') return;
+  memory.lastBreachKey = key;
+  const event: NewEvent = {
+    eventId: `${cycleKey}/risk`,
+    type: 'risk_limit_breached',
+    payload: { poolId, action: risk.action as 'widen' | 'pause' | 'flatten' | 'stop', reasons: risk.reasons },
+  };
+  await appendToStream(db, marketMakerStream(poolId), 'any', [event]);
+}
+
+/**
+ * The saga decides spreads; waking it costs workflow history. The session runs the same pure policy
+ * on every cycle's snapshot and asks for a decision only when one is due: a change past the
+ * hysteresis, a new volatility regime or imbalance level, or a critical imbalance.
+ */
+function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boolean {
+  const ev = evaluateSpread(
+    {
+      currentSpreadBps: new Big(snapshot.spreadBps),
+      inventoryShare: new Big(snapshot.inventoryShare),
+      volatility: snapshot.volatility,
+      tvl: new Big(snapshot.tvl),
+      previousVolatilityRegime: memory.sagaView.volatilityRegime,
+      previousImbalanceLevel: memory.sagaView.imbalanceLevel,
+    },
+    snapshot.config.spreadPolicy,
+  );
+  const due =
+    ev.shouldAdjust ||
+    ev.imbalance.level === 'critical' ||
+    ev.volatilityRegime !== memory.sagaView.volatilityRegime ||
+    ev.imbalance.level !== memory.sagaView.imbalanceLevel;
+  memory.sagaView = { volatilityRegime: ev.volatilityRegime, imbalanceLevel: ev.imbalance.level };
+  return due;
+}

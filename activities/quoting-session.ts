@@ -1,0 +1,254 @@
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { claimSessionAttempt, FencedError, type SessionFence } from '../db/fence';
+import type { PoolNotificationHub } from '../db/notifications';
+import type { RiskBreach, RiskAction } from '../domain/risk';
+import type { SerializedQuoteLevel, SerializedQuoteLadder } from '../domain/strategies/serialize';
+import { spreadSagaWorkflowId } from '../workflows/ids';
+import { runQuoteCycle, type CycleDeps, type CycleMemory, type CycleReport } from './quote-cycle';
+import type { PnlBaseline } from './types';
+
+/*
+ * The quoting session: the market maker's quote loop as one long-lived, heartbeating activity
+ * (DESIGN section 4). The supervising workflow holds what must be durable (lifecycle, config, the
+ * operator's commands, the P&L baseline) and starts, restarts and stops sessions; the session runs
+ * the cycles, so a routine cycle costs no workflow history. Each cycle's effect is one Postgres
+ * transaction fenced by (generation, attempt); heartbeat details carry what a retry on another worker
+ * needs to resume. Wake-ups come from Postgres notifications, not from workflow tasks.
+ */
+
+export interface QuotingSessionInput {
+  poolId: string;
+  /** The generation the supervisor took for this session (db/fence.ts). */
+  generation: string;
+  baseline: PnlBaseline;
+  /** Overrides the pool's refreshIntervalMs (the start input's override). */
+  refreshIntervalMs?: number;
+  /** The session ends by itself after this long, so the supervisor can rotate it (and continue as new). */
+  maxSessionMs?: number;
+}
+
+/** Heartbeat details: the live view the client's status shows, and what a retry resumes from. */
+export interface SessionHeartbeat {
+  generation: string;
+  attempt: number;
+  memory: CycleMemory;
+  live: SessionLiveStatus;
+}
+
+export interface SessionLiveStatus {
+  cycle: number;
+  mid: string | null;
+  spreadBps: string | null;
+  bids: SerializedQuoteLevel[];
+  asks: SerializedQuoteLevel[];
+  restingOrders: number;
+  inventoryShare: string | null;
+  reserveBase: string | null;
+  reserveQuote: string | null;
+  pnl: { totalPnl: string; returnPct: string } | null;
+  lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
+  lastError: string | null;
+  lastCycleAtMs: number | null;
+  /** Cycles that wrote a reconcile, renewed quote lives only, or wrote nothing (this attempt). */
+  reconciles: number;
+  renewals: number;
+  quietCycles: number;
+}
+
+export type SessionOutcome =
+  | { ended: 'fenced' }
+  | { ended: 'rotated'; cycle: number }
+  | { ended: 'risk_pause'; cycle: number; reasons: RiskBreach[]; cooldownSeconds: number }
+  | { ended: 'risk_stop'; cycle: number; reasons: RiskBreach[] };
+
+export interface SessionDeps extends CycleDeps {
+  notifications: PoolNotificationHub;
+  log?: (msg: string, meta: Record<string, unknown>) => void;
+}
+
+const DEFAULT_MAX_SESSION_MS = 6 * 3600_000;
+/** Hints to the saga are decisions, but a decision the saga cannot carry out must not hint every cycle. */
+const SAGA_HINT_MIN_INTERVAL_MS = 10_000;
+/** Backoff after a failed cycle (database blip): the next cycle retries. */
+const FAILED_CYCLE_BACKOFF_MS = 250;
+
+/** A wake-up latch: notifications set it; the loop waits on it with a deadline. */
+class Wakeup {
+  private pending = false;
+  private resolve: (() => void) | undefined;
+  wake = () => {
+    this.pending = true;
+    this.resolve?.();
+  };
+  async wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.pending || ms <= 0 || signal.aborted) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.resolve = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done);
+      this.resolve = done;
+    });
+  }
+  take(): boolean {
+    const was = this.pending;
+    this.pending = false;
+    return was;
+  }
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+
+function liveOf(report: CycleReport | null, prev: SessionLiveStatus, cycle: number): SessionLiveStatus {
+  if (!report) return { ...prev, cycle };
+  const s = report.snapshot;
+  const ladder: SerializedQuoteLadder | null = report.ladder;
+  return {
+    ...prev,
+    cycle,
+    mid: s.mid,
+    spreadBps: s.spreadBps,
+    bids: ladder?.bids ?? [],
+    asks: ladder?.asks ?? [],
+    restingOrders: report.restingOrders,
+    inventoryShare: s.inventoryShare,
+    reserveBase: s.reserveBase,
+    reserveQuote: s.reserveQuote,
+    pnl: { totalPnl: s.pnl.totalPnl, returnPct: s.pnl.returnPct },
+    lastRisk: { action: report.risk.action, reasons: report.risk.reasons },
+    lastError: null,
+    lastCycleAtMs: s.observedAtMs,
+  };
+}
+
+export async function runQuotingSession(deps: SessionDeps, input: QuotingSessionInput): Promise<SessionOutcome> {
+  const ctx = Context.current();
+  const { poolId } = input;
+  const attempt = ctx.info.attempt;
+  const fence: SessionFence = { generation: input.generation, attempt };
+  const resumed = ctx.info.heartbeatDetails as SessionHeartbeat | undefined;
+  // Resume only what this generation's previous attempt left: a new generation starts fresh.
+  const memory: CycleMemory =
+    resumed?.generation === input.generation
+      ? resumed.memory
+      : { cycle: 0, lastBreachKey: '', sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none' } };
+  let live: SessionLiveStatus = resumed?.generation === input.generation
+    ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0 }
+    : {
+        cycle: memory.cycle,
+        mid: null,
+        spreadBps: null,
+        bids: [],
+        asks: [],
+        restingOrders: 0,
+        inventoryShare: null,
+        reserveBase: null,
+        reserveQuote: null,
+        pnl: null,
+        lastRisk: null,
+        lastError: null,
+        lastCycleAtMs: null,
+        reconciles: 0,
+        renewals: 0,
+        quietCycles: 0,
+      };
+  if (!(await claimSessionAttempt(deps.db, poolId, fence))) return { ended: 'fenced' };
+
+  const wakeup = new Wakeup();
+  const subscription = deps.notifications.subscribe(poolId, wakeup.wake);
+  const signal = ctx.cancellationSignal;
+  const startedAt = deps.now();
+  const maxSessionMs = input.maxSessionMs ?? DEFAULT_MAX_SESSION_MS;
+  let lastSagaHintAt = -Infinity;
+  let previousLadder: SerializedQuoteLadder | null = null;
+  const beat = () => ctx.heartbeat({ generation: input.generation, attempt, memory, live } satisfies SessionHeartbeat);
+  beat();
+  try {
+    for (;;) {
+      if (signal.aborted) throw new CancelledFailure(String(signal.reason ?? 'CANCELLED'));
+      const cycleStartedAt = deps.now();
+      wakeup.take();
+      let report: CycleReport | null = null;
+      let nextDueMs: number | null = null;
+      try {
+        report = await runQuoteCycle(
+          deps,
+          {
+            poolId,
+            fence,
+            cycleKey: `mm/${poolId}/g${input.generation}a${attempt}c${memory.cycle}`,
+            baseline: input.baseline,
+            previousLadder,
+          },
+          memory,
+        );
+        subscription.setFeed(report.snapshot.priceFeed);
+        live = liveOf(report, live, memory.cycle);
+        const outcome = report.outcome;
+        if (outcome.kind === 'halt') {
+          beat();
+          return outcome.action === 'stop'
+            ? { ended: 'risk_stop', cycle: memory.cycle, reasons: outcome.risk.reasons }
+            : {
+                ended: 'risk_pause',
+                cycle: memory.cycle,
+                reasons: outcome.risk.reasons,
+                cooldownSeconds: outcome.risk.cooldownSeconds ?? report.snapshot.config.risk.cooldownSeconds,
+              };
+        }
+        previousLadder = report.ladder;
+        if (outcome.wrote === 'reconcile') live.reconciles++;
+        else if (outcome.wrote === 'renew') live.renewals++;
+        else live.quietCycles++;
+        nextDueMs = outcome.nextRenewalAtMs === null ? null : outcome.nextRenewalAtMs - report.snapshot.observedAtMs;
+        if (report.sagaDecisionDue && cycleStartedAt - lastSagaHintAt >= SAGA_HINT_MIN_INTERVAL_MS) {
+          lastSagaHintAt = cycleStartedAt;
+          await hintSaga(ctx, poolId, deps.log);
+        }
+      } catch (err) {
+        if (err instanceof FencedError) return { ended: 'fenced' };
+        if (err instanceof CancelledFailure) throw err;
+        live = { ...live, lastError: (err as Error).message ?? String(err) };
+        deps.log?.('quote cycle failed; the next cycle retries', { poolId, cycle: memory.cycle, error: live.lastError });
+        await sleep(FAILED_CYCLE_BACKOFF_MS, signal);
+      }
+      memory.cycle++;
+      live.cycle = memory.cycle;
+      beat();
+      if (deps.now() - startedAt >= maxSessionMs) return { ended: 'rotated', cycle: memory.cycle };
+
+      const cfg = report?.snapshot.config;
+      const refreshMs = input.refreshIntervalMs ?? cfg?.refreshIntervalMs ?? 1000;
+      const untilRefresh = cycleStartedAt + refreshMs - deps.now();
+      await wakeup.wait(nextDueMs === null ? untilRefresh : Math.min(untilRefresh, nextDueMs), signal);
+      // A burst of notifications costs one requote per minimum interval, not one each.
+      const minGap = cfg?.quoting.minRequoteIntervalMs ?? 0;
+      await sleep(cycleStartedAt + minGap - deps.now(), signal);
+    }
+  } finally {
+    subscription.close();
+  }
+}
+
+/** Best effort: a saga that is not running has nothing to decide, and its catch-up covers a lost hint. */
+async function hintSaga(ctx: Context, poolId: string, log?: SessionDeps['log']) {
+  try {
+    await ctx.client.workflow.getHandle(spreadSagaWorkflowId(poolId)).signal('poolEventHint', {});
+  } catch (err) {
+    log?.('spread saga not hinted', { poolId, error: (err as Error).message });
+  }
+}

@@ -1,0 +1,97 @@
+import { sql } from 'kysely';
+import type { NewEvent } from '../domain/events';
+import { marketMakerStream, poolOwner } from '../domain/streams';
+import type { Db } from './connection';
+import { NotFoundError } from './errors';
+import { appendToStream } from './event-store';
+import { cancelAllLocked } from './order-book';
+import { lockPool, type PoolState } from './pools';
+
+/*
+ * The market maker's fence. `pools.mm_generation` is taken anew by the supervisor for every quoting
+ * session and bumped by every stop and pause; `pools.mm_attempt` is claimed by each attempt of the
+ * session activity under that generation. Every write of a session checks both under the pool's row
+ * lock in its own transaction, so after a newer session, a newer attempt, a pause or a stop, an old
+ * one can read but never write.
+ */
+
+export interface SessionFence {
+  /** Decimal string: bigint in Postgres. */
+  generation: string;
+  attempt: number;
+}
+
+/** The session no longer holds the fence: it must stop writing and end. Not an input error. */
+export class FencedError extends Error {
+  constructor(poolId: string, held: SessionFence, current?: SessionFence) {
+    super(
+      `Quoting session of pool "${poolId}" was fenced off: it holds generation ${held.generation} attempt ${held.attempt}, ` +
+        `the pool is ${current ? `at generation ${current.generation} attempt ${current.attempt}` : 'past it'} ` +
+        '(a newer session started, or the market maker was paused or stopped).',
+    );
+    this.name = 'FencedError';
+  }
+}
+
+export function checkFence(pool: PoolState, fence: SessionFence): void {
+  if (pool.mmGeneration !== fence.generation || pool.mmAttempt !== fence.attempt) {
+    throw new FencedError(pool.id, fence, { generation: pool.mmGeneration, attempt: pool.mmAttempt });
+  }
+}
+
+/** A new generation for a new session: every older session is fenced off from now on. */
+export async function takeGeneration(db: Db, poolId: string): Promise<string> {
+  const row = await db
+    .updateTable('pools')
+    .set({ mm_generation: sql`mm_generation + 1` as never, mm_attempt: 0 })
+    .where('id', '=', poolId)
+    .returning('mm_generation')
+    .executeTakeFirst();
+  if (!row) throw new NotFoundError(`Pool "${poolId}" does not exist; create it first or check the id.`);
+  return String(row.mm_generation);
+}
+
+/**
+ * An attempt of the session activity claims its generation. Attempt numbers only grow, so a retry
+ * fences off the attempt it replaces (which may still be running on a worker cut off from the
+ * server), and an attempt that starts after a stop finds the generation gone and claims nothing.
+ */
+export async function claimSessionAttempt(db: Db, poolId: string, fence: SessionFence): Promise<boolean> {
+  const row = await db
+    .updateTable('pools')
+    .set({ mm_attempt: fence.attempt })
+    .where('id', '=', poolId)
+    .where('mm_generation', '=', fence.generation)
+    .where('mm_attempt', '<', fence.attempt)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Pause or stop: bumps the generation and cancels every resting quote of the pool's market maker in
+ * one transaction, with the events that record why. Whatever session was running can never write
+ * again; a retry after commit cancels nothing more and writes no event twice.
+ */
+export async function haltQuoting(
+  db: Db,
+  input: { poolId: string; reason: string; events?: (cancelled: number) => NewEvent[] },
+): Promise<{ cancelled: number; generation: string }> {
+  return db.transaction().execute(async (trx) => {
+    await lockPool(trx, input.poolId);
+    const bumped = await trx
+      .updateTable('pools')
+      .set({ mm_generation: sql`mm_generation + 1` as never, mm_attempt: 0 })
+      .where('id', '=', input.poolId)
+      .returning('mm_generation')
+      .executeTakeFirstOrThrow();
+    const cancelled = await cancelAllLocked(trx, {
+      poolId: input.poolId,
+      owner: poolOwner(input.poolId),
+      reason: input.reason,
+    });
+    const events = input.events?.(cancelled) ?? [];
+    if (events.length) await appendToStream(trx, marketMakerStream(input.poolId), 'any', events);
+    return { cancelled, generation: String(bumped.mm_generation) };
+  });
+}
