@@ -46,7 +46,9 @@ export function createActivities(deps: ActivityDeps) {
      */
     async runQuotingSession(input: QuotingSessionInput): Promise<SessionOutcome> {
       if (!deps.notifications) {
-        throw new Error('runQuotingSession needs the worker\'s PoolNotificationHub (createActivities({ notifications }))');
+        throw new Error(
+          "runQuotingSession needs the worker's PoolNotificationHub (createActivities({ notifications }))",
+        );
       }
       return runQuotingSession(
         { db, ticks, hedgeVenue: deps.hedgeVenue, now, notifications: deps.notifications, log: deps.log },
@@ -79,12 +81,21 @@ export function createActivities(deps: ActivityDeps) {
             ? {
                 eventId: e.eventId,
                 type: e.type,
-                payload: { poolId: input.poolId, reason: e.reason, ...(e.untilMs !== undefined ? { untilMs: e.untilMs } : {}) },
+                payload: {
+                  poolId: input.poolId,
+                  reason: e.reason,
+                  ...(e.untilMs !== undefined ? { untilMs: e.untilMs } : {}),
+                },
               }
             : {
                 eventId: e.eventId,
                 type: e.type,
-                payload: { poolId: input.poolId, workflowId: e.workflowId, reason: e.reason, cancelledOrders: cancelled },
+                payload: {
+                  poolId: input.poolId,
+                  workflowId: e.workflowId,
+                  reason: e.reason,
+                  cancelledOrders: cancelled,
+                },
               },
         ],
       });

@@ -69,7 +69,11 @@ export interface CycleInput {
   previousLadder: SerializedQuoteLadder | null;
 }
 
-export async function runQuoteCycle(deps: CycleDeps, input: CycleInput, memory: CycleMemory): Promise<CycleReport> {
+export async function runQuoteCycle(
+  deps: CycleDeps,
+  input: CycleInput,
+  memory: CycleMemory,
+): Promise<CycleReport> {
   const { db } = deps;
   const { poolId, fence, cycleKey } = input;
   const owner = poolOwner(poolId);
@@ -133,7 +137,11 @@ export async function runQuoteCycle(deps: CycleDeps, input: CycleInput, memory: 
     maxOrderAgeMs: cfg.quoting.maxOrderAgeMs,
     nowMs: view.dbNowMs,
   });
-  const report = (wrote: 'reconcile' | 'renew' | 'nothing', nextRenewalAtMs: number | null, resting: number) => ({
+  const report = (
+    wrote: 'reconcile' | 'renew' | 'nothing',
+    nextRenewalAtMs: number | null,
+    resting: number,
+  ) => ({
     outcome: { kind: 'quoted' as const, wrote, nextRenewalAtMs },
     snapshot,
     ladder,
@@ -190,7 +198,13 @@ export async function runQuoteCycle(deps: CycleDeps, input: CycleInput, memory: 
   return report('reconcile', view.dbNowMs + ttl / 2, result.resting.length);
 }
 
-async function recordBreach(db: Db, poolId: string, cycleKey: string, risk: RiskEvaluation, memory: CycleMemory) {
+async function recordBreach(
+  db: Db,
+  poolId: string,
+  cycleKey: string,
+  risk: RiskEvaluation,
+  memory: CycleMemory,
+) {
   if (risk.action === 'continue') {
     memory.lastBreachKey = '';
     return;

@@ -55,11 +55,13 @@ export interface SessionLiveStatus {
   quietCycles: number;
 }
 
-export type SessionOutcome =
+/** How a session ended, with its last live figures (the supervisor shows them while no session runs). */
+export type SessionOutcome = { live: SessionLiveStatus } & (
   | { ended: 'fenced' }
-  | { ended: 'rotated'; cycle: number }
-  | { ended: 'risk_pause'; cycle: number; reasons: RiskBreach[]; cooldownSeconds: number }
-  | { ended: 'risk_stop'; cycle: number; reasons: RiskBreach[] };
+  | { ended: 'rotated' }
+  | { ended: 'risk_pause'; reasons: RiskBreach[]; cooldownSeconds: number }
+  | { ended: 'risk_stop'; reasons: RiskBreach[] }
+);
 
 export interface SessionDeps extends CycleDeps {
   notifications: PoolNotificationHub;
@@ -74,7 +76,7 @@ const FAILED_CYCLE_BACKOFF_MS = 250;
 
 /** A wake-up latch: notifications set it; the loop waits on it with a deadline. */
 class Wakeup {
-  private pending = false;
+  pending = false;
   private resolve: (() => void) | undefined;
   wake = () => {
     this.pending = true;
@@ -135,7 +137,10 @@ function liveOf(report: CycleReport | null, prev: SessionLiveStatus, cycle: numb
   };
 }
 
-export async function runQuotingSession(deps: SessionDeps, input: QuotingSessionInput): Promise<SessionOutcome> {
+export async function runQuotingSession(
+  deps: SessionDeps,
+  input: QuotingSessionInput,
+): Promise<SessionOutcome> {
   const ctx = Context.current();
   const { poolId } = input;
   const attempt = ctx.info.attempt;
@@ -146,27 +151,28 @@ export async function runQuotingSession(deps: SessionDeps, input: QuotingSession
     resumed?.generation === input.generation
       ? resumed.memory
       : { cycle: 0, lastBreachKey: '', sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none' } };
-  let live: SessionLiveStatus = resumed?.generation === input.generation
-    ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0 }
-    : {
-        cycle: memory.cycle,
-        mid: null,
-        spreadBps: null,
-        bids: [],
-        asks: [],
-        restingOrders: 0,
-        inventoryShare: null,
-        reserveBase: null,
-        reserveQuote: null,
-        pnl: null,
-        lastRisk: null,
-        lastError: null,
-        lastCycleAtMs: null,
-        reconciles: 0,
-        renewals: 0,
-        quietCycles: 0,
-      };
-  if (!(await claimSessionAttempt(deps.db, poolId, fence))) return { ended: 'fenced' };
+  let live: SessionLiveStatus =
+    resumed?.generation === input.generation
+      ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0 }
+      : {
+          cycle: memory.cycle,
+          mid: null,
+          spreadBps: null,
+          bids: [],
+          asks: [],
+          restingOrders: 0,
+          inventoryShare: null,
+          reserveBase: null,
+          reserveQuote: null,
+          pnl: null,
+          lastRisk: null,
+          lastError: null,
+          lastCycleAtMs: null,
+          reconciles: 0,
+          renewals: 0,
+          quietCycles: 0,
+        };
+  if (!(await claimSessionAttempt(deps.db, poolId, fence))) return { ended: 'fenced', live };
 
   const wakeup = new Wakeup();
   const subscription = deps.notifications.subscribe(poolId, wakeup.wake);
@@ -175,7 +181,9 @@ export async function runQuotingSession(deps: SessionDeps, input: QuotingSession
   const maxSessionMs = input.maxSessionMs ?? DEFAULT_MAX_SESSION_MS;
   let lastSagaHintAt = -Infinity;
   let previousLadder: SerializedQuoteLadder | null = null;
-  const beat = () => ctx.heartbeat({ generation: input.generation, attempt, memory, live } satisfies SessionHeartbeat);
+  const beatEveryMs = Math.max(100, Math.floor((ctx.info.heartbeatTimeoutMs ?? 4000) / 4));
+  const beat = () =>
+    ctx.heartbeat({ generation: input.generation, attempt, memory, live } satisfies SessionHeartbeat);
   beat();
   try {
     for (;;) {
@@ -202,10 +210,10 @@ export async function runQuotingSession(deps: SessionDeps, input: QuotingSession
         if (outcome.kind === 'halt') {
           beat();
           return outcome.action === 'stop'
-            ? { ended: 'risk_stop', cycle: memory.cycle, reasons: outcome.risk.reasons }
+            ? { ended: 'risk_stop', live, reasons: outcome.risk.reasons }
             : {
                 ended: 'risk_pause',
-                cycle: memory.cycle,
+                live,
                 reasons: outcome.risk.reasons,
                 cooldownSeconds: outcome.risk.cooldownSeconds ?? report.snapshot.config.risk.cooldownSeconds,
               };
@@ -214,27 +222,38 @@ export async function runQuotingSession(deps: SessionDeps, input: QuotingSession
         if (outcome.wrote === 'reconcile') live.reconciles++;
         else if (outcome.wrote === 'renew') live.renewals++;
         else live.quietCycles++;
-        nextDueMs = outcome.nextRenewalAtMs === null ? null : outcome.nextRenewalAtMs - report.snapshot.observedAtMs;
+        nextDueMs =
+          outcome.nextRenewalAtMs === null ? null : outcome.nextRenewalAtMs - report.snapshot.observedAtMs;
         if (report.sagaDecisionDue && cycleStartedAt - lastSagaHintAt >= SAGA_HINT_MIN_INTERVAL_MS) {
           lastSagaHintAt = cycleStartedAt;
           await hintSaga(ctx, poolId, deps.log);
         }
       } catch (err) {
-        if (err instanceof FencedError) return { ended: 'fenced' };
+        if (err instanceof FencedError) return { ended: 'fenced', live };
         if (err instanceof CancelledFailure) throw err;
         live = { ...live, lastError: (err as Error).message ?? String(err) };
-        deps.log?.('quote cycle failed; the next cycle retries', { poolId, cycle: memory.cycle, error: live.lastError });
+        deps.log?.('quote cycle failed; the next cycle retries', {
+          poolId,
+          cycle: memory.cycle,
+          error: live.lastError,
+        });
         await sleep(FAILED_CYCLE_BACKOFF_MS, signal);
       }
       memory.cycle++;
       live.cycle = memory.cycle;
       beat();
-      if (deps.now() - startedAt >= maxSessionMs) return { ended: 'rotated', cycle: memory.cycle };
+      if (deps.now() - startedAt >= maxSessionMs) return { ended: 'rotated', live };
 
       const cfg = report?.snapshot.config;
       const refreshMs = input.refreshIntervalMs ?? cfg?.refreshIntervalMs ?? 1000;
       const untilRefresh = cycleStartedAt + refreshMs - deps.now();
-      await wakeup.wait(nextDueMs === null ? untilRefresh : Math.min(untilRefresh, nextDueMs), signal);
+      const deadline = deps.now() + (nextDueMs === null ? untilRefresh : Math.min(untilRefresh, nextDueMs));
+      // Long waits are cut into slices with a heartbeat each: the server must keep hearing from a
+      // live session (and cancellation arrives with the heartbeat's answer).
+      while (!wakeup.pending && !signal.aborted && deps.now() < deadline) {
+        await wakeup.wait(Math.min(deadline - deps.now(), beatEveryMs), signal);
+        beat();
+      }
       // A burst of notifications costs one requote per minimum interval, not one each.
       const minGap = cfg?.quoting.minRequoteIntervalMs ?? 0;
       await sleep(cycleStartedAt + minGap - deps.now(), signal);

@@ -95,7 +95,8 @@ export class MarketDataCache<V> {
 
   /** Drops every entry whose key starts with the prefix (all windows of one feed). */
   invalidatePrefix(prefix: string): void {
-    for (const key of [...this.entries.keys(), ...this.loading.keys()]) if (key.startsWith(prefix)) this.invalidate(key);
+    for (const key of [...this.entries.keys(), ...this.loading.keys()])
+      if (key.startsWith(prefix)) this.invalidate(key);
   }
 
   clear(): void {

@@ -247,7 +247,10 @@ export class MarketMakingClient {
     const [signalled] = await Promise.all([
       this.marketMaker(poolId)
         .signal(stopSignal, { reason: why })
-        .then(() => true, (err: unknown) => ignoreNotFound(err) ?? false),
+        .then(
+          () => true,
+          (err: unknown) => ignoreNotFound(err) ?? false,
+        ),
       this.spreadSaga(poolId).signal(stopSignal, { reason: why }).catch(ignoreNotFound),
     ]);
     if (!signalled) {
@@ -304,7 +307,9 @@ export class MarketMakingClient {
   async status(poolId: string): Promise<PoolStatus> {
     const handle = this.marketMaker(poolId);
     const [supervisor, description] = await Promise.all([handle.query(statusQuery), handle.describe()]);
-    const session = description.raw.pendingActivities?.find((a) => a.activityType?.name === 'runQuotingSession');
+    const session = description.raw.pendingActivities?.find(
+      (a) => a.activityType?.name === 'runQuotingSession',
+    );
     let live: SessionLiveStatus | null = null;
     const payloads = session?.heartbeatDetails?.payloads;
     if (payloads?.length) {
@@ -316,8 +321,8 @@ export class MarketMakingClient {
       // Only the running generation's figures: a retry's leftover details describe a fenced session.
       if (beat && beat.generation === supervisor.generation) live = beat.live;
     }
-    const { live: _none, ...rest } = supervisor;
-    return { ...rest, ...(live ?? IDLE_LIVE), sessionRunning: live !== null };
+    const { live: lastSession, ...rest } = supervisor;
+    return { ...rest, ...(live ?? lastSession ?? IDLE_LIVE), sessionRunning: live !== null };
   }
 
   async spreadStatus(poolId: string): Promise<SpreadSagaStatus> {

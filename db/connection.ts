@@ -12,7 +12,8 @@ const pgPools = new WeakMap<Db, pg.Pool>();
 /** The pg pool behind a Db made by createDb: a LISTEN needs a connection of its own. */
 export function pgPoolOf(db: Db): pg.Pool {
   const pool = pgPools.get(db);
-  if (!pool) throw new Error('This Db was not made by createDb; pass a connection string for LISTEN instead.');
+  if (!pool)
+    throw new Error('This Db was not made by createDb; pass a connection string for LISTEN instead.');
   return pool;
 }
 

@@ -33,7 +33,14 @@ export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: numb
       best_ask: string | null;
       recent_volume: string;
       recent_trades: string;
-      resting: Array<{ id: string; side: 'buy' | 'sell'; price: string; left: string; created_ms: number; expires_ms: number | null }>;
+      resting: Array<{
+        id: string;
+        side: 'buy' | 'sell';
+        price: string;
+        left: string;
+        created_ms: number;
+        expires_ms: number | null;
+      }>;
       db_now_ms: number;
     }
   >`

@@ -293,12 +293,10 @@ export async function addLiquidity(
       .insertInto('liquidity_positions')
       .values({ pool_id: pool.id, provider: input.provider, shares: formatDecimal(dep.sharesMinted) })
       .onConflict((oc) =>
-        oc
-          .columns(['pool_id', 'provider'])
-          .doUpdateSet({
-            shares: sql`liquidity_positions.shares + excluded.shares`,
-            updated_at: sql`now()` as never,
-          }),
+        oc.columns(['pool_id', 'provider']).doUpdateSet({
+          shares: sql`liquidity_positions.shares + excluded.shares`,
+          updated_at: sql`now()` as never,
+        }),
       )
       .execute();
     const payload = {

@@ -45,15 +45,25 @@ function keeps(q: RestingQuote, d: DesiredQuote, tolerance: Big): boolean {
   // Passive side only: a kept order may be less aggressive than wanted, never more (it could
   // otherwise sit across the mid guard).
   const gap = d.side === 'buy' ? d.price.minus(q.price) : q.price.minus(d.price);
-  return gap.gte(0) && gap.lte(d.price.times(tolerance)) && q.remaining.lte(d.size) && q.remaining.gte(d.size.times('0.75'));
+  return (
+    gap.gte(0) &&
+    gap.lte(d.price.times(tolerance)) &&
+    q.remaining.lte(d.size) &&
+    q.remaining.gte(d.size.times('0.75'))
+  );
 }
 
-export function planQuotes(resting: RestingQuote[], desired: DesiredQuote[], rules: QuotePlanRules): QuotePlan {
+export function planQuotes(
+  resting: RestingQuote[],
+  desired: DesiredQuote[],
+  rules: QuotePlanRules,
+): QuotePlan {
   const cancel: QuotePlan['cancel'] = [];
   const alive: RestingQuote[] = [];
   for (const q of resting) {
     if (q.expiresAtMs !== null && q.expiresAtMs <= rules.nowMs) cancel.push({ quote: q, reason: 'expired' });
-    else if (rules.nowMs - q.createdAtMs >= rules.maxOrderAgeMs) cancel.push({ quote: q, reason: 'max_order_age' });
+    else if (rules.nowMs - q.createdAtMs >= rules.maxOrderAgeMs)
+      cancel.push({ quote: q, reason: 'max_order_age' });
     else alive.push(q);
   }
   const unmatched = new Set(alive);
@@ -79,6 +89,7 @@ export function isQuietPlan(plan: QuotePlan): boolean {
 /** The earliest expiry among kept quotes: the session must renew before it. */
 export function earliestExpiryMs(quotes: RestingQuote[]): number | null {
   let min: number | null = null;
-  for (const q of quotes) if (q.expiresAtMs !== null && (min === null || q.expiresAtMs < min)) min = q.expiresAtMs;
+  for (const q of quotes)
+    if (q.expiresAtMs !== null && (min === null || q.expiresAtMs < min)) min = q.expiresAtMs;
   return min;
 }

@@ -61,7 +61,9 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
   const { source, cache } = cachedTickSource(opts.db, opts.tickCacheTtlMs ?? 200);
   // One LISTEN connection for every session this worker runs. A new tick drops the feed's cached
   // ticks before the sessions it wakes read them.
-  const notifications = new PoolNotificationHub(opts.db, opts.log, (feed) => cache.invalidatePrefix(`${feed}:`));
+  const notifications = new PoolNotificationHub(opts.db, opts.log, (feed) =>
+    cache.invalidatePrefix(`${feed}:`),
+  );
   await notifications.start();
   const activities = createActivities({
     db: opts.db,

@@ -67,9 +67,10 @@ export interface MarketMakerStatus {
   stopReason: string | null;
   lastError: string | null;
   /**
-   * The session's latest quotes, inventory and P&L. The workflow's own query answers null here:
-   * a cycle a second must not cost history, so the figures travel in the session's heartbeat
-   * details, which the client library (and `temporal workflow describe`) read.
+   * The session's latest quotes, inventory and P&L. A cycle a second must not cost history, so the
+   * running session's figures travel in its heartbeat details, which the client library's status()
+   * and `temporal workflow describe` (pending activity) read; this query answers the figures the last
+   * ended session reported, or null.
    */
   live: MarketMakerLiveStatus | null;
 }

@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
   CancellationScope,
   condition,
@@ -74,15 +75,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function invalidInput(field: string, message: string): never {
   // Fails the start at once with the reason, before any order is placed.
-  throw ApplicationFailure.create({ type: 'ValidationError', nonRetryable: true, message, details: [{ field }] });
+  throw ApplicationFailure.create({
+    type: 'ValidationError',
+    nonRetryable: true,
+    message,
+    details: [{ field }],
+  });
 }
 
 function validateInput(input: unknown): MarketMakerInput {
   if (!isPlainObject(input)) {
-    invalidInput('input', `the input must be a JSON object such as {"poolId":"eth-usdc"}, got ${JSON.stringify(input)}`);
+    invalidInput(
+      'input',
+      `the input must be a JSON object such as {"poolId":"eth-usdc"}, got ${JSON.stringify(input)}`,
+    );
   }
   if (typeof input.poolId !== 'string' || !POOL_ID.test(input.poolId)) {
-    invalidInput('poolId', `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${JSON.stringify(input.poolId)}`);
+    invalidInput(
+      'poolId',
+      `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${JSON.stringify(input.poolId)}`,
+    );
   }
   for (const [field, min, max] of [
     ['refreshIntervalMs', 100, 3_600_000],
@@ -91,7 +103,10 @@ function validateInput(input: unknown): MarketMakerInput {
     ['maxSessionMs', 10_000, 24 * 3600_000],
   ] as const) {
     const value = input[field];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)) {
+    if (
+      value !== undefined &&
+      (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    ) {
       invalidInput(field, `${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
     }
   }
@@ -109,6 +124,8 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     // The session runs for hours; the heartbeat timeout is what notices a dead worker.
     startToCloseTimeout: (input.maxSessionMs ?? 6 * 3600_000) + 3600_000,
     heartbeatTimeout: heartbeatTimeoutMs,
+    // A cancelled session is waited for, so it never completes into a closed workflow.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: '100 ms',
       backoffCoefficient: 2,
@@ -127,11 +144,15 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   let config: PoolConfig | null = null;
   let lastError: string | null = null;
   let lastOutcome: SessionOutcome['ended'] | null = null;
+  /** The last session's final figures: shown while no session runs. */
+  let lastLive: SessionOutcome['live'] | null = null;
   let state = 'starting' as MarketMakerState;
   let stopReason: string | null = null;
   let restartSession = false;
   /** Halts (pauses) in this run, for their event ids: unique per run, and so across resets too. */
   let halts = 0;
+  /** The quotes are cancelled and the fence bumped for a pause that has not been resumed yet. */
+  let halted = carried?.state === 'paused';
 
   // The start input's override holds until an operator sets refreshIntervalMs through updateConfig:
   // the later, explicit command wins (otherwise the accepted update would silently change nothing).
@@ -153,7 +174,9 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   setHandler(spreadChangedSignal, () => undefined);
   setHandler(poolEventHintSignal, () => undefined);
   setHandler(pauseSignal, (req) => {
-    manualPause = { reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator' };
+    manualPause = {
+      reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator',
+    };
   });
   setHandler(resumeSignal, () => {
     manualPause = null;
@@ -226,7 +249,27 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       },
     });
     generation = null;
+    halted = true;
     setState('paused');
+  };
+
+  let stopHalted = false;
+  /** Stop: fence off for good and cancel every resting quote, with market_maker_stopped. */
+  const haltForStop = async () => {
+    setState('stopping');
+    stopReason = stopRequested?.reason ?? 'cancelled_or_failed';
+    await cleanup.haltQuoting({
+      poolId,
+      cancelReason: 'market_maker_stopped',
+      event: {
+        eventId: `${workflowId}/${info.firstExecutionRunId}/stopped`,
+        type: 'market_maker_stopped',
+        reason: stopReason,
+        workflowId,
+      },
+    });
+    stopHalted = true;
+    generation = null;
   };
 
   const cooldownOver = () => cooldownUntilMs === null || Date.now() >= cooldownUntilMs;
@@ -255,9 +298,17 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
         (err) => void (failure = err),
       );
     const mustAct = () =>
-      stopRequested !== null || manualPause !== null || restartSession || workflowInfo().continueAsNewSuggested;
+      stopRequested !== null ||
+      manualPause !== null ||
+      restartSession ||
+      workflowInfo().continueAsNewSuggested;
     await condition(() => outcome !== undefined || failure !== undefined || mustAct());
     if (outcome === undefined && failure === undefined) {
+      // Fence first: from this commit on the session cannot write, and the book is already clean.
+      if (stopRequested) await haltForStop();
+      else if (manualPause) await haltForPause(manualPause.reason);
+      // Then end the session and wait for it (it notices the fence at its next cycle, or the
+      // cancellation at its next heartbeat), so no attempt outlives this run.
       scope.cancel();
       await running;
       return 'control';
@@ -271,9 +322,12 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       return 'ended';
     }
     lastOutcome = outcome!.ended;
+    lastLive = outcome!.live;
     switch (outcome!.ended) {
       case 'risk_stop':
-        stopRequested ??= { reason: `risk_limit_breached: ${outcome!.reasons.map((r) => r.limit).join(', ')}` };
+        stopRequested ??= {
+          reason: `risk_limit_breached: ${outcome!.reasons.map((r) => r.limit).join(', ')}`,
+        };
         break;
       case 'risk_pause':
         cooldownUntilMs = Date.now() + outcome!.cooldownSeconds * 1000;
@@ -317,15 +371,19 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
         endedBy = 'continue_as_new';
         break;
       }
-      if (manualPause || !cooldownOver()) {
-        if (state !== 'paused') await haltForPause(manualPause?.reason ?? 'risk_cooldown');
+      // Halted with no pause left means a resume arrived while the pause was being carried out:
+      // it still goes through here, so it is recorded and quoting restarts.
+      if (manualPause || !cooldownOver() || halted) {
+        if (!halted) await haltForPause(manualPause?.reason ?? 'risk_cooldown');
         const remaining = cooldownUntilMs === null ? undefined : Math.max(1, cooldownUntilMs - Date.now());
         const resumed = () => stopRequested !== null || (manualPause === null && cooldownOver());
         if (remaining === undefined || manualPause) await condition(resumed);
         else await condition(resumed, remaining);
         if (!stopRequested && manualPause === null && cooldownOver()) {
-          const reason = cooldownUntilMs !== null && Date.now() >= cooldownUntilMs ? 'cooldown_elapsed' : 'operator';
+          const reason =
+            cooldownUntilMs !== null && Date.now() >= cooldownUntilMs ? 'cooldown_elapsed' : 'operator';
           cooldownUntilMs = null;
+          halted = false;
           halts++;
           await record([
             {
@@ -368,19 +426,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     if (endedBy === 'stop') {
       // Runs on stop, failure and cancellation alike: no order may outlive the market maker.
       await CancellationScope.nonCancellable(async () => {
-        setState('stopping');
-        stopReason = stopRequested?.reason ?? 'cancelled_or_failed';
-        await cleanup.haltQuoting({
-          poolId,
-          cancelReason: 'market_maker_stopped',
-          event: {
-            eventId: `${workflowId}/${info.firstExecutionRunId}/stopped`,
-            type: 'market_maker_stopped',
-            reason: stopReason,
-            workflowId,
-          },
-        });
-        generation = null;
+        if (!stopHalted) await haltForStop();
         setState('stopped');
       });
     }
@@ -395,7 +441,11 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       runs,
       state,
     };
-    await continueAsNew<typeof MarketMakerWorkflow>({ ...input, refreshIntervalMs: refreshOverride, carried: next });
+    await continueAsNew<typeof MarketMakerWorkflow>({
+      ...input,
+      refreshIntervalMs: refreshOverride,
+      carried: next,
+    });
   }
   return status();
 
@@ -415,7 +465,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       cooldownUntilMs,
       stopReason,
       lastError,
-      live: null,
+      live: lastLive,
     };
   }
 }

@@ -51,9 +51,16 @@ export async function seedTicks(db: Db, feed: string, prices: string[], interval
 
 export async function createFundedPool(
   client: MarketMakingClient,
-  opts: { poolId?: string; base?: string; quote?: string; config?: Record<string, unknown> } = {},
+  opts: {
+    poolId?: string;
+    base?: string;
+    quote?: string;
+    config?: Record<string, unknown>;
+    feed?: string;
+  } = {},
 ) {
   const poolId = opts.poolId ?? `eth-usdc-${randomBytes(3).toString('hex')}`;
+  const feed = opts.feed ?? `feed-${poolId}`;
   await client.createPool({
     poolId,
     baseAsset: 'ETH',
@@ -61,7 +68,7 @@ export async function createFundedPool(
     tickSize: '0.01',
     lotSize: '0.001',
     minSize: '0.01',
-    priceFeed: `feed-${poolId}`,
+    priceFeed: feed,
     config: opts.config ?? {},
   });
   await client.addLiquidity({
@@ -71,7 +78,7 @@ export async function createFundedPool(
     quote: opts.quote ?? '100000',
     requestId: 'seed',
   });
-  return { poolId, feed: `feed-${poolId}` };
+  return { poolId, feed };
 }
 
 export interface MarketHarness {

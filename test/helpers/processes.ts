@@ -25,6 +25,7 @@ export function spawnWorker(env: {
   DATABASE_URL: string;
   LOG_LEVEL?: string;
   WORKER_IDENTITY?: string;
+  MAX_CONCURRENT_ACTIVITIES?: string;
 }): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     cwd: PROJECT_ROOT,

@@ -17,8 +17,9 @@ describe('MarketMakerWorkflow and SpreadManagementSaga on the real dev server', 
     await seedTicks(m.db, feed, Array(30).fill('2000'));
     const ticker = startTicker(m.db, feed, '2000');
     try {
-      // A refresh interval far longer than the test: only the trade can cause the requote.
-      await m.client.startPool(poolId, { refreshIntervalMs: 600_000, catchUpIntervalMs: 600_000 });
+      // A refresh interval far longer than the test: only the trade can cause the requote. The saga
+      // is not woken per trade; its catch-up (1 s here, minutes by default) counts the trade.
+      await m.client.startPool(poolId, { refreshIntervalMs: 600_000, catchUpIntervalMs: 1000 });
       const first = await waitFor('first quotes', async () => {
         const s = await m.client.status(poolId);
         return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;

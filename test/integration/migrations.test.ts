@@ -25,6 +25,15 @@ describe('migrations on real Postgres', () => {
     expect(afterUp).toEqual(
       ['checkpoints', 'events', 'liquidity_positions', 'orders', 'pools', 'price_ticks', 'trades'].sort(),
     );
+    // One step down removes the quoting session's fence, expiry and notifications; the next, the schema.
+    await migrateDown(t.db);
+    const columns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+       where table_name in ('pools', 'orders') and column_name in ('mm_generation', 'mm_attempt', 'expires_at')`.execute(
+      t.db,
+    );
+    expect(columns.rows).toEqual([]);
+    expect(await tables(t)).toEqual(afterUp);
     await migrateDown(t.db);
     expect(await tables(t)).toEqual([]);
     await migrateToLatest(t.db);

@@ -24,14 +24,20 @@ async function historyLength(m: ReturnType<typeof useMarketHarness>, workflowId:
   return h.events?.length ?? 0;
 }
 
-async function quotingPool(m: ReturnType<typeof useMarketHarness>, config: Record<string, unknown> = {}, start = {}) {
+async function quotingPool(
+  m: ReturnType<typeof useMarketHarness>,
+  config: Record<string, unknown> = {},
+  start = {},
+) {
   const { poolId, feed } = await createFundedPool(m.client, { config });
   await seedTicks(m.db, feed, Array(30).fill('2000'));
   const ticker = startTicker(m.db, feed, '2000', 500);
   await m.client.startPool(poolId, { catchUpIntervalMs: 600_000, ...start });
   const first = await waitFor('first quotes', async () => {
     const s = await m.client.status(poolId);
-    return s.state === 'quoting' && s.asks.length > 0 && (await openPoolOrders(m.db, poolId)).length > 0 ? s : undefined;
+    return s.state === 'quoting' && s.asks.length > 0 && (await openPoolOrders(m.db, poolId)).length > 0
+      ? s
+      : undefined;
   });
   return { poolId, feed, ticker, first };
 }
@@ -60,7 +66,9 @@ describe('quoting session', () => {
     expect(await claimSessionAttempt(m.db, poolId, { generation: g1, attempt: 2 })).toBe(true);
     expect(await claimSessionAttempt(m.db, poolId, { generation: g1, attempt: 1 })).toBe(false);
     await expect(write(g1, 1, 'k2')).rejects.toBeInstanceOf(FencedError);
-    expect(await renewQuotes(m.db, { poolId, owner, fence: { generation: g1, attempt: 1 }, ttlMs: 60_000 })).toBeNull();
+    expect(
+      await renewQuotes(m.db, { poolId, owner, fence: { generation: g1, attempt: 1 }, ttlMs: 60_000 }),
+    ).toBeNull();
     await expect(
       cancelAllOrders(m.db, { poolId, owner, reason: 'zombie', fence: { generation: g1, attempt: 1 } }),
     ).rejects.toBeInstanceOf(FencedError);
@@ -116,9 +124,14 @@ describe('quoting session', () => {
   });
 
   it('a quiet market writes no quotes_updated (quote lives are renewed without events)', async () => {
-    const { poolId, ticker } = await quotingPool(m, { quoting: { quoteTtlMs: 1500 } }, { refreshIntervalMs: 200 });
+    const { poolId, ticker } = await quotingPool(
+      m,
+      { quoting: { quoteTtlMs: 1500 } },
+      { refreshIntervalMs: 200 },
+    );
     try {
-      const count = async () => (await eventsOf(m.db, poolId)).mm.filter((e) => e.type === 'quotes_updated').length;
+      const count = async () =>
+        (await eventsOf(m.db, poolId)).mm.filter((e) => e.type === 'quotes_updated').length;
       const orders = async () => (await openPoolOrders(m.db, poolId)).map((o) => o.id).sort();
       const startCount = await count();
       const startOrders = await orders();
@@ -157,7 +170,7 @@ describe('quoting session', () => {
   });
 
   it('a resume acknowledged while the pause is still cancelling is not lost', async () => {
-    const { poolId, ticker } = await quotingPool(m, {}, { refreshIntervalMs: 300 });
+    const { poolId, ticker, first } = await quotingPool(m, {}, { refreshIntervalMs: 300 });
     const locker = new pg.Client({ connectionString: m.dbUrl });
     await locker.connect();
     try {
@@ -169,15 +182,25 @@ describe('quoting session', () => {
       await m.client.resume(poolId);
       await new Promise((r) => setTimeout(r, 500));
       await locker.query('commit');
-      const back = await waitFor('quoting again after pause and resume', async () => {
-        const s = await m.client.status(poolId);
-        return s.state === 'quoting' && s.sessionRunning && (await openPoolOrders(m.db, poolId)).length > 0
-          ? s
-          : undefined;
-      }, 15_000);
+      const back = await waitFor(
+        'quoting again after pause and resume',
+        async () => {
+          const s = await m.client.status(poolId);
+          // A new session (the pause ended the first one), quoting with orders resting.
+          return s.state === 'quoting' &&
+            s.sessions > first.sessions &&
+            s.sessionRunning &&
+            (await openPoolOrders(m.db, poolId)).length > 0
+            ? s
+            : undefined;
+        },
+        15_000,
+      );
       expect(back.pauseReason).toBeNull();
       const types = (await eventsOf(m.db, poolId)).mm.map((e) => e.type);
-      expect(types.lastIndexOf('market_maker_resumed')).toBeGreaterThan(types.lastIndexOf('market_maker_paused'));
+      expect(types.lastIndexOf('market_maker_resumed')).toBeGreaterThan(
+        types.lastIndexOf('market_maker_paused'),
+      );
     } finally {
       await locker.end();
       await m.client.stopPool(poolId, 'test done');
@@ -208,7 +231,11 @@ describe('quotes expire with no worker alive', () => {
   const m = useMarketHarness('expiry');
 
   it('a taker cannot fill a quote older than its expiry once the only worker is gone', async () => {
-    const { poolId, ticker, first } = await quotingPool(m, { quoting: { quoteTtlMs: 1000 } }, { refreshIntervalMs: 200 });
+    const { poolId, ticker, first } = await quotingPool(
+      m,
+      { quoting: { quoteTtlMs: 1000 } },
+      { refreshIntervalMs: 200 },
+    );
     try {
       // The only worker goes away (its shutdown does not cancel the quotes: a crash would not either).
       await m.shutdownWorker();
@@ -226,7 +253,11 @@ describe('quotes expire with no worker alive', () => {
         quantity: bestAsk.size,
       });
       expect(r.fills).toEqual([]);
-      const reserves = await m.db.selectFrom('pools').select(['reserve_base']).where('id', '=', poolId).executeTakeFirstOrThrow();
+      const reserves = await m.db
+        .selectFrom('pools')
+        .select(['reserve_base'])
+        .where('id', '=', poolId)
+        .executeTakeFirstOrThrow();
       expect(reserves.reserve_base).toBe('50');
     } finally {
       await m.restartWorker();

@@ -108,8 +108,12 @@ describe('replaying recorded histories against the workflow code', () => {
           (err: Error) => err,
         );
       expect((refused?.cause as Error | undefined)?.message).toMatch(/refreshIntervalMs/);
-      const cycle = (await m.client.status(poolId)).cycle;
-      await waitFor('another cycle', async () => (await m.client.status(poolId)).cycle > cycle, 30_000, 200);
+      await waitFor(
+        'a session running',
+        async () => (await m.client.status(poolId)).sessionRunning,
+        30_000,
+        200,
+      );
 
       const final = await m.client.stopPool(poolId, 'replay test done');
       expect(final?.state).toBe('stopped');
@@ -150,10 +154,17 @@ describe('replaying recorded histories against the workflow code', () => {
     const id = marketMakerWorkflowId(poolId);
     let firstRunId: string;
     try {
+      // One session per run: every pause ends a session, so every pause/resume is a new run.
       ({ marketMakerRunId: firstRunId } = await m.client.startPool(poolId, {
-        maxCyclesPerRun: 3,
+        maxSessionsPerRun: 1,
         refreshIntervalMs: 200,
       }));
+      for (let i = 0; i < 2; i++) {
+        await waitFor('quoting', async () => (await m.client.status(poolId)).sessionRunning, 30_000, 200);
+        await m.client.pause(poolId, `turn ${i}`);
+        await waitFor('paused', async () => (await m.client.status(poolId)).state === 'paused', 30_000, 200);
+        await m.client.resume(poolId);
+      }
       const later = await waitFor(
         'the market maker to continue as new',
         async () => {
@@ -163,8 +174,8 @@ describe('replaying recorded histories against the workflow code', () => {
         60_000,
         200,
       );
-      // The cycle count is carried across runs, not restarted.
-      expect(later.cycle).toBeGreaterThanOrEqual(6);
+      // The session count is carried across runs, not restarted.
+      expect(later.sessions).toBeGreaterThanOrEqual(3);
       await m.client.stopPool(poolId, 'replay test done');
     } finally {
       await m.client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);

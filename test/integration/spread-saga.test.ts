@@ -123,8 +123,8 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         const s = await m.client.status(poolId);
         return s.state === 'quoting' && s.asks.length ? s : undefined;
       });
-      // The market jumps to 2100 before the pool requotes; a taker lifts its asks near 2000.
-      await ticker.setPrice('2100');
+      // A taker lifts the pool's asks near 2000, then the market jumps to 2100: the pool sold
+      // below the new price, a mark-to-market loss beyond maxLoss.
       await m.client.submitOrder({
         poolId,
         owner: 'sniper',
@@ -134,6 +134,7 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         price: '2010',
         quantity: quoting.asks[0]!.size,
       });
+      await ticker.setPrice('2100');
       const final = await waitFor('the market maker to stop', async () => {
         const d = await m.client.marketMaker(poolId).describe();
         return d.status.name === 'COMPLETED'

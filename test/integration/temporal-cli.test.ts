@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionHeartbeat } from '../../activities/quoting-session';
 import type { MarketMakerStatus } from '../../client';
 import { findTemporalCli } from '../../devenv/temporal-cli';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -59,6 +60,29 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
     return result as MarketMakerStatus;
   };
 
+  /**
+   * The running session's live figures as an operator reads them: `temporal workflow describe`
+   * shows the quoting session as a pending activity with its last heartbeat details.
+   */
+  const describeLive = async (workflowId: string): Promise<SessionHeartbeat['live'] | undefined> => {
+    const r = await ok(['workflow', 'describe', '--workflow-id', workflowId, '-o', 'json']);
+    // The CLI prints JSON payloads decoded: heartbeatDetails is the list of detail values.
+    const d = JSON.parse(r.stdout) as {
+      pendingActivities?: Array<{ activityType?: { name?: string }; heartbeatDetails?: SessionHeartbeat[] }>;
+    };
+    const session = d.pendingActivities?.find((a) => a.activityType?.name === 'runQuotingSession');
+    const live = session?.heartbeatDetails?.[0]?.live;
+    // Go's JSON prints an empty list as null.
+    return live ? { ...live, bids: live.bids ?? [], asks: live.asks ?? [] } : undefined;
+  };
+  const quotingLive = async (workflowId: string, minCycle = 0) => {
+    const s = await queryStatus(workflowId);
+    const live = await describeLive(workflowId);
+    return s.state === 'quoting' && live && live.asks.length > 0 && live.cycle >= minCycle
+      ? { ...s, ...live }
+      : undefined;
+  };
+
   it('start, pause, query, resume, update the config, refuse a bad update and stop, all from the CLI', async () => {
     const { poolId, feed } = await createFundedPool(h.client);
     await seedTicks(t.db, feed, Array(30).fill('2000'));
@@ -78,15 +102,7 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
         '--input',
         JSON.stringify({ poolId, refreshIntervalMs: 500 }),
       ]);
-      const first = await waitFor(
-        'quotes after a CLI start',
-        async () => {
-          const s = await queryStatus(workflowId);
-          return s.state === 'quoting' && s.asks.length > 0 ? s : undefined;
-        },
-        60_000,
-        250,
-      );
+      const first = await waitFor('quotes after a CLI start', () => quotingLive(workflowId), 60_000, 250);
       expect(first.poolId).toBe(poolId);
       expect(first.refreshIntervalMs).toBe(500);
       // Decimal strings, not numbers, in the JSON the CLI prints.
@@ -124,8 +140,8 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
       const resumed = await waitFor(
         'quoting again after the CLI resume',
         async () => {
-          const s = await queryStatus(workflowId);
-          return s.state === 'quoting' && s.restingOrders > 0 ? s : undefined;
+          const s = await quotingLive(workflowId);
+          return s && s.restingOrders > 0 ? s : undefined;
         },
         30_000,
         250,
@@ -176,15 +192,12 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
         expect(refused.code, `${JSON.stringify(patch)} should be refused: ${refused.stdout}`).not.toBe(0);
         expect(refused.stderr + refused.stdout).toContain(field);
       }
-      const before = await queryStatus(workflowId);
+      const before = (await quotingLive(workflowId))!;
       expect(before.refreshIntervalMs).toBe(700);
       expect(before.lastError).toBeNull();
       const later = await waitFor(
         'the cycle to advance after the refused updates',
-        async () => {
-          const s = await queryStatus(workflowId);
-          return s.cycle >= before.cycle + 2 ? s : undefined;
-        },
+        () => quotingLive(workflowId, before.cycle + 2),
         30_000,
         250,
       );
