@@ -17,7 +17,12 @@ import { appendToStream } from '../db/event-store';
 import { haltQuoting, takeGeneration } from '../db/fence';
 import type { PoolNotificationHub } from '../db/notifications';
 import { withFailureMapping } from './failures';
-import { runQuotingSession, type QuotingSessionInput, type SessionOutcome } from './quoting-session';
+import {
+  runQuotingSession,
+  type CycleObservation,
+  type QuotingSessionInput,
+  type SessionOutcome,
+} from './quoting-session';
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
 import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
 import { computeQuotes } from './quotes';
@@ -29,6 +34,8 @@ export interface ActivityDeps {
   /** Postgres notifications that wake quoting sessions; required to run runQuotingSession. */
   notifications?: PoolNotificationHub;
   log?: (msg: string, meta: Record<string, unknown>) => void;
+  /** Told of every completed quoting cycle (metrics, the benchmark). */
+  onCycle?: (o: CycleObservation) => void;
   /** Defaults to reading price_ticks directly; the worker passes a cached source. */
   ticks?: TickSource;
   now?: () => number;
@@ -51,7 +58,15 @@ export function createActivities(deps: ActivityDeps) {
         );
       }
       return runQuotingSession(
-        { db, ticks, hedgeVenue: deps.hedgeVenue, now, notifications: deps.notifications, log: deps.log },
+        {
+          db,
+          ticks,
+          hedgeVenue: deps.hedgeVenue,
+          now,
+          notifications: deps.notifications,
+          log: deps.log,
+          onCycle: deps.onCycle,
+        },
         input,
       );
     },

@@ -65,7 +65,9 @@ export async function readMarketState(
 ): Promise<{ snapshot: MarketSnapshot; view: PoolMarketView }> {
   const view = await readPoolMarket(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS);
   const { pool } = view;
-  const recent = await ticks.recentTicks(pool.priceFeed, pool.config.volatility.window + 1);
+  // The view brings the feed's ticks along; the tick source serves callers without a view.
+  void ticks;
+  const recent = view.ticks;
   const top = {
     bestBid: view.bestBid === undefined ? undefined : formatDecimal(new Big(view.bestBid)),
     bestAsk: view.bestAsk === undefined ? undefined : formatDecimal(new Big(view.bestAsk)),

@@ -172,6 +172,7 @@ export async function runQuoteCycle(
       fence,
       ttlMs: ttl,
       maxOrderAgeMs: cfg.quoting.maxOrderAgeMs,
+      returnResting: false,
     },
     {
       streamId: marketMakerStream(poolId),
@@ -195,7 +196,7 @@ export async function runQuoteCycle(
       ],
     },
   );
-  return report('reconcile', view.dbNowMs + ttl / 2, result.resting.length);
+  return report('reconcile', view.dbNowMs + ttl / 2, result.kept + result.placed);
 }
 
 async function recordBreach(

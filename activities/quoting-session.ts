@@ -63,9 +63,18 @@ export type SessionOutcome = { live: SessionLiveStatus } & (
   | { ended: 'risk_stop'; reasons: RiskBreach[] }
 );
 
+/** One completed cycle, for metrics (the benchmark measures cycle lag with it). */
+export interface CycleObservation {
+  poolId: string;
+  startedAtMs: number;
+  durationMs: number;
+  wrote: 'reconcile' | 'renew' | 'nothing' | 'halt' | 'error';
+}
+
 export interface SessionDeps extends CycleDeps {
   notifications: PoolNotificationHub;
   log?: (msg: string, meta: Record<string, unknown>) => void;
+  onCycle?: (o: CycleObservation) => void;
 }
 
 const DEFAULT_MAX_SESSION_MS = 6 * 3600_000;
@@ -207,6 +216,12 @@ export async function runQuotingSession(
         subscription.setFeed(report.snapshot.priceFeed);
         live = liveOf(report, live, memory.cycle);
         const outcome = report.outcome;
+        deps.onCycle?.({
+          poolId,
+          startedAtMs: cycleStartedAt,
+          durationMs: deps.now() - cycleStartedAt,
+          wrote: outcome.kind === 'halt' ? 'halt' : outcome.wrote,
+        });
         if (outcome.kind === 'halt') {
           beat();
           return outcome.action === 'stop'
@@ -232,6 +247,7 @@ export async function runQuotingSession(
         if (err instanceof FencedError) return { ended: 'fenced', live };
         if (err instanceof CancelledFailure) throw err;
         live = { ...live, lastError: (err as Error).message ?? String(err) };
+        deps.onCycle?.({ poolId, startedAtMs: cycleStartedAt, durationMs: deps.now() - cycleStartedAt, wrote: 'error' });
         deps.log?.('quote cycle failed; the next cycle retries', {
           poolId,
           cycle: memory.cycle,

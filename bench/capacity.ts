@@ -1,6 +1,7 @@
+import { loadavg } from 'node:os';
 import { sql } from 'kysely';
 import { cancelAllOrders } from '../db/order-book';
-import { marketMakerStream, poolOwner } from '../domain/streams';
+import { poolOwner } from '../domain/streams';
 import {
   createBenchPool,
   openPoolOrderCount,
@@ -21,15 +22,20 @@ import type { BenchInfra } from './stack';
 import { mapLimit, sleep, summarize, wallMs, type Summary } from './stats';
 
 /*
- * How many pools one worker sustains at a 1 s refresh. Each step starts N pools (market maker and
- * spread saga each, as in production), waits until every market maker has quoted twice, then
- * watches a window: each market maker's cycle-to-cycle intervals come from its quotes_updated
- * events (one per completed cycle), lag = interval - refresh interval. A step passes when the p99
- * lag is under 1 s and every pool completed a cycle in the window. The pools are stopped (and
- * checked to have no order left open) before the next step.
+ * How many pools one worker sustains at a 1 s refresh, in two markets: 'moving' (every tick moves
+ * the price past the refresh tolerance, so every cycle writes) and 'quiet' (the price holds, so
+ * cycles write nothing but the occasional renewal of quote lives). Each step starts N pools (market
+ * maker and spread saga each, as in production), waits until every session has cycled twice, then
+ * watches a window: each session's cycle start times come from the worker's cycle observer, lag =
+ * interval - refresh interval. A step passes when the p99 lag is under 1 s and every pool completed
+ * a cycle in the window. The pools are stopped (and checked to have no order left open) before the
+ * next step.
  */
 
+export type CapacityMarket = 'moving' | 'quiet';
+
 export interface CapacityOptions {
+  market: CapacityMarket;
   steps: number[];
   windowMs: number;
   settleMs: number;
@@ -46,6 +52,12 @@ export interface CapacityStep {
   /** Cycle lag over every market maker in the window, ms. */
   lag: Summary;
   cyclesPerSecond: number;
+  /** Cycles in the window that wrote a reconcile (with quotes_updated), a renewal only, or nothing. */
+  writes: { reconcile: number; renew: number; nothing: number };
+  /** Committed Postgres transactions in the benchmark database per completed cycle (takers none). */
+  postgresTransactionsPerCycle: number | null;
+  /** CPU of worker + Temporal + Postgres per completed cycle, ms. */
+  cpuMsPerCycle: number | null;
   /** What N pools would run with zero lag. */
   idealCyclesPerSecond: number;
   poolsWithoutCycle: number;
@@ -84,12 +96,11 @@ async function runStep(
 ): Promise<CapacityStep> {
   const { db } = infra;
   const { client } = mm;
-  const poolIds = Array.from({ length: n }, (_, i) => `cap${n}-${infra.runId}-${i}`);
-  const streams = poolIds.map(marketMakerStream);
-  o.log(`[capacity] ${n} pools: creating`);
+  const poolIds = Array.from({ length: n }, (_, i) => `cap${o.market[0]}${n}-${infra.runId}-${i}`);
+  o.log(`[capacity] ${o.market} market, ${n} pools: creating`);
   const feeds = (await mapLimit(poolIds, 8, (id) => createBenchPool(client, id))).map((p) => p.feed);
   await seedTicks(db, feeds);
-  const ticker = startTicker(db, feeds);
+  const ticker = startTicker(db, feeds, o.refreshMs, o.market);
   const started = Date.now();
   let step: Omit<CapacityStep, 'stopSeconds' | 'openPoolOrdersAfterStop'> | undefined;
   const failed = (failure: string): Omit<CapacityStep, 'stopSeconds' | 'openPoolOrdersAfterStop'> => ({
@@ -98,6 +109,9 @@ async function runStep(
     failure,
     lag: summarize([]),
     cyclesPerSecond: 0,
+    writes: { reconcile: 0, renew: 0, nothing: 0 },
+    postgresTransactionsPerCycle: null,
+    cpuMsPerCycle: null,
     idealCyclesPerSecond: (n * 1000) / o.refreshMs,
     poolsWithoutCycle: n,
     usage: [],
@@ -109,10 +123,7 @@ async function runStep(
     const warmDeadline = Date.now() + 30_000 + n * 250;
     let warm = 0;
     while (Date.now() < warmDeadline) {
-      const r = await sql<{ n: string }>`
-        select count(*) as n from (select stream_id from events where stream_id = any(${streams}) and type = 'quotes_updated'
-                                   group by stream_id having count(*) >= 2) s`.execute(db);
-      warm = Number(r.rows[0]!.n);
+      warm = poolIds.filter((id) => (mm.cycles.get(id)?.length ?? 0) >= 2).length;
       if (warm === n) break;
       await sleep(500);
     }
@@ -120,7 +131,7 @@ async function runStep(
     if (warm < n) {
       step = {
         ...failed(
-          `only ${warm} of ${n} market makers quoted twice within ${Math.round((warmDeadline - started) / 1000)} s`,
+          `only ${warm} of ${n} sessions cycled twice within ${Math.round((warmDeadline - started) / 1000)} s`,
         ),
         startSeconds,
       };
@@ -128,39 +139,32 @@ async function runStep(
       await sleep(o.settleMs);
       const proc = sampleAll(groups(infra));
       const busy0 = machineBusySeconds();
+      const x0 = await committedTransactions(infra);
       const w0 = wallMs();
       await sleep(o.windowMs);
       const usage = usageSince(proc);
       const busy1 = machineBusySeconds();
       const w1 = wallMs();
-      const rows = (
-        await sql<{ stream_id: string; t: number }>`
-          select stream_id, extract(epoch from created_at) * 1000 as t from events
-          where stream_id = any(${streams}) and type = 'quotes_updated' and created_at >= to_timestamp(${(w0 - 10_000) / 1000})
-          order by stream_id, stream_version`.execute(db)
-      ).rows;
-      const byStream = new Map<string, number[]>();
-      for (const r of rows) {
-        const list = byStream.get(r.stream_id) ?? [];
-        list.push(Number(r.t));
-        byStream.set(r.stream_id, list);
-      }
+      const x1 = await committedTransactions(infra);
       const lags: number[] = [];
       let cycles = 0;
       let without = 0;
-      for (const s of streams) {
-        const ts = byStream.get(s) ?? [];
-        const inWindow = ts.filter((t) => t >= w0 && t <= w1);
+      const writes = { reconcile: 0, renew: 0, nothing: 0 };
+      for (const id of poolIds) {
+        const all = mm.cycles.get(id) ?? [];
+        const ts = all.map((c) => c.at);
+        const inWindow = all.filter((c) => c.at >= w0 && c.at <= w1);
         cycles += inWindow.length;
+        for (const c of inWindow) if (c.wrote in writes) writes[c.wrote as keyof typeof writes]++;
         if (inWindow.length === 0) {
           without++;
           lags.push(w1 - w0);
           continue;
         }
         for (let i = 1; i < ts.length; i++)
-          if (ts[i]! >= w0 && ts[i]! <= w1) lags.push(ts[i]! - ts[i - 1]! - o.refreshMs);
+          if (ts[i]! >= w0 && ts[i]! <= w1) lags.push(Math.max(0, ts[i]! - ts[i - 1]! - o.refreshMs));
         // A cycle still missing at the window's end is already this late (a lower bound).
-        const tail = w1 - inWindow[inWindow.length - 1]!;
+        const tail = w1 - inWindow[inWindow.length - 1]!.at;
         if (tail > o.refreshMs) lags.push(tail - o.refreshMs);
       }
       const lag = summarize(lags);
@@ -175,6 +179,16 @@ async function runStep(
             : `cycle lag p99 ${lag.p99.toFixed(0)} ms >= 1000 ms`,
         lag,
         cyclesPerSecond: cycles / ((w1 - w0) / 1000),
+        writes,
+        // The ticker's one insert per interval is subtracted: it is the market, not the market maker.
+        postgresTransactionsPerCycle:
+          x0 !== null && x1 !== null && cycles > 0
+            ? (x1 - x0 - (w1 - w0) / o.refreshMs) / cycles
+            : null,
+        cpuMsPerCycle:
+          cycles > 0 && usage.every((u) => u.cpuPercent !== null)
+            ? (usage.reduce((a, u) => a + (u.cpuPercent ?? 0), 0) * 10 * ((w1 - w0) / 1000)) / cycles
+            : null,
         idealCyclesPerSecond: (n * 1000) / o.refreshMs,
         poolsWithoutCycle: without,
         usage,
@@ -209,10 +223,23 @@ async function runStep(
   if (open > 0) result.failure = `${result.failure ?? ''}; ${open} pool orders could not be cancelled`;
   const cpu = result.usage.map((u) => `${u.name} ${u.cpuPercent?.toFixed(0) ?? '?'}%`).join(', ');
   o.log(
-    `[capacity] ${n} pools: ${result.ok ? 'sustained' : `NOT sustained (${result.failure})`}; lag p50 ${result.lag.p50.toFixed(0)} / p99 ${result.lag.p99.toFixed(0)} ms; ` +
-      `${result.cyclesPerSecond.toFixed(1)} cycles/s of ${result.idealCyclesPerSecond}; CPU ${cpu}; machine ${result.machineCpuPercent?.toFixed(0) ?? '?'}%`,
+    `[capacity] ${o.market} ${n} pools: ${result.ok ? 'sustained' : `NOT sustained (${result.failure})`}; lag p50 ${result.lag.p50.toFixed(0)} / p99 ${result.lag.p99.toFixed(0)} ms; ` +
+      `${result.cyclesPerSecond.toFixed(1)} cycles/s of ${result.idealCyclesPerSecond} (writes ${JSON.stringify(result.writes)}); ` +
+      `pg tx/cycle ${result.postgresTransactionsPerCycle?.toFixed(2) ?? '?'}; CPU ms/cycle ${result.cpuMsPerCycle?.toFixed(1) ?? '?'}; ` +
+      `CPU ${cpu}; machine ${result.machineCpuPercent?.toFixed(0) ?? '?'}%; load ${loadavg()[0]!.toFixed(2)}`,
   );
   return result;
+}
+
+/** Committed transactions of the benchmark database so far (pg_stat_database lags by up to its stats interval). */
+async function committedTransactions(infra: BenchInfra): Promise<number | null> {
+  try {
+    const r = await sql<{ n: string }>`
+      select xact_commit::text as n from pg_stat_database where datname = current_database()`.execute(infra.db);
+    return Number(r.rows[0]!.n);
+  } catch {
+    return null;
+  }
 }
 
 export async function runCapacityBench(

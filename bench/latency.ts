@@ -21,11 +21,12 @@ import { sleep, summarize, wallMs, type Summary } from './stats';
  * sampled alternately in the same run so load from elsewhere on the machine hits both alike.
  *
  * Requote: an IOC taker lifts (or hits) the pool's whole best level through client.submitOrder,
- * which commits the trade and hints the pool's saga. Start = the commit (the taker client's pool
- * connection is released right after COMMIT). End = created_at of the market maker's next
- * quotes_updated event, whose transaction begins after the reconcile transaction has committed the
- * new quotes. The market maker runs with a 60 s refresh and the saga with a 60 s catch-up, so only
- * the trade can cause the requote.
+ * which commits the trade; the commit notifies the pool's channel and the worker's listener wakes
+ * the quoting session, which reconciles in one transaction. Start = the commit (the taker client's
+ * pool connection is released right after COMMIT). End = created_at (clock_timestamp() at insert)
+ * of the session's next quotes_updated event, the last row its reconcile transaction writes before
+ * committing. The session runs with a 60 s refresh and the saga with a 60 s catch-up, so only the
+ * trade can cause the requote.
  *
  * Baseline: signal sent -> RoundTripWorkflow runs one activity -> one INSERT committed (the row's
  * clock_timestamp()). Both clocks are this machine's wall clock.

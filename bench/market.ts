@@ -57,17 +57,23 @@ export async function seedTicks(db: Db, feeds: string[], count = 61, intervalMs 
       .execute();
 }
 
-/** Keeps every feed's latest tick fresh (one multi-row insert per interval for all feeds). */
-export function startTicker(db: Db, feeds: string[], everyMs = 1000) {
+/**
+ * Keeps every feed's latest tick fresh (one multi-row insert per interval for all feeds).
+ * `moving`: every tick moves the price 10 bps (2000 <-> 2002), past the 2 bps refresh tolerance,
+ * so every cycle must requote; otherwise the price stays at MID (a quiet market).
+ */
+export function startTicker(db: Db, feeds: string[], everyMs = 1000, market: 'quiet' | 'moving' = 'quiet') {
   let stopped = false;
   let last = Date.now();
+  let n = 0;
   const loop = (async () => {
     while (!stopped) {
       last = Math.max(last + 1, Date.now());
       const at = new Date(last);
+      const price = market === 'moving' && n++ % 2 === 1 ? '2002' : MID;
       await db
         .insertInto('price_ticks')
-        .values(feeds.map((feed) => ({ feed, price: MID, observed_at: at })))
+        .values(feeds.map((feed) => ({ feed, price, observed_at: at })))
         .onConflict((oc) => oc.doNothing())
         .execute()
         .catch(() => {});
@@ -108,6 +114,8 @@ export function createTimedDb(url: string): { db: Db; lastReleaseMs: () => numbe
 
 export interface MarketWorkerHarness {
   client: MarketMakingClient;
+  /** Start times of every completed quoting cycle, per pool (from the worker's cycle observer). */
+  cycles: Map<string, Array<{ at: number; wrote: string }>>;
   /** Starts a pool's workflows and remembers them, so stop() can end any still running. */
   startPool(poolId: string, opts: Parameters<MarketMakingClient['startPool']>[1]): Promise<void>;
   /** Graceful stop (the market maker cancels its orders); waits for both workflows to end. */
@@ -127,12 +135,19 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
     maxConnections: tuning.dbPoolSize,
     applicationName: 'bench-worker',
   });
+  const cycles = new Map<string, Array<{ at: number; wrote: string }>>();
   const { worker, notifications } = await createMarketMakingWorker({
     connection: infra.nativeConnection,
     namespace: infra.temporal.namespace,
     taskQueue,
     db: workerDb,
     tuning: tuning.tuning,
+    onCycle: (c) => {
+      let list = cycles.get(c.poolId);
+      if (!list) cycles.set(c.poolId, (list = []));
+      list.push({ at: c.startedAtMs, wrote: c.wrote });
+      if (list.length > 5000) list.splice(0, 2500);
+    },
   });
   const run = runWorker(worker);
   const timed = createTimedDb(infra.dbUrl);
@@ -140,6 +155,7 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
   const started = new Set<string>();
   return {
     client,
+    cycles,
     startPool: async (poolId, opts) => {
       started.add(poolId);
       await client.startPool(poolId, opts);

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CapacityResult } from './capacity';
+import type { HistoryResult } from './history';
 import type { EventsRow } from './events';
 import type { LatencyResult } from './latency';
 
@@ -58,7 +59,9 @@ export interface BenchResults {
     events: Section<EventsRow[]>;
     matching: Section<MatchingRow[]>;
     latency: Section<LatencyResult>;
+    history: Section<HistoryResult>;
     capacity: Section<CapacityResult>;
+    capacityQuiet: Section<CapacityResult>;
   };
 }
 
@@ -280,8 +283,8 @@ export function renderMarkdown(r: BenchResults): string {
         `Requotes that placed new orders: ${l.requotesPlacing} of ${l.requote.n}; trades after which the saga also adjusted the spread: ${l.spreadAdjustments}. ` +
         `Pool orders open after the market maker stopped: ${l.openPoolOrdersAfterStop}.`,
       '',
-      'Requote path: trade commit → hint signal to the saga → saga task (read pool events, market snapshot, spread policy) → signal to the market maker → ' +
-        'its task (snapshot and quotes as local activities) → reconcile activity (one transaction) → `quotes_updated`. ' +
+      'Requote path: trade commit (its transaction notifies the pool channel) → the worker\'s LISTEN connection → the pool\'s quoting session wakes → ' +
+        'one read, the strategy, one reconcile transaction ending in `quotes_updated`. No workflow task is on the path. ' +
         'The baseline is one signal → workflow task → one activity inserting one row. Samples alternate between the two.',
       '',
     );

@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCapacityBench } from './capacity';
 import { runEventsBench } from './events';
+import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
 import { startMarketWorker, type MarketWorkerHarness } from './market';
 import {
@@ -32,7 +33,7 @@ import {
 import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode } from './stack';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ['quotes', 'events', 'matching', 'latency', 'capacity'] as const;
+const SECTIONS = ['quotes', 'events', 'matching', 'latency', 'history', 'capacity', 'capacityQuiet'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -40,7 +41,8 @@ const HELP = `Usage: npm run bench -- [options]
   --only <list>        comma-separated sections: ${SECTIONS.join(',')} (default: all)
   --quick              fewer samples, shorter capacity windows, fewer repeats
   --samples <n>        latency samples of each kind (default 100, quick 50)
-  --steps <list>       capacity ramp, pools per step (default 5,10,20,40,80,160,320)
+  --steps <list>       capacity ramp in the moving market, pools per step (default 50,100,200,300,400)
+  --quiet-steps <list> capacity ramp in the quiet market (default 200,500,1000,1500)
   --window <s>         capacity measurement window per step in seconds (default 15, quick 8)
   --repeats <n>        repeats for matching (default 3) and events (default 5, quick 3)
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
@@ -70,6 +72,7 @@ function parseOptions() {
         quick: { type: 'boolean', default: false },
         samples: { type: 'string' },
         steps: { type: 'string' },
+        'quiet-steps': { type: 'string' },
         window: { type: 'string' },
         repeats: { type: 'string' },
         temporal: { type: 'string', default: 'private' },
@@ -99,9 +102,10 @@ function parseOptions() {
     fail(`--temporal must be private or shared, got "${values.temporal}"`);
   if (values.postgres !== 'local' && values.postgres !== 'private')
     fail(`--postgres must be local or private, got "${values.postgres}"`);
-  const steps = values.steps
-    ? values.steps.split(',').map((s) => positiveInt('steps', s.trim(), 0))
-    : [5, 10, 20, 40, 80, 160, 320];
+  const list = (name: string, v: string | undefined, dflt: number[]) =>
+    v ? v.split(',').map((s) => positiveInt(name, s.trim(), 0)) : dflt;
+  const steps = list('steps', values.steps, quick ? [50, 200] : [50, 100, 200, 300, 400]);
+  const quietSteps = list('quiet-steps', values['quiet-steps'], quick ? [200, 1000] : [200, 500, 1000, 1500]);
   const repeats = positiveInt('repeats', values.repeats, quick ? 3 : 5);
   return {
     quick,
@@ -117,11 +121,13 @@ function parseOptions() {
     },
     capacity: {
       steps,
+      quietSteps,
       windowMs: positiveInt('window', values.window, quick ? 8 : 15) * 1000,
       settleMs: quick ? 1000 : 2000,
       refreshMs: 1000,
       refine: !quick,
     },
+    history: { pools: 3, windowMs: (quick ? 60 : 180) * 1000, catchUpMs: 60_000 },
     matching: {
       repeats: positiveInt('repeats', values.repeats, 3),
       opsPerRepeat: quick ? 150 : 300,
@@ -194,7 +200,9 @@ async function main() {
       events: skipped(),
       matching: skipped(),
       latency: skipped(),
+      history: skipped(),
       capacity: skipped(),
+      capacityQuiet: skipped(),
     },
   };
 
@@ -207,7 +215,7 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    const needsInfra = ['events', 'matching', 'latency', 'capacity'].some((s) =>
+    const needsInfra = ['events', 'matching', 'latency', 'history', 'capacity', 'capacityQuiet'].some((s) =>
       o.only.has(s as SectionName),
     );
     let infra: BenchInfra | undefined;
@@ -232,7 +240,8 @@ async function main() {
           )
         : { status: 'missing', reason: 'bench/matching.ts (runMatchingBench) is missing' };
     }
-    if (infra && (o.only.has('latency') || o.only.has('capacity'))) {
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
         log('[bench] starting the market-making worker (bundles the workflows)…');
@@ -246,15 +255,23 @@ async function main() {
           error: `market-making worker did not start: ${(err as Error).message}`,
         };
         if (o.only.has('latency')) results.sections.latency = e;
-        if (o.only.has('capacity')) results.sections.capacity = e;
+        for (const s of usesWorker) if (o.only.has(s)) results.sections[s] = e;
       }
       if (mm && o.only.has('latency'))
         results.sections.latency = await section('latency', () =>
           runLatencyBench(infra!, mm!, { ...o.latency, log }),
         );
+      if (mm && o.only.has('history'))
+        results.sections.history = await section('history', () =>
+          runHistoryBench(infra!, mm!, { ...o.history, log }),
+        );
       if (mm && o.only.has('capacity'))
         results.sections.capacity = await section('capacity', () =>
-          runCapacityBench(infra!, mm!, { ...o.capacity, log }),
+          runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
+        );
+      if (mm && o.only.has('capacityQuiet'))
+        results.sections.capacityQuiet = await section('capacityQuiet', () =>
+          runCapacityBench(infra!, mm!, { ...o.capacity, steps: o.capacity.quietSteps, market: 'quiet', log }),
         );
     }
   } catch (err) {

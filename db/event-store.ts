@@ -229,3 +229,46 @@ export async function saveCheckpoint(db: Executor, subscriber: string, cp: Globa
     db,
   );
 }
+
+/**
+ * Appends to a stream inside the caller's transaction in two statements (advisory lock, one
+ * insert-select that numbers the versions): the quoting session's hot path. Same guarantees as
+ * appendToStream with 'any': a full replay of a batch writes nothing, a partial overlap is an error
+ * (and rolls the caller's transaction back).
+ */
+export async function appendInTransaction(
+  trx: Transaction<Database>,
+  streamId: string,
+  events: NewEvent[],
+): Promise<{ written: number }> {
+  if (events.length === 0) return { written: 0 };
+  if (new Set(events.map((e) => e.eventId)).size !== events.length) {
+    throw new IdempotencyConflictError(`Append to "${streamId}" repeats an event id within one batch.`);
+  }
+  const rows = events.map((e) => ({
+    id: e.eventId,
+    type: e.type,
+    v: EVENT_VERSIONS[e.type],
+    payload: validateEventPayload(e.type, e.payload),
+    metadata: e.metadata ?? {},
+  }));
+  await sql`select pg_advisory_xact_lock(hashtextextended(${streamId}, 0))`.execute(trx);
+  const r = await sql<{ n: string }>`
+    with cur as (select coalesce(max(stream_version), 0) as v from events where stream_id = ${streamId}),
+    ins as (
+      insert into events (event_id, stream_id, stream_version, type, schema_version, payload, metadata)
+      select e->>'id', ${streamId}, cur.v + t.ord, e->>'type', (e->>'v')::int, e->'payload', e->'metadata'
+        from jsonb_array_elements(${JSON.stringify(rows)}::jsonb) with ordinality as t(e, ord), cur
+       order by t.ord
+      on conflict (event_id) do nothing
+      returning 1)
+    select count(*)::text as n from ins`.execute(trx);
+  const written = Number(r.rows[0]!.n);
+  if (written !== 0 && written !== events.length) {
+    throw new IdempotencyConflictError(
+      `Append to "${streamId}" overlaps an earlier append only partly (${events.length - written} of ${events.length} ids already stored). ` +
+        'Retry the exact same batch, or use new event ids for new events.',
+    );
+  }
+  return { written };
+}

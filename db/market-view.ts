@@ -17,13 +17,16 @@ export interface PoolMarketView {
   recentTrades: number;
   /** The market maker's own open orders (expired ones included: the next reconcile cancels them). */
   resting: RestingQuote[];
+  /** The feed's latest ticks, oldest first (as many as the volatility window needs). */
+  ticks: Array<{ price: string; observedAtMs: number }>;
   /** The database's clock, which quote expiry is measured against. */
   dbNowMs: number;
 }
 
 /**
- * One statement instead of five: at hundreds of pools a second, round trips are what a quiet cycle
- * costs. Pool row, best prices, recent trade volume and the market maker's own orders.
+ * One statement instead of six: at hundreds of pools a second, round trips are what a quiet cycle
+ * costs. Pool row, best prices, recent trade volume, the market maker's own orders and the feed's
+ * recent ticks.
  */
 export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: number): Promise<PoolMarketView> {
   const owner = poolOwner(poolId);
@@ -41,6 +44,7 @@ export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: numb
         created_ms: number;
         expires_ms: number | null;
       }>;
+      ticks: Array<{ p: string; t: number }>;
       db_now_ms: number;
     }
   >`
@@ -60,6 +64,10 @@ export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: numb
           'created_ms', (extract(epoch from o.created_at) * 1000)::float8,
           'expires_ms', (extract(epoch from o.expires_at) * 1000)::float8) order by o.seq)
         from orders o where o.pool_id = p.id and o.owner = ${owner} and o.status = 'open'), '[]'::json) as resting,
+      coalesce((select json_agg(json_build_object('p', k.price::text, 't', (extract(epoch from k.observed_at) * 1000)::float8)
+                                order by k.observed_at)
+        from (select price, observed_at from price_ticks where feed = p.price_feed order by observed_at desc
+               limit coalesce((p.config->'volatility'->>'window')::int, 60) + 1) k), '[]'::json) as ticks,
       (extract(epoch from now()) * 1000)::float8 as db_now_ms
     from pools p
     cross join lateral (
@@ -83,6 +91,7 @@ export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: numb
       createdAtMs: Math.round(o.created_ms),
       expiresAtMs: o.expires_ms === null ? null : Math.round(o.expires_ms),
     })),
+    ticks: row.ticks.map((k) => ({ price: k.p, observedAtMs: Math.round(k.t) })),
     dbNowMs: Math.round(row.db_now_ms),
   };
 }

@@ -14,7 +14,7 @@ import {
 import { orderBookStream, poolOwner, poolStream } from '../domain/streams';
 import type { Db } from './connection';
 import { ConflictError, NotFoundError } from './errors';
-import { appendToStream, type Executor } from './event-store';
+import { appendInTransaction, appendToStream, type Executor } from './event-store';
 import { checkFence, type SessionFence } from './fence';
 import { lockPool, writeReserves, type PoolState } from './pools';
 import { planQuotes, type RestingQuote } from '../domain/quote-plan';
@@ -87,8 +87,8 @@ class EventBatch {
   readonly book: NewEvent[] = [];
   readonly pool: NewEvent[] = [];
   async flush(trx: Transaction<Database>, poolId: string) {
-    if (this.book.length) await appendToStream(trx, orderBookStream(poolId), 'any', this.book);
-    if (this.pool.length) await appendToStream(trx, poolStream(poolId), 'any', this.pool);
+    if (this.book.length) await appendInTransaction(trx, orderBookStream(poolId), this.book);
+    if (this.pool.length) await appendInTransaction(trx, poolStream(poolId), this.pool);
   }
 }
 
@@ -542,24 +542,67 @@ export interface ReconcileInput {
   ttlMs?: number;
   /** Kept orders older than this are replaced. */
   maxOrderAgeMs?: number;
+  /** The session does not need the book back: skip reading it. */
+  returnResting?: boolean;
 }
 
-function toRestingQuote(o: OrderRow): RestingQuote {
+interface OpenQuoteRow {
+  id: string;
+  side: Side;
+  price: string;
+  quantity: string;
+  filled: string;
+  created_ms: number;
+  expires_ms: number | null;
+}
+
+/**
+ * The owner's open orders, the best prices of everyone else (live orders only) and the database's
+ * clock, in one statement inside the reconcile's transaction.
+ */
+async function bookForReconcile(trx: Transaction<Database>, poolId: string, owner: string) {
+  const r = await sql<{
+    db_now_ms: number;
+    best_bid: string | null;
+    best_ask: string | null;
+    open: OpenQuoteRow[];
+  }>`
+    select (extract(epoch from now()) * 1000)::float8 as db_now_ms,
+      (select max(price) from orders where pool_id = ${poolId} and side = 'buy' and status = 'open'
+          and owner <> ${owner} and (expires_at is null or expires_at > now()))::text as best_bid,
+      (select min(price) from orders where pool_id = ${poolId} and side = 'sell' and status = 'open'
+          and owner <> ${owner} and (expires_at is null or expires_at > now()))::text as best_ask,
+      coalesce((select json_agg(json_build_object('id', id, 'side', side, 'price', price::text,
+          'quantity', quantity::text, 'filled', filled_quantity::text,
+          'created_ms', (extract(epoch from created_at) * 1000)::float8,
+          'expires_ms', (extract(epoch from expires_at) * 1000)::float8) order by seq)
+        from orders where pool_id = ${poolId} and owner = ${owner} and status = 'open'), '[]'::json) as open`.execute(trx);
+  const row = r.rows[0]!;
   return {
-    orderId: o.id,
-    side: o.side,
-    price: new Big(o.price),
-    remaining: new Big(o.quantity).minus(o.filled_quantity),
-    createdAtMs: o.created_at.getTime(),
-    expiresAtMs: o.expires_at ? o.expires_at.getTime() : null,
+    nowMs: Math.round(row.db_now_ms),
+    bestBid: row.best_bid === null ? null : new Big(row.best_bid),
+    bestAsk: row.best_ask === null ? null : new Big(row.best_ask),
+    open: row.open.map((o) => ({
+      row: o,
+      quote: {
+        orderId: o.id,
+        side: o.side,
+        price: new Big(o.price),
+        remaining: new Big(o.quantity).minus(o.filled),
+        createdAtMs: Math.round(o.created_ms),
+        expiresAtMs: o.expires_ms === null ? null : Math.round(o.expires_ms),
+      } satisfies RestingQuote,
+    })),
   };
 }
 
 /**
  * Brings an owner's resting orders in line with the desired ladder in one transaction, as
- * planQuotes decides: keep what still matches, cancel the rest, place what is missing as post-only.
- * Client order ids come from the caller's cycle key, so a retry after commit finds its own orders
- * and changes nothing. Kept orders get their expiry renewed.
+ * planQuotes decides: keep what still matches, cancel the rest, place what is missing as post-only
+ * (a level that would trade against a resting order is skipped). Client order ids come from the
+ * caller's cycle key, so a retry after commit finds its own orders and changes nothing. Kept orders
+ * get their expiry renewed. About ten statements whatever the ladder's size: this runs once per
+ * cycle for every pool.
  */
 export async function reconcileOrders(
   db: Db,
@@ -584,23 +627,27 @@ export async function reconcileOrders(
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     if (input.fence) checkFence(pool, input.fence);
-    const batch = new EventBatch();
-    const { rows: open, nowMs } = await openRowsWithClock(trx, pool.id, input.owner);
-    const plan = planQuotes(open.map(toRestingQuote), levels, {
-      tolerance,
-      maxOrderAgeMs: input.maxOrderAgeMs ?? Number.MAX_SAFE_INTEGER,
-      nowMs,
-    });
-    for (const reason of ['requote', 'expired', 'max_order_age'] as const) {
-      const ids = plan.cancel.filter((c) => c.reason === reason).map((c) => c.quote.orderId);
-      if (!ids.length) continue;
-      await trx
-        .updateTable('orders')
-        .set({ status: 'cancelled', cancel_reason: reason, updated_at: sql`now()` as never })
-        .where('id', 'in', ids)
-        .execute();
-      for (const o of open.filter((row) => ids.includes(row.id)))
-        batch.book.push(cancelEvent(o, new Big(o.quantity).minus(o.filled_quantity), reason));
+    if (pool.status === 'closed')
+      throw new DomainValidationError('poolId', `pool "${pool.id}" is closed and accepts no orders`);
+    const book = await bookForReconcile(trx, pool.id, input.owner);
+    const plan = planQuotes(
+      book.open.map((o) => o.quote),
+      levels,
+      { tolerance, maxOrderAgeMs: input.maxOrderAgeMs ?? Number.MAX_SAFE_INTEGER, nowMs: book.nowMs },
+    );
+    const rowOf = new Map(book.open.map((o) => [o.row.id, o.row]));
+    const bookEvents: NewEvent[] = [];
+    if (plan.cancel.length) {
+      const values = plan.cancel.map((c) => sql`(${c.quote.orderId}, ${c.reason})`);
+      await sql`update orders set status = 'cancelled', cancel_reason = v.reason, updated_at = now()
+                  from (values ${sql.join(values)}) as v(id, reason)
+                 where orders.id = v.id and orders.status = 'open'`.execute(trx);
+      for (const c of plan.cancel) {
+        const o = rowOf.get(c.quote.orderId)!;
+        bookEvents.push(
+          cancelEvent({ id: o.id, pool_id: pool.id, owner: input.owner }, c.quote.remaining, c.reason),
+        );
+      }
     }
     if (input.ttlMs !== undefined && plan.keep.length) {
       await trx
@@ -613,52 +660,85 @@ export async function reconcileOrders(
         )
         .execute();
     }
-    let placed = 0;
+    // Post-only: a level that would trade against anything resting (another owner's live order, or
+    // one of the owner's own kept quotes) is skipped, not placed.
+    const bestOpposite = (side: Side): Big | null => {
+      const own = plan.keep.filter((q) => q.side !== side).map((q) => q.price);
+      const other = side === 'buy' ? book.bestAsk : book.bestBid;
+      const all = other ? [...own, other] : own;
+      if (!all.length) return null;
+      return all.reduce((a, b) => (side === 'buy' ? (b.lt(a) ? b : a) : b.gt(a) ? b : a));
+    };
+    const rules = {
+      tickSize: pool.tickSize,
+      lotSize: pool.lotSize,
+      minSize: pool.minSize,
+      maxOrderNotional: new Big(pool.config.risk.maxOrderNotional),
+    };
+    const toInsert: Array<{ index: number; clientOrderId: string; id: string }> = [];
     let skipped = 0;
     for (const index of plan.place) {
       const level = levels[index]!;
-      try {
-        const r = await submitLocked(
-          trx,
-          pool,
-          {
+      checkOrderRules({ price: level.price, quantity: level.size }, rules);
+      const opposite = bestOpposite(level.side);
+      if (opposite && crosses(level.side, level.price, opposite)) {
+        skipped++;
+        continue;
+      }
+      toInsert.push({ index, clientOrderId: `${input.cycleKey}/${level.side}/${index}`, id: `o_${randomUUID()}` });
+    }
+    let placed = 0;
+    if (toInsert.length) {
+      const isPoolOrder = input.owner === poolOwner(pool.id);
+      const inserted = await trx
+        .insertInto('orders')
+        .values(
+          toInsert.map((p) => ({
+            id: p.id,
+            pool_id: pool.id,
+            owner: input.owner,
+            client_order_id: p.clientOrderId,
+            side: levels[p.index]!.side,
+            type: 'post_only' as const,
+            price: formatDecimal(levels[p.index]!.price),
+            quantity: formatDecimal(levels[p.index]!.size),
+            status: 'open' as const,
+            is_pool_order: isPoolOrder,
+            expires_at: input.ttlMs === undefined ? null : (expiresIn(input.ttlMs) as never),
+          })),
+        )
+        .onConflict((oc) => oc.columns(['owner', 'client_order_id']).doNothing())
+        .returning('id')
+        .execute();
+      const stored = new Set(inserted.map((r) => r.id));
+      for (const p of toInsert) {
+        if (!stored.has(p.id)) continue; // a retry: this cycle's order is already in the book
+        placed++;
+        const level = levels[p.index]!;
+        bookEvents.push({
+          eventId: `order/${p.id}/placed`,
+          type: 'order_placed',
+          payload: {
+            orderId: p.id,
             poolId: pool.id,
             owner: input.owner,
-            clientOrderId: `${input.cycleKey}/${level.side}/${index}`,
+            clientOrderId: p.clientOrderId,
             side: level.side,
             type: 'post_only',
-            price: level.price,
-            quantity: level.size,
+            price: formatDecimal(level.price),
+            quantity: formatDecimal(level.size),
           },
-          batch,
-          input.ttlMs,
-        );
-        if (!r.replayed) placed++;
-      } catch (err) {
-        if (err instanceof PostOnlyWouldCrossError) skipped++;
-        else throw err;
+        });
       }
     }
-    await batch.flush(trx, pool.id);
+    await appendInTransaction(trx, orderBookStream(pool.id), bookEvents);
     const outcome = { placed, cancelled: plan.cancel.length, kept: plan.keep.length, skipped };
-    if (record) await appendToStream(trx, record.streamId, 'any', record.events(outcome));
-    return { ...outcome, resting: await openOrders(trx, pool.id, input.owner) };
+    if (record) await appendInTransaction(trx, record.streamId, record.events(outcome));
+    return {
+      ...outcome,
+      resting: input.returnResting === false ? [] : await openOrders(trx, pool.id, input.owner),
+    };
   });
-}
-
-async function openRowsWithClock(trx: Transaction<Database>, poolId: string, owner: string) {
-  const [rows, clock] = await Promise.all([
-    trx
-      .selectFrom('orders')
-      .selectAll()
-      .where('pool_id', '=', poolId)
-      .where('owner', '=', owner)
-      .where('status', '=', 'open')
-      .orderBy('seq')
-      .execute(),
-    sql<{ now: Date }>`select now() as now`.execute(trx),
-  ]);
-  return { rows, nowMs: clock.rows[0]!.now.getTime() };
 }
 
 /**

@@ -19,6 +19,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
               add column mm_generation bigint not null default 0 check (mm_generation >= 0),
               add column mm_attempt integer not null default 0 check (mm_attempt >= 0)`.execute(db);
   await sql`alter table orders add column expires_at timestamptz`.execute(db);
+  // The moment an event was appended, not when its transaction began: a long transaction's events
+  // (a reconcile's quotes_updated) are stamped when they are written, just before the commit.
+  await sql`alter table events alter column created_at set default clock_timestamp()`.execute(db);
   // Expired quotes are still 'open' rows until their session (or the next one) cancels them.
   await sql`create index orders_expiry on orders (pool_id, expires_at) where status = 'open' and expires_at is not null`.execute(
     db,
@@ -69,6 +72,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop function lpmm_notify_pool_row()`.execute(db);
   await sql`drop function lpmm_notify_pool()`.execute(db);
   await sql`drop index orders_expiry`.execute(db);
+  await sql`alter table events alter column created_at set default now()`.execute(db);
   await sql`alter table orders drop column expires_at`.execute(db);
   await sql`alter table pools drop column mm_attempt, drop column mm_generation`.execute(db);
 }

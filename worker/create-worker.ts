@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities } from '../activities';
+import { createActivities, type ActivityDeps } from '../activities';
 import { dbTickSource, type Tick, type TickSource } from '../activities/market-data';
 import { MarketDataCache } from '../adapters/market-data-cache';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
@@ -21,6 +21,7 @@ export interface MarketMakingWorkerOptions {
   /** How long one feed's recent ticks are shared between pools' cycles. */
   tickCacheTtlMs?: number;
   log?: (msg: string, meta?: Record<string, unknown>) => void;
+  onCycle?: ActivityDeps['onCycle'];
   tuning?: Pick<
     WorkerOptions,
     | 'maxConcurrentActivityTaskExecutions'
@@ -71,6 +72,7 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
     ticks: source,
     notifications,
     log: opts.log,
+    onCycle: opts.onCycle,
   });
   const worker = await Worker.create({
     connection: opts.connection,
