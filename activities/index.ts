@@ -26,7 +26,7 @@ import {
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
 import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
 import { computeQuotes } from './quotes';
-import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult } from './types';
+import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult, SpreadInputs } from './types';
 
 export interface ActivityDeps {
   db: Db;
@@ -291,20 +291,28 @@ export function createActivities(deps: ActivityDeps) {
       afterVersion: number;
       limit?: number;
     }): Promise<PoolEventSummary> {
-      const rows = await db
-        .selectFrom('events')
-        .select(['stream_version', 'type'])
-        .where('stream_id', '=', poolStream(input.poolId))
-        .where('stream_version', '>', String(input.afterVersion) as never)
-        .orderBy('stream_version')
-        .limit(input.limit ?? 5000)
-        .execute();
-      const counts: Record<string, number> = {};
-      for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
+      return readPoolEventSummary(db, input.poolId, input.afterVersion, input.limit);
+    },
+
+    /**
+     * What one saga iteration reads, in one local activity: the pool's events past the checkpoint
+     * (counts by type) and the few market figures the spread policy needs. Kept small on purpose:
+     * the result is recorded in the saga's history.
+     */
+    async readSpreadInputs(input: { poolId: string; afterVersion: number; limit?: number }): Promise<SpreadInputs> {
+      const [events, s] = await Promise.all([
+        readPoolEventSummary(db, input.poolId, input.afterVersion, input.limit),
+        readMarketSnapshot(db, ticks, input.poolId, now()),
+      ]);
       return {
-        counts,
-        read: rows.length,
-        lastVersion: rows.length ? Number(rows[rows.length - 1]!.stream_version) : input.afterVersion,
+        events,
+        market: {
+          spreadBps: s.spreadBps,
+          inventoryShare: s.inventoryShare,
+          volatility: s.volatility,
+          tvl: s.tvl,
+          spreadPolicy: s.config.spreadPolicy,
+        },
       };
     },
 
@@ -316,6 +324,29 @@ export function createActivities(deps: ActivityDeps) {
       return formatDecimal((await getPool(db, input.poolId)).spreadBps);
     },
   });
+}
+
+async function readPoolEventSummary(
+  db: Db,
+  poolId: string,
+  afterVersion: number,
+  limit = 5000,
+): Promise<PoolEventSummary> {
+  const rows = await db
+    .selectFrom('events')
+    .select(['stream_version', 'type'])
+    .where('stream_id', '=', poolStream(poolId))
+    .where('stream_version', '>', String(afterVersion) as never)
+    .orderBy('stream_version')
+    .limit(limit)
+    .execute();
+  const counts: Record<string, number> = {};
+  for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  return {
+    counts,
+    read: rows.length,
+    lastVersion: rows.length ? Number(rows[rows.length - 1]!.stream_version) : afterVersion,
+  };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -65,3 +65,15 @@ export interface PoolEventSummary {
   /** The stream version of the last event read: the new checkpoint. */
   lastVersion: number;
 }
+
+/** One saga iteration's reads: its events past the checkpoint and what the spread policy needs. */
+export interface SpreadInputs {
+  events: PoolEventSummary;
+  market: {
+    spreadBps: string;
+    inventoryShare: string;
+    volatility: number;
+    tvl: string;
+    spreadPolicy: PoolConfig['spreadPolicy'];
+  };
+}

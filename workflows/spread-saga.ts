@@ -9,7 +9,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MarketSnapshot } from '../activities/types';
+import type { PoolEventSummary, SpreadInputs } from '../activities/types';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
@@ -30,14 +30,6 @@ const DEFAULT_CATCH_UP_MS = 300_000;
 const DEFAULT_MAX_ITERATIONS = 1000;
 const PAGE = 5000;
 
-/** Pool events that change what the spread policy sees. */
-const TRIGGERS = new Set([
-  'liquidity_added',
-  'liquidity_removed',
-  'order_executed',
-  'inventory_adjusted',
-  'pool_config_updated',
-]);
 
 /**
  * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
@@ -61,7 +53,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
   let stopRequested = c?.stopRequested ?? false;
   const runs = (c?.runs ?? 0) + 1;
   let hinted = true;
-  let snapshot = null as MarketSnapshot | null;
+  let snapshot = null as SpreadInputs['market'] | null;
   let evaluation = null as SpreadEvaluation | null;
   let lastError: string | null = null;
 
@@ -74,19 +66,18 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
   });
   setHandler(sagaStatusQuery, () => status());
 
-  /** Reads every pool event past the checkpoint; returns whether any should trigger a recalculation. */
-  const catchUp = async (): Promise<{ triggered: boolean; trades: number }> => {
-    let triggered = false;
-    let trades = 0;
+  /**
+   * Reads every pool event past the checkpoint (the first page comes with the market figures, in one
+   * local activity: one marker in history per iteration) and returns the market figures.
+   */
+  const catchUp = async (): Promise<SpreadInputs['market']> => {
+    const first = await local.readSpreadInputs({ poolId, afterVersion: checkpoint, limit: PAGE });
+    let page: PoolEventSummary = first.events;
     for (;;) {
-      const page = await local.readPoolEvents({ poolId, afterVersion: checkpoint, limit: PAGE });
-      for (const [type, n] of Object.entries(page.counts)) {
-        counts[type] = (counts[type] ?? 0) + n;
-        if (TRIGGERS.has(type)) triggered = true;
-      }
-      trades += page.counts.order_executed ?? 0;
+      for (const [type, n] of Object.entries(page.counts)) counts[type] = (counts[type] ?? 0) + n;
       checkpoint = page.lastVersion;
-      if (page.read < PAGE) return { triggered, trades };
+      if (page.read < PAGE) return first.market;
+      page = await local.readPoolEvents({ poolId, afterVersion: checkpoint, limit: PAGE });
     }
   };
 
@@ -135,8 +126,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
 
   const iterate = async () => {
     lastError = null;
-    await catchUp();
-    snapshot = await local.monitorMarketConditions({ poolId });
+    snapshot = await catchUp();
     const current = new Big(snapshot.spreadBps);
     evaluation = evaluateSpread(
       {
@@ -147,7 +137,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
         previousVolatilityRegime: volatilityRegime,
         previousImbalanceLevel: imbalanceLevel,
       },
-      snapshot.config.spreadPolicy,
+      snapshot.spreadPolicy,
     );
     // With the run chain's id: a saga started again for the pool restarts at iteration 0, and its
     // request ids must not collide with the previous run's (they would be refused or deduplicated).
