@@ -182,9 +182,7 @@ async function runStep(
         writes,
         // The ticker's one insert per interval is subtracted: it is the market, not the market maker.
         postgresTransactionsPerCycle:
-          x0 !== null && x1 !== null && cycles > 0
-            ? (x1 - x0 - (w1 - w0) / o.refreshMs) / cycles
-            : null,
+          x0 !== null && x1 !== null && cycles > 0 ? (x1 - x0 - (w1 - w0) / o.refreshMs) / cycles : null,
         cpuMsPerCycle:
           cycles > 0 && usage.every((u) => u.cpuPercent !== null)
             ? (usage.reduce((a, u) => a + (u.cpuPercent ?? 0), 0) * 10 * ((w1 - w0) / 1000)) / cycles
@@ -235,7 +233,9 @@ async function runStep(
 async function committedTransactions(infra: BenchInfra): Promise<number | null> {
   try {
     const r = await sql<{ n: string }>`
-      select xact_commit::text as n from pg_stat_database where datname = current_database()`.execute(infra.db);
+      select xact_commit::text as n from pg_stat_database where datname = current_database()`.execute(
+      infra.db,
+    );
     return Number(r.rows[0]!.n);
   } catch {
     return null;

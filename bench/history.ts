@@ -42,7 +42,10 @@ const PER_CYCLE_DESIGN_BYTES_PER_POOL_HOUR = 143e6;
 
 async function historySize(infra: BenchInfra, workflowId: string) {
   const h = await infra.temporalClient.workflow.getHandle(workflowId).fetchHistory();
-  return { bytes: proto.temporal.api.history.v1.History.encode(h).finish().length, events: h.events?.length ?? 0 };
+  return {
+    bytes: proto.temporal.api.history.v1.History.encode(h).finish().length,
+    events: h.events?.length ?? 0,
+  };
 }
 
 export async function runHistoryBench(
@@ -59,7 +62,8 @@ export async function runHistoryBench(
   let trades = 0;
   let stopTakers = false;
   try {
-    for (const id of poolIds) await mm.startPool(id, { refreshIntervalMs: 1000, catchUpIntervalMs: o.catchUpMs });
+    for (const id of poolIds)
+      await mm.startPool(id, { refreshIntervalMs: 1000, catchUpIntervalMs: o.catchUpMs });
     // Warm up: every pool quoting, and the start-up's own history written.
     for (const id of poolIds) {
       const deadline = Date.now() + 60_000;
@@ -83,7 +87,9 @@ export async function runHistoryBench(
             const side = n % 2 === 0 ? 'buy' : 'sell';
             const maker = book
               .filter((q) => q.side !== side)
-              .sort((a, b) => (side === 'buy' ? Number(a.price) - Number(b.price) : Number(b.price) - Number(a.price)))[0];
+              .sort((a, b) =>
+                side === 'buy' ? Number(a.price) - Number(b.price) : Number(b.price) - Number(a.price),
+              )[0];
             if (!maker) return;
             const r = await mm.client
               .submitOrder({

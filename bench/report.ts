@@ -3,6 +3,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { CapacityResult } from './capacity';
 import type { HistoryResult } from './history';
+import type { RecoveryResult } from './recovery';
 import type { EventsRow } from './events';
 import type { LatencyResult } from './latency';
 
@@ -60,6 +61,7 @@ export interface BenchResults {
     matching: Section<MatchingRow[]>;
     latency: Section<LatencyResult>;
     history: Section<HistoryResult>;
+    recovery: Section<RecoveryResult>;
     capacity: Section<CapacityResult>;
     capacityQuiet: Section<CapacityResult>;
   };
@@ -112,7 +114,7 @@ function notOk(name: string, s: Section<unknown>): Row | undefined {
 
 function summaryRows(r: BenchResults): Row[] {
   const rows: Row[] = [];
-  const { latency, capacity, matching, events, quotes } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet, matching, events, quotes } = r.sections;
   const skip = (name: string, s: Section<unknown>) => {
     const row = notOk(name, s);
     if (row) rows.push(row);
@@ -131,25 +133,52 @@ function summaryRows(r: BenchResults): Row[] {
       ]);
     }
   }
-  if (skip('capacity', capacity) && capacity.status === 'ok') {
-    const c = capacity.result;
+  if (skip('history', history) && history.status === 'ok') {
+    const h = history.result;
+    rows.push([
+      'history',
+      `Temporal history per pool-hour, both workflows (KB; takers every second; saga catch-up every ${n0(h.catchUpMs / 1000)} s)`,
+      n1(h.bytesPerPoolHour / 1000),
+      'per-cycle workflow design, measured before the quoting session (KB)',
+      n0(h.baselineBytesPerPoolHour / 1000),
+      ratio(h.bytesPerPoolHour, h.baselineBytesPerPoolHour),
+    ]);
+  }
+  if (skip('recovery', recovery) && recovery.status === 'ok') {
+    const rc = recovery.result;
+    for (const p of ['p50', 'max'] as const)
+      rows.push([
+        'recovery',
+        `worker SIGKILLed → the pool quotes again from the other worker, ${p} (ms, ${rc.recovered} of ${rc.kills} kills)`,
+        n0(rc.recoveryMs[p]),
+        'heartbeat timeout (ms)',
+        n0(rc.heartbeatTimeoutMs),
+        ratio(rc.recoveryMs[p], rc.heartbeatTimeoutMs),
+      ]);
+  }
+  for (const [name, label, section] of [
+    ['capacity', 'moving market (every cycle writes)', capacity],
+    ['capacityQuiet', 'quiet market', capacityQuiet],
+  ] as const) {
+    if (!skip(name, section) || section.status !== 'ok') continue;
+    const c = section.result;
     const value = c.sustainedPools === null ? 'none' : `${c.lowerBoundOnly ? '≥ ' : ''}${c.sustainedPools}`;
     rows.push([
-      'capacity',
-      'pools one worker sustains at 1 s refresh (cycle lag p99 < 1 s)',
+      name,
+      `pools one worker sustains at 1 s refresh, ${label} (cycle lag p99 < 1 s)`,
       value,
       'first failing step',
       c.firstFailingPools === null ? 'none (ramp ended)' : String(c.firstFailingPools),
       '—',
     ]);
-    for (const s of c.steps) {
+    for (const st of c.steps) {
       rows.push([
-        'capacity',
-        `${s.pools} pools: market-maker cycles/s (lag p99 ${n0(s.lag.p99)} ms)`,
-        n1(s.cyclesPerSecond),
-        'ideal at 1 s refresh',
-        n1(s.idealCyclesPerSecond),
-        ratio(s.cyclesPerSecond, s.idealCyclesPerSecond),
+        name,
+        `${st.pools} pools: cycles/s (lag p99 ${n0(st.lag.p99)} ms; ${st.postgresTransactionsPerCycle === null ? '—' : n1(st.postgresTransactionsPerCycle)} pg tx and ${st.cpuMsPerCycle === null ? '—' : n1(st.cpuMsPerCycle)} CPU ms per cycle)`,
+        n1(st.cyclesPerSecond),
+        'one cycle per pool per refresh',
+        n1(st.idealCyclesPerSecond),
+        ratio(st.cyclesPerSecond, st.idealCyclesPerSecond),
       ]);
     }
   }
@@ -229,11 +258,11 @@ function capacityTable(c: CapacityResult): string[] {
     return g ? `${n0(g.cpuPercent)}% / ${n0(g.memMiB)}` : '—';
   };
   return [
-    '| pools | result | lag p50 / p95 / p99 / max (ms) | cycles/s (ideal) | worker CPU % / RSS MiB | Temporal CPU % / RSS MiB | Postgres CPU % / PSS MiB | CPU ms per cycle (worker / Temporal / Postgres) | machine CPU % | start / stop (s) | pool orders open after stop |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| pools | result | lag p50 / p95 / p99 / max (ms) | cycles/s (ideal) | cycles writing a reconcile / a renewal / nothing | pg transactions per cycle | worker CPU % / RSS MiB | Temporal CPU % / RSS MiB | Postgres CPU % / PSS MiB | CPU ms per cycle (worker / Temporal / Postgres) | machine CPU % | start / stop (s) | pool orders open after stop |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...c.steps.map(
       (s) =>
-        `| ${s.pools} | ${s.ok ? 'sustained' : `not sustained: ${s.failure}`} | ${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.p99)} / ${n0(s.lag.max)} | ${n1(s.cyclesPerSecond)} (${s.idealCyclesPerSecond}) | ${u(s, 'worker')} | ${u(s, 'temporal')} | ${u(s, 'postgres')} | ${perCycle(s)} | ${n0(s.machineCpuPercent)} | ${n1(s.startSeconds)} / ${n1(s.stopSeconds)} | ${s.openPoolOrdersAfterStop} |`,
+        `| ${s.pools} | ${s.ok ? 'sustained' : `not sustained: ${s.failure}`} | ${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.p99)} / ${n0(s.lag.max)} | ${n1(s.cyclesPerSecond)} (${s.idealCyclesPerSecond}) | ${s.writes.reconcile} / ${s.writes.renew} / ${s.writes.nothing} | ${s.postgresTransactionsPerCycle === null ? '—' : n1(s.postgresTransactionsPerCycle)} | ${u(s, 'worker')} | ${u(s, 'temporal')} | ${u(s, 'postgres')} | ${perCycle(s)} | ${n0(s.machineCpuPercent)} | ${n1(s.startSeconds)} / ${n1(s.stopSeconds)} | ${s.openPoolOrdersAfterStop} |`,
     ),
   ];
 }
@@ -261,7 +290,7 @@ export function renderMarkdown(r: BenchResults): string {
     ...summaryRows(r).map((row) => `| ${row.join(' | ')} |`),
     '',
   ];
-  const { latency, capacity } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet } = r.sections;
   if (latency.status === 'ok') {
     const l = latency.result;
     lines.push(
@@ -283,25 +312,66 @@ export function renderMarkdown(r: BenchResults): string {
         `Requotes that placed new orders: ${l.requotesPlacing} of ${l.requote.n}; trades after which the saga also adjusted the spread: ${l.spreadAdjustments}. ` +
         `Pool orders open after the market maker stopped: ${l.openPoolOrdersAfterStop}.`,
       '',
-      'Requote path: trade commit (its transaction notifies the pool channel) → the worker\'s LISTEN connection → the pool\'s quoting session wakes → ' +
+      "Requote path: trade commit (its transaction notifies the pool channel) → the worker's LISTEN connection → the pool's quoting session wakes → " +
         'one read, the strategy, one reconcile transaction ending in `quotes_updated`. No workflow task is on the path. ' +
         'The baseline is one signal → workflow task → one activity inserting one row. Samples alternate between the two.',
       '',
     );
   }
-  if (capacity.status === 'ok') {
+  if (history.status === 'ok') {
+    const h = history.result;
     lines.push(
-      '## Capacity ramp (1 s refresh; market maker + spread saga per pool)',
+      '## Temporal history per pool-hour',
       '',
-      ...capacityTable(capacity.result),
+      `${h.pools} pools for ${n0(h.windowSeconds)} s, takers trading against every pool every second (${h.trades} trades), ${h.cycles} quoting cycles; ` +
+        `the saga's catch-up every ${n0(h.catchUpMs / 1000)} s (production default 300 s, so this is an upper bound). ` +
+        'Growth of each history in the window (protobuf bytes as the server stores them), scaled to one pool-hour:',
       '',
-      `What limited it: ${limitingResource(capacity.result, m.cores)}.`,
+      `- **${n1(h.bytesPerPoolHour / 1000)} KB and ${n0(h.eventsPerPoolHour)} events per pool-hour** for the two workflows together ` +
+        `(the per-cycle design: about ${n0(h.baselineBytesPerPoolHour / 1e6)} MB).`,
       '',
-      "Lag = a market maker's interval between consecutive `quotes_updated` events minus the 1 s refresh (it includes the cycle's own work); " +
-        'a pool with no cycle in the window counts as a lag of the whole window. CPU: 100% = one core busy for the whole window, from /proc utime+stime deltas. ' +
-        'The worker is this benchmark process (it also runs the price ticker and the measurement queries). Postgres: the postmaster, its auxiliary processes ' +
-        'and the client backends of the benchmark database (backends that exit during a window lose their share). Machine CPU includes every process, ' +
-        "e.g. other people's test runs.",
+      '| workflow | bytes in the window | events in the window |',
+      '| --- | ---: | ---: |',
+      ...h.perWorkflow.map((w) => `| ${w.workflowId} | ${w.bytes} | ${w.events} |`),
+      '',
+    );
+  }
+  if (recovery.status === 'ok') {
+    const rc = recovery.result;
+    lines.push(
+      '## Recovery after a worker is killed',
+      '',
+      `Two worker processes on one task queue; the one running the pool's quoting session is SIGKILLed ${rc.kills} times (restarted after each). ` +
+        `Every tick moves the price, so a live session requotes every cycle. Recovery = kill → first \`quotes_updated\` of a newer session attempt. ` +
+        `Heartbeat timeout ${rc.heartbeatTimeoutMs} ms.`,
+      '',
+      `- recovered ${rc.recovered} of ${rc.kills}; p50 ${n0(rc.recoveryMs.p50)} ms, p95 ${n0(rc.recoveryMs.p95)} ms, max ${n0(rc.recoveryMs.max)} ms`,
+      `- samples (ms): ${rc.samplesMs.map((x) => n0(x)).join(', ')}`,
+      '',
+    );
+  }
+  for (const [title, section] of [
+    ['moving market: every tick moves the price past the refresh tolerance', capacity],
+    ['quiet market: the price holds, cycles write nothing but quote-life renewals', capacityQuiet],
+  ] as const) {
+    if (section.status !== 'ok') continue;
+    lines.push(
+      `## Capacity ramp, ${title} (1 s refresh; market maker + spread saga per pool)`,
+      '',
+      ...capacityTable(section.result),
+      '',
+      `What limited it: ${limitingResource(section.result, m.cores)}.`,
+      '',
+    );
+  }
+  if (capacity.status === 'ok' || capacityQuiet.status === 'ok') {
+    lines.push(
+      "Lag = a session's interval between consecutive cycle starts (from the worker's cycle observer) minus the 1 s refresh, never below 0; " +
+        'a pool with no cycle in the window counts as a lag of the whole window. Each pool has its own feed, ticking once a second; a tick wakes the ' +
+        'session at once, the refresh timer wakes it too, so a pool runs one to two cycles a second. pg transactions per cycle: committed transactions ' +
+        "of the benchmark database in the window (less the ticker's one insert a second) per cycle. CPU: 100% = one core busy for the whole window, from " +
+        '/proc utime+stime deltas. The worker is this benchmark process (it also runs the price ticker and the measurement queries). Postgres: the ' +
+        'postmaster, its auxiliary processes and the client backends of the benchmark database. Machine CPU includes every process on the machine.',
       '',
     );
   }

@@ -21,6 +21,7 @@ import { runCapacityBench } from './capacity';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
+import { runRecoveryBench } from './recovery';
 import { startMarketWorker, type MarketWorkerHarness } from './market';
 import {
   machineBase,
@@ -33,7 +34,16 @@ import {
 import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode } from './stack';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SECTIONS = ['quotes', 'events', 'matching', 'latency', 'history', 'capacity', 'capacityQuiet'] as const;
+const SECTIONS = [
+  'quotes',
+  'events',
+  'matching',
+  'latency',
+  'history',
+  'recovery',
+  'capacity',
+  'capacityQuiet',
+] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -127,6 +137,7 @@ function parseOptions() {
       refreshMs: 1000,
       refine: !quick,
     },
+    recovery: { kills: quick ? 10 : 15, heartbeatTimeoutMs: 4000 },
     history: { pools: 3, windowMs: (quick ? 60 : 180) * 1000, catchUpMs: 60_000 },
     matching: {
       repeats: positiveInt('repeats', values.repeats, 3),
@@ -201,6 +212,7 @@ async function main() {
       matching: skipped(),
       latency: skipped(),
       history: skipped(),
+      recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
     },
@@ -215,9 +227,15 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    const needsInfra = ['events', 'matching', 'latency', 'history', 'capacity', 'capacityQuiet'].some((s) =>
-      o.only.has(s as SectionName),
-    );
+    const needsInfra = [
+      'events',
+      'matching',
+      'latency',
+      'history',
+      'recovery',
+      'capacity',
+      'capacityQuiet',
+    ].some((s) => o.only.has(s as SectionName));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
@@ -240,6 +258,10 @@ async function main() {
           )
         : { status: 'missing', reason: 'bench/matching.ts (runMatchingBench) is missing' };
     }
+    if (infra && o.only.has('recovery'))
+      results.sections.recovery = await section('recovery', () =>
+        runRecoveryBench(infra!, { ...o.recovery, log }),
+      );
     const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
@@ -271,7 +293,12 @@ async function main() {
         );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>
-          runCapacityBench(infra!, mm!, { ...o.capacity, steps: o.capacity.quietSteps, market: 'quiet', log }),
+          runCapacityBench(infra!, mm!, {
+            ...o.capacity,
+            steps: o.capacity.quietSteps,
+            market: 'quiet',
+            log,
+          }),
         );
     }
   } catch (err) {
