@@ -126,10 +126,12 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     heartbeatTimeout: heartbeatTimeoutMs,
     // A cancelled session is waited for, so it never completes into a closed workflow.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    // A retry is how a dead worker's session moves to a live one: no growing backoff, or the tenth
+    // worker loss of a long-lived session would wait seconds more than the first.
     retry: {
       initialInterval: '100 ms',
-      backoffCoefficient: 2,
-      maximumInterval: '5 seconds',
+      backoffCoefficient: 1.5,
+      maximumInterval: '1 second',
       nonRetryableErrorTypes: ['ValidationError', 'NotFound', 'Conflict'],
     },
   });
