@@ -24,7 +24,7 @@ import {
   type SessionOutcome,
 } from './quoting-session';
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
-import { readMarketSnapshot, dbTickSource, type TickSource } from './market-data';
+import { readMarketSnapshot } from './market-data';
 import { computeQuotes } from './quotes';
 import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult, SpreadInputs } from './types';
 
@@ -36,14 +36,11 @@ export interface ActivityDeps {
   log?: (msg: string, meta: Record<string, unknown>) => void;
   /** Told of every completed quoting cycle (metrics, the benchmark). */
   onCycle?: (o: CycleObservation) => void;
-  /** Defaults to reading price_ticks directly; the worker passes a cached source. */
-  ticks?: TickSource;
   now?: () => number;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { db } = deps;
-  const ticks = deps.ticks ?? dbTickSource(db);
   const now = deps.now ?? (() => Date.now());
 
   return withFailureMapping({
@@ -60,7 +57,7 @@ export function createActivities(deps: ActivityDeps) {
       return runQuotingSession(
         {
           db,
-          ticks,
+          ticks: deps.notifications.ticks,
           hedgeVenue: deps.hedgeVenue,
           now,
           notifications: deps.notifications,
@@ -83,14 +80,17 @@ export function createActivities(deps: ActivityDeps) {
     async haltQuoting(input: {
       poolId: string;
       cancelReason: string;
+      /** Halt only while the pool is still at this generation (see db/fence.ts). */
+      ifGeneration?: string;
       event:
         | { eventId: string; type: 'market_maker_paused'; reason: string; untilMs?: number }
         | { eventId: string; type: 'market_maker_stopped'; reason: string; workflowId: string };
-    }): Promise<{ cancelled: number; generation: string }> {
+    }): Promise<{ cancelled: number; generation: string; halted: boolean }> {
       const e = input.event;
       return haltQuoting(db, {
         poolId: input.poolId,
         reason: input.cancelReason,
+        ifGeneration: input.ifGeneration,
         events: (cancelled) => [
           e.type === 'market_maker_paused'
             ? {
@@ -120,7 +120,7 @@ export function createActivities(deps: ActivityDeps) {
       poolId: string;
       baseline?: PnlBaseline;
     }): Promise<MarketSnapshot> {
-      return readMarketSnapshot(db, ticks, input.poolId, now(), input.baseline);
+      return readMarketSnapshot(db, input.poolId, now(), input.baseline);
     },
 
     async calculateOptimalQuotes(input: {
@@ -166,6 +166,7 @@ export function createActivities(deps: ActivityDeps) {
           ladder: input.ladder,
         };
       }
+      const { config } = await getPool(db, input.poolId);
       const result = await reconcileOrders(
         db,
         {
@@ -174,6 +175,8 @@ export function createActivities(deps: ActivityDeps) {
           cycleKey: input.cycleKey,
           desired,
           toleranceBps: input.toleranceBps,
+          // Run alone, outside a session, its quotes still die unless something renews them.
+          ttlMs: config.quoting.quoteTtlMs,
         },
         {
           // In the reconcile's own transaction: the book and the record of it commit together.
@@ -273,7 +276,7 @@ export function createActivities(deps: ActivityDeps) {
       targetShare?: number;
       referencePrice?: string;
     }) {
-      const snapshot = await readMarketSnapshot(db, ticks, input.poolId, now());
+      const snapshot = await readMarketSnapshot(db, input.poolId, now());
       return applyInventoryAdjustment(db, deps.hedgeVenue, {
         poolId: input.poolId,
         requestId: input.requestId,
@@ -299,10 +302,14 @@ export function createActivities(deps: ActivityDeps) {
      * (counts by type) and the few market figures the spread policy needs. Kept small on purpose:
      * the result is recorded in the saga's history.
      */
-    async readSpreadInputs(input: { poolId: string; afterVersion: number; limit?: number }): Promise<SpreadInputs> {
+    async readSpreadInputs(input: {
+      poolId: string;
+      afterVersion: number;
+      limit?: number;
+    }): Promise<SpreadInputs> {
       const [events, s] = await Promise.all([
         readPoolEventSummary(db, input.poolId, input.afterVersion, input.limit),
-        readMarketSnapshot(db, ticks, input.poolId, now()),
+        readMarketSnapshot(db, input.poolId, now()),
       ]);
       return {
         events,

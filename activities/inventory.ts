@@ -1,4 +1,5 @@
 import type { Db } from '../db/connection';
+import { checkFence, type SessionFence } from '../db/fence';
 import { appendToStream, type Executor } from '../db/event-store';
 import { getPool, lockPool, writeReserves } from '../db/pools';
 import { DomainValidationError } from '../domain/errors';
@@ -51,7 +52,14 @@ async function priorAdjustment(
 export async function applyInventoryAdjustment(
   db: Db,
   venue: HedgeVenue,
-  input: { poolId: string; requestId: string; targetShare: number; referencePrice: string },
+  input: {
+    poolId: string;
+    requestId: string;
+    targetShare: number;
+    referencePrice: string;
+    /** A quoting session's flatten: refused before the venue and at booking unless it holds the fence. */
+    fence?: SessionFence;
+  },
 ): Promise<InventoryAdjustmentResult> {
   const reference = parseDecimal(input.referencePrice, 'referencePrice', { allowZero: false });
   const eventId = `inventory/${input.poolId}/${input.requestId}`;
@@ -59,6 +67,7 @@ export async function applyInventoryAdjustment(
   if (done) return done;
 
   const seen = await getPool(db, input.poolId);
+  if (input.fence) checkFence(seen, input.fence);
   const before = share(seen.reserveBase, seen.reserveQuote, reference);
   const excessBase = inventoryDeviationBase(
     seen.reserveBase,
@@ -80,6 +89,9 @@ export async function applyInventoryAdjustment(
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const raced = await priorAdjustment(trx, eventId);
+    // The venue has filled by now; a session fenced off since must still not book (the id lets an
+    // operator reconcile the venue's fill), and a newer session will flatten under its own key.
+    if (!raced && input.fence) checkFence(pool, input.fence);
     if (raced) return raced;
     // Booked against the reserves as they are now: fills may have moved them since the read above.
     const shareBefore = share(pool.reserveBase, pool.reserveQuote, reference);

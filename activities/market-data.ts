@@ -1,36 +1,12 @@
 import type { Db } from '../db/connection';
 import { readPoolMarket, type PoolMarketView } from '../db/market-view';
+import type { TickBook } from '../db/tick-book';
 import type { PoolState } from '../db/pools';
 import { Big, formatDecimal } from '../domain/money';
 import { inventoryShare, tvl } from '../domain/pool';
 import { computePnl } from '../domain/pnl';
 import { estimateVolatility, volatilityRegime } from '../domain/volatility';
 import type { MarketSnapshot, PnlBaseline } from './types';
-
-export interface Tick {
-  price: string;
-  observedAtMs: number;
-}
-
-/** Reads that many pools share (a feed's recent ticks) go through a short-lived cache. */
-export interface TickSource {
-  recentTicks(feed: string, limit: number): Promise<Tick[]>;
-}
-
-export function dbTickSource(db: Db): TickSource {
-  return {
-    async recentTicks(feed, limit) {
-      const rows = await db
-        .selectFrom('price_ticks')
-        .select(['price', 'observed_at'])
-        .where('feed', '=', feed)
-        .orderBy('observed_at', 'desc')
-        .limit(limit)
-        .execute();
-      return rows.reverse().map((r) => ({ price: r.price, observedAtMs: r.observed_at.getTime() }));
-    },
-  };
-}
 
 function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bestAsk?: string): Big | null {
   switch (pool.config.priceSource) {
@@ -47,27 +23,36 @@ const RECENT_VOLUME_WINDOW_MS = 60_000;
 
 export async function readMarketSnapshot(
   db: Db,
-  ticks: TickSource,
   poolId: string,
   nowMs: number,
   baseline?: PnlBaseline,
 ): Promise<MarketSnapshot> {
-  return (await readMarketState(db, ticks, poolId, nowMs, baseline)).snapshot;
+  return (await readMarketState(db, poolId, nowMs, baseline)).snapshot;
+}
+
+/** Where a session's worker keeps its feeds' ticks, and which feed (and how deep) the pool uses. */
+export interface TickHint {
+  book: TickBook;
+  feed?: string;
+  window?: number;
 }
 
 /** The snapshot a cycle quotes from, with the raw view it came from (own orders, fence, db clock). */
 export async function readMarketState(
   db: Db,
-  ticks: TickSource,
   poolId: string,
   nowMs: number,
   baseline?: PnlBaseline,
+  tickHint?: TickHint,
 ): Promise<{ snapshot: MarketSnapshot; view: PoolMarketView }> {
-  const view = await readPoolMarket(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS);
+  // Ticks from the worker's memory when it has the feed that deep; otherwise the view reads them.
+  const known =
+    tickHint?.feed && tickHint.window ? tickHint.book.recent(tickHint.feed, tickHint.window + 1) : undefined;
+  const view = await readPoolMarket(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS, { withTicks: !known });
   const { pool } = view;
-  // The view brings the feed's ticks along; the tick source serves callers without a view.
-  void ticks;
-  const recent = view.ticks;
+  const depth = pool.config.volatility.window + 1;
+  if (!known) tickHint?.book.load(pool.priceFeed, view.ticks, depth);
+  const recent = known && tickHint?.feed === pool.priceFeed ? known : view.ticks;
   const top = {
     bestBid: view.bestBid === undefined ? undefined : formatDecimal(new Big(view.bestBid)),
     bestAsk: view.bestAsk === undefined ? undefined : formatDecimal(new Big(view.bestAsk)),

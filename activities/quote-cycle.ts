@@ -1,5 +1,6 @@
 import type { Db } from '../db/connection';
-import { appendToStream } from '../db/event-store';
+import { appendInTransaction } from '../db/event-store';
+import { lockPool } from '../db/pools';
 import { checkFence, FencedError, type SessionFence } from '../db/fence';
 import { cancelAllOrders, reconcileOrders, renewQuotes } from '../db/order-book';
 import type { NewEvent } from '../domain/events';
@@ -11,7 +12,8 @@ import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import type { VolatilityRegime } from '../domain/volatility';
 import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
-import { readMarketState, type TickSource } from './market-data';
+import type { TickBook } from '../db/tick-book';
+import { readMarketState } from './market-data';
 import { computeQuotes } from './quotes';
 import type { MarketSnapshot, PnlBaseline } from './types';
 
@@ -23,7 +25,8 @@ import type { MarketSnapshot, PnlBaseline } from './types';
 
 export interface CycleDeps {
   db: Db;
-  ticks: TickSource;
+  /** The worker's in-memory ticks (fed by notifications); absent, every read fetches them. */
+  ticks?: TickBook;
   hedgeVenue: HedgeVenue;
   now: () => number;
 }
@@ -35,10 +38,16 @@ export interface CycleMemory {
   lastBreachKey: string;
   /** The spread policy's levels as the session last told the saga: it hints only on a change. */
   sagaView: { volatilityRegime: VolatilityRegime; imbalanceLevel: 'none' | 'moderate' | 'critical' };
+  /**
+   * Flattens booked by this generation. The next flatten's request id is built from it, so a failed
+   * booking is retried under the same id (the venue answers a repeated id with its first fill)
+   * instead of trading again under a new one.
+   */
+  flattens?: number;
 }
 
 export type CycleOutcome =
-  | { kind: 'quoted'; wrote: 'reconcile' | 'renew' | 'nothing'; nextRenewalAtMs: number | null }
+  | { kind: 'quoted'; wrote: 'reconcile' | 'renew' | 'nothing'; renewInMs: number | null }
   | { kind: 'halt'; action: 'pause' | 'stop'; risk: RiskEvaluation };
 
 export interface CycleReport {
@@ -67,6 +76,8 @@ export interface CycleInput {
   cycleKey: string;
   baseline: PnlBaseline;
   previousLadder: SerializedQuoteLadder | null;
+  /** The pool's feed and volatility window as the previous cycle saw them. */
+  feed?: { name: string; window: number };
 }
 
 export async function runQuoteCycle(
@@ -77,7 +88,10 @@ export async function runQuoteCycle(
   const { db } = deps;
   const { poolId, fence, cycleKey } = input;
   const owner = poolOwner(poolId);
-  let { snapshot, view } = await readMarketState(db, deps.ticks, poolId, deps.now(), input.baseline);
+  const tickHint = deps.ticks
+    ? { book: deps.ticks, feed: input.feed?.name, window: input.feed?.window }
+    : undefined;
+  let { snapshot, view } = await readMarketState(db, poolId, deps.now(), input.baseline, tickHint);
   // Cheap early exit: a session fenced off learns it from its read, not only from a refused write.
   checkFence(view.pool, fence);
   const cfg = snapshot.config;
@@ -98,7 +112,7 @@ export async function runQuoteCycle(
     risk.action = 'pause';
     risk.cooldownSeconds = cfg.risk.cooldownSeconds;
   }
-  await recordBreach(db, poolId, cycleKey, risk, memory);
+  await recordBreach(db, poolId, fence, cycleKey, risk, memory);
   const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
 
   if (risk.action === 'stop' || risk.action === 'pause') {
@@ -115,11 +129,13 @@ export async function runQuoteCycle(
     await cancelAllOrders(db, { poolId, owner, reason: 'risk_flatten', fence });
     await applyInventoryAdjustment(db, deps.hedgeVenue, {
       poolId,
-      requestId: `${cycleKey}/flatten`,
+      requestId: `mm/${poolId}/g${fence.generation}/flatten${memory.flattens ?? 0}`,
       targetShare: cfg.spreadPolicy.targetInventoryShare,
       referencePrice: snapshot.referencePrice ?? snapshot.mid,
+      fence,
     });
-    ({ snapshot, view } = await readMarketState(db, deps.ticks, poolId, deps.now(), input.baseline));
+    memory.flattens = (memory.flattens ?? 0) + 1;
+    ({ snapshot, view } = await readMarketState(db, poolId, deps.now(), input.baseline, tickHint));
   }
 
   const quoted =
@@ -132,17 +148,24 @@ export async function runQuoteCycle(
     ...ladder.asks.map((l) => ({ side: 'sell' as const, price: new Big(l.price), size: new Big(l.size) })),
   ];
   const tolerance = new Big(cfg.quoteTolerance).div(10_000);
-  const plan = planQuotes(view.resting, desired, {
+  // A level that would trade against another trader's resting order cannot be placed (post-only):
+  // it must not make every cycle look unfinished and write a reconcile.
+  const others = {
+    buy: view.bestAsk ? new Big(view.bestAsk) : null,
+    sell: view.bestBid ? new Big(view.bestBid) : null,
+  };
+  const placeable = desired.filter((d) => {
+    const opposite = others[d.side];
+    return !opposite || (d.side === 'buy' ? d.price.lt(opposite) : d.price.gt(opposite));
+  });
+  const plan = planQuotes(view.resting, placeable, {
     tolerance,
     maxOrderAgeMs: cfg.quoting.maxOrderAgeMs,
     nowMs: view.dbNowMs,
   });
-  const report = (
-    wrote: 'reconcile' | 'renew' | 'nothing',
-    nextRenewalAtMs: number | null,
-    resting: number,
-  ) => ({
-    outcome: { kind: 'quoted' as const, wrote, nextRenewalAtMs },
+  // Renewal times are kept relative: the database's clock sets expiries, the worker's times the wait.
+  const report = (wrote: 'reconcile' | 'renew' | 'nothing', renewInMs: number | null, resting: number) => ({
+    outcome: { kind: 'quoted' as const, wrote, renewInMs },
     snapshot,
     ladder,
     risk,
@@ -157,9 +180,9 @@ export async function runQuoteCycle(
     if (renewBy !== null && view.dbNowMs >= renewBy) {
       const renewed = await renewQuotes(db, { poolId, owner, fence, ttlMs: ttl });
       if (renewed === null) throw new FencedError(poolId, fence);
-      return report('renew', view.dbNowMs + ttl / 2, plan.keep.length);
+      return report('renew', ttl / 2, plan.keep.length);
     }
-    return report('nothing', renewBy, plan.keep.length);
+    return report('nothing', renewBy === null ? null : renewBy - view.dbNowMs, plan.keep.length);
   }
   const result = await reconcileOrders(
     db,
@@ -167,7 +190,7 @@ export async function runQuoteCycle(
       poolId,
       owner,
       cycleKey,
-      desired: desired.map((d) => ({ side: d.side, price: d.price.toFixed(), size: d.size.toFixed() })),
+      desired: placeable.map((d) => ({ side: d.side, price: d.price.toFixed(), size: d.size.toFixed() })),
       toleranceBps: String(cfg.quoteTolerance),
       fence,
       ttlMs: ttl,
@@ -176,32 +199,37 @@ export async function runQuoteCycle(
     },
     {
       streamId: marketMakerStream(poolId),
-      events: (outcome) => [
-        {
-          eventId: `${cycleKey}/quotes_updated`,
-          type: 'quotes_updated',
-          payload: {
-            poolId,
-            cycle: memory.cycle,
-            mid: snapshot.mid,
-            reservationPrice: ladder.reservationPrice,
-            spreadBps: quoted.spreadBps,
-            bids: ladder.bids,
-            asks: ladder.asks,
-            placed: outcome.placed,
-            cancelled: outcome.cancelled,
-            kept: outcome.kept,
-          },
-        },
-      ],
+      // A reconcile that placed and cancelled nothing (its levels raced another trader) records nothing.
+      events: (outcome) =>
+        outcome.placed + outcome.cancelled === 0
+          ? []
+          : [
+              {
+                eventId: `${cycleKey}/quotes_updated`,
+                type: 'quotes_updated',
+                payload: {
+                  poolId,
+                  cycle: memory.cycle,
+                  mid: snapshot.mid,
+                  reservationPrice: ladder.reservationPrice,
+                  spreadBps: quoted.spreadBps,
+                  bids: ladder.bids,
+                  asks: ladder.asks,
+                  placed: outcome.placed,
+                  cancelled: outcome.cancelled,
+                  kept: outcome.kept,
+                },
+              },
+            ],
     },
   );
-  return report('reconcile', view.dbNowMs + ttl / 2, result.kept + result.placed);
+  return report('reconcile', ttl / 2, result.kept + result.placed);
 }
 
 async function recordBreach(
   db: Db,
   poolId: string,
+  fence: SessionFence,
   cycleKey: string,
   risk: RiskEvaluation,
   memory: CycleMemory,
@@ -222,7 +250,11 @@ async function recordBreach(
     type: 'risk_limit_breached',
     payload: { poolId, action: risk.action as 'widen' | 'pause' | 'flatten' | 'stop', reasons: risk.reasons },
   };
-  await appendToStream(db, marketMakerStream(poolId), 'any', [event]);
+  // Fenced like every other write: a session stopped meanwhile records nothing after the stop.
+  await db.transaction().execute(async (trx) => {
+    checkFence(await lockPool(trx, poolId), fence);
+    await appendInTransaction(trx, marketMakerStream(poolId), [event]);
+  });
 }
 
 /**

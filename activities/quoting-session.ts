@@ -1,6 +1,9 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { claimSessionAttempt, FencedError, type SessionFence } from '../db/fence';
+import { renewQuotes } from '../db/order-book';
+import { poolOwner } from '../domain/streams';
 import type { PoolNotificationHub } from '../db/notifications';
+import type { PoolConfig } from '../domain/config';
 import type { RiskBreach, RiskAction } from '../domain/risk';
 import type { SerializedQuoteLevel, SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { spreadSagaWorkflowId } from '../workflows/ids';
@@ -53,6 +56,8 @@ export interface SessionLiveStatus {
   reconciles: number;
   renewals: number;
   quietCycles: number;
+  /** Light cycles: the newest tick was checked in memory, nothing read or written. */
+  idleCycles: number;
 }
 
 /** How a session ended, with its last live figures (the supervisor shows them while no session runs). */
@@ -68,7 +73,7 @@ export interface CycleObservation {
   poolId: string;
   startedAtMs: number;
   durationMs: number;
-  wrote: 'reconcile' | 'renew' | 'nothing' | 'halt' | 'error';
+  wrote: 'reconcile' | 'renew' | 'nothing' | 'idle' | 'halt' | 'error';
 }
 
 export interface SessionDeps extends CycleDeps {
@@ -78,6 +83,23 @@ export interface SessionDeps extends CycleDeps {
 }
 
 const DEFAULT_MAX_SESSION_MS = 6 * 3600_000;
+/**
+ * A full cycle (read, risk, strategy, reconcile) runs on every change of the pool itself, on a tick
+ * that moves the reference price by half the refresh tolerance or more, and at least this often;
+ * in between, a cycle only checks the newest tick in memory (a light cycle).
+ */
+const FULL_CYCLE_MAX_GAP_MS = 5000;
+
+interface LastFullCycle {
+  atMs: number;
+  feed: string;
+  mid: string | null;
+  priceSource: string;
+  /** Half the refresh tolerance, as a fraction of the price. */
+  halfTolerance: number;
+  ttlMs: number;
+  renewAtMs: number | null;
+}
 /** Hints to the saga are decisions, but a decision the saga cannot carry out must not hint every cycle. */
 const SAGA_HINT_MIN_INTERVAL_MS = 10_000;
 /** Backoff after a failed cycle (database blip): the next cycle retries. */
@@ -86,10 +108,16 @@ const FAILED_CYCLE_BACKOFF_MS = 250;
 /** A wake-up latch: notifications set it; the loop waits on it with a deadline. */
 class Wakeup {
   pending = false;
+  /** Set by the pool's own notifications (a fill, liquidity, config, spread), not by ticks. */
+  poolChanged = true;
   private resolve: (() => void) | undefined;
   wake = () => {
     this.pending = true;
     this.resolve?.();
+  };
+  wakePool = () => {
+    this.poolChanged = true;
+    this.wake();
   };
   async wait(ms: number, signal: AbortSignal): Promise<void> {
     if (this.pending || ms <= 0 || signal.aborted) return;
@@ -162,7 +190,7 @@ export async function runQuotingSession(
       : { cycle: 0, lastBreachKey: '', sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none' } };
   let live: SessionLiveStatus =
     resumed?.generation === input.generation
-      ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0 }
+      ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0, idleCycles: 0 }
       : {
           cycle: memory.cycle,
           mid: null,
@@ -180,101 +208,166 @@ export async function runQuotingSession(
           reconciles: 0,
           renewals: 0,
           quietCycles: 0,
+          idleCycles: 0,
         };
   if (!(await claimSessionAttempt(deps.db, poolId, fence))) return { ended: 'fenced', live };
 
   const wakeup = new Wakeup();
-  const subscription = deps.notifications.subscribe(poolId, wakeup.wake);
+  const subscription = deps.notifications.subscribe(poolId, { pool: wakeup.wakePool, tick: wakeup.wake });
   const signal = ctx.cancellationSignal;
   const startedAt = deps.now();
   const maxSessionMs = input.maxSessionMs ?? DEFAULT_MAX_SESSION_MS;
   let lastSagaHintAt = -Infinity;
   let previousLadder: SerializedQuoteLadder | null = null;
+  let feed: { name: string; window: number } | undefined;
+  /** What the last full cycle saw: a light cycle compares the newest tick with it. */
+  let lastFull: LastFullCycle | null = null;
+  let lastConfig: PoolConfig | undefined;
+  const lightCycle = (last: LastFullCycle, nowMs: number): boolean => {
+    if (nowMs - last.atMs >= FULL_CYCLE_MAX_GAP_MS || last.priceSource !== 'reference' || last.mid === null)
+      return false;
+    const latest = deps.ticks?.recent(last.feed, 1)?.[0];
+    if (!latest) return false;
+    const mid = Number(last.mid);
+    return Math.abs(Number(latest.price) - mid) / mid < last.halfTolerance;
+  };
   const beatEveryMs = Math.max(100, Math.floor((ctx.info.heartbeatTimeoutMs ?? 4000) / 4));
   const beat = () =>
     ctx.heartbeat({ generation: input.generation, attempt, memory, live } satisfies SessionHeartbeat);
   beat();
+  // A steady heartbeat, whatever the loop is doing (a slow cycle, a lock wait, the requote gap): a
+  // live session must never look dead to the server. The SDK sends at most one per throttle interval.
+  const heartbeats = setInterval(beat, beatEveryMs);
   try {
     for (;;) {
       if (signal.aborted) throw new CancelledFailure(String(signal.reason ?? 'CANCELLED'));
       const cycleStartedAt = deps.now();
       wakeup.take();
+      const poolChanged = wakeup.poolChanged;
+      wakeup.poolChanged = false;
       let report: CycleReport | null = null;
       let nextDueMs: number | null = null;
-      try {
-        report = await runQuoteCycle(
-          deps,
-          {
+      const light = !poolChanged && lastFull ? lightCycle(lastFull, cycleStartedAt) : null;
+      if (light) {
+        // Nothing the quotes depend on has changed enough to look: no read, no transaction; only
+        // extend the quotes' lives when they come due (one fenced statement).
+        try {
+          let wrote: 'renew' | 'idle' = 'idle';
+          if (lastFull!.renewAtMs !== null && cycleStartedAt >= lastFull!.renewAtMs) {
+            const renewed = await renewQuotes(deps.db, {
+              poolId,
+              owner: poolOwner(poolId),
+              fence,
+              ttlMs: lastFull!.ttlMs,
+            });
+            if (renewed === null) return { ended: 'fenced', live };
+            lastFull!.renewAtMs = cycleStartedAt + lastFull!.ttlMs / 2;
+            wrote = 'renew';
+            live.renewals++;
+          } else live.idleCycles++;
+          deps.onCycle?.({
             poolId,
-            fence,
-            cycleKey: `mm/${poolId}/g${input.generation}a${attempt}c${memory.cycle}`,
-            baseline: input.baseline,
-            previousLadder,
-          },
-          memory,
-        );
-        subscription.setFeed(report.snapshot.priceFeed);
-        live = liveOf(report, live, memory.cycle);
-        const outcome = report.outcome;
-        deps.onCycle?.({
-          poolId,
-          startedAtMs: cycleStartedAt,
-          durationMs: deps.now() - cycleStartedAt,
-          wrote: outcome.kind === 'halt' ? 'halt' : outcome.wrote,
-        });
-        if (outcome.kind === 'halt') {
-          beat();
-          return outcome.action === 'stop'
-            ? { ended: 'risk_stop', live, reasons: outcome.risk.reasons }
-            : {
-                ended: 'risk_pause',
-                live,
-                reasons: outcome.risk.reasons,
-                cooldownSeconds: outcome.risk.cooldownSeconds ?? report.snapshot.config.risk.cooldownSeconds,
-              };
+            startedAtMs: cycleStartedAt,
+            durationMs: deps.now() - cycleStartedAt,
+            wrote,
+          });
+          nextDueMs = lastFull!.renewAtMs === null ? null : lastFull!.renewAtMs - deps.now();
+        } catch (err) {
+          wakeup.poolChanged = true; // look properly next time
+          live = { ...live, lastError: (err as Error).message ?? String(err) };
         }
-        previousLadder = report.ladder;
-        if (outcome.wrote === 'reconcile') live.reconciles++;
-        else if (outcome.wrote === 'renew') live.renewals++;
-        else live.quietCycles++;
-        nextDueMs =
-          outcome.nextRenewalAtMs === null ? null : outcome.nextRenewalAtMs - report.snapshot.observedAtMs;
-        if (report.sagaDecisionDue && cycleStartedAt - lastSagaHintAt >= SAGA_HINT_MIN_INTERVAL_MS) {
-          lastSagaHintAt = cycleStartedAt;
-          await hintSaga(ctx, poolId, deps.log);
+      } else
+        try {
+          report = await runQuoteCycle(
+            deps,
+            {
+              poolId,
+              fence,
+              cycleKey: `mm/${poolId}/g${input.generation}a${attempt}c${memory.cycle}`,
+              baseline: input.baseline,
+              previousLadder,
+              feed,
+            },
+            memory,
+          );
+          subscription.setFeed(report.snapshot.priceFeed);
+          lastFull = {
+            atMs: cycleStartedAt,
+            feed: report.snapshot.priceFeed,
+            mid: report.snapshot.referencePrice,
+            priceSource: report.snapshot.config.priceSource,
+            halfTolerance: Number(report.snapshot.config.quoteTolerance) / 20_000,
+            ttlMs: report.snapshot.config.quoting.quoteTtlMs,
+            renewAtMs: null,
+          };
+          feed = { name: report.snapshot.priceFeed, window: report.snapshot.config.volatility.window };
+          live = liveOf(report, live, memory.cycle);
+          const outcome = report.outcome;
+          deps.onCycle?.({
+            poolId,
+            startedAtMs: cycleStartedAt,
+            durationMs: deps.now() - cycleStartedAt,
+            wrote: outcome.kind === 'halt' ? 'halt' : outcome.wrote,
+          });
+          if (outcome.kind === 'halt') {
+            beat();
+            return outcome.action === 'stop'
+              ? { ended: 'risk_stop', live, reasons: outcome.risk.reasons }
+              : {
+                  ended: 'risk_pause',
+                  live,
+                  reasons: outcome.risk.reasons,
+                  cooldownSeconds:
+                    outcome.risk.cooldownSeconds ?? report.snapshot.config.risk.cooldownSeconds,
+                };
+          }
+          previousLadder = report.ladder;
+          if (outcome.wrote === 'reconcile') live.reconciles++;
+          else if (outcome.wrote === 'renew') live.renewals++;
+          else live.quietCycles++;
+          nextDueMs = outcome.renewInMs;
+          lastFull!.renewAtMs = nextDueMs === null ? null : cycleStartedAt + nextDueMs;
+          if (report.sagaDecisionDue && cycleStartedAt - lastSagaHintAt >= SAGA_HINT_MIN_INTERVAL_MS) {
+            lastSagaHintAt = cycleStartedAt;
+            await hintSaga(ctx, poolId, deps.log);
+          }
+        } catch (err) {
+          if (err instanceof FencedError) return { ended: 'fenced', live };
+          if (err instanceof CancelledFailure) throw err;
+          lastFull = null;
+          live = { ...live, lastError: (err as Error).message ?? String(err) };
+          deps.onCycle?.({
+            poolId,
+            startedAtMs: cycleStartedAt,
+            durationMs: deps.now() - cycleStartedAt,
+            wrote: 'error',
+          });
+          deps.log?.('quote cycle failed; the next cycle retries', {
+            poolId,
+            cycle: memory.cycle,
+            error: live.lastError,
+          });
+          await sleep(FAILED_CYCLE_BACKOFF_MS, signal);
         }
-      } catch (err) {
-        if (err instanceof FencedError) return { ended: 'fenced', live };
-        if (err instanceof CancelledFailure) throw err;
-        live = { ...live, lastError: (err as Error).message ?? String(err) };
-        deps.onCycle?.({ poolId, startedAtMs: cycleStartedAt, durationMs: deps.now() - cycleStartedAt, wrote: 'error' });
-        deps.log?.('quote cycle failed; the next cycle retries', {
-          poolId,
-          cycle: memory.cycle,
-          error: live.lastError,
-        });
-        await sleep(FAILED_CYCLE_BACKOFF_MS, signal);
-      }
       memory.cycle++;
       live.cycle = memory.cycle;
       beat();
       if (deps.now() - startedAt >= maxSessionMs) return { ended: 'rotated', live };
 
-      const cfg = report?.snapshot.config;
+      if (report) lastConfig = report.snapshot.config;
+      const cfg = lastConfig;
       const refreshMs = input.refreshIntervalMs ?? cfg?.refreshIntervalMs ?? 1000;
       const untilRefresh = cycleStartedAt + refreshMs - deps.now();
       const deadline = deps.now() + (nextDueMs === null ? untilRefresh : Math.min(untilRefresh, nextDueMs));
-      // Long waits are cut into slices with a heartbeat each: the server must keep hearing from a
-      // live session (and cancellation arrives with the heartbeat's answer).
       while (!wakeup.pending && !signal.aborted && deps.now() < deadline) {
-        await wakeup.wait(Math.min(deadline - deps.now(), beatEveryMs), signal);
-        beat();
+        await wakeup.wait(deadline - deps.now(), signal);
       }
       // A burst of notifications costs one requote per minimum interval, not one each.
       const minGap = cfg?.quoting.minRequoteIntervalMs ?? 0;
       await sleep(cycleStartedAt + minGap - deps.now(), signal);
     }
   } finally {
+    clearInterval(heartbeats);
     subscription.close();
   }
 }

@@ -117,6 +117,7 @@ const IDLE_LIVE: SessionLiveStatus = {
   reconciles: 0,
   renewals: 0,
   quietCycles: 0,
+  idleCycles: 0,
 };
 
 export interface MarketMakingClientOptions {

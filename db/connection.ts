@@ -30,6 +30,8 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
     // A hung transaction must not hold a pool's row lock (and the global event readers) forever.
     idle_in_transaction_session_timeout: 60_000,
     connectionTimeoutMillis: 10_000,
+    // A peer gone without a word (a half-open TCP connection) is noticed instead of waited on forever.
+    keepAlive: true,
   });
   // A dropped connection is reported on the pool; without a listener it would crash the process.
   pool.on('error', () => {});

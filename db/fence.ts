@@ -75,10 +75,22 @@ export async function claimSessionAttempt(db: Db, poolId: string, fence: Session
  */
 export async function haltQuoting(
   db: Db,
-  input: { poolId: string; reason: string; events?: (cancelled: number) => NewEvent[] },
-): Promise<{ cancelled: number; generation: string }> {
+  input: {
+    poolId: string;
+    reason: string;
+    events?: (cancelled: number) => NewEvent[];
+    /**
+     * Halt only the session of this generation. A pause's late retry (its first attempt timed out
+     * after committing) then cannot cancel the quotes of a session started after the resume.
+     */
+    ifGeneration?: string;
+  },
+): Promise<{ cancelled: number; generation: string; halted: boolean }> {
   return db.transaction().execute(async (trx) => {
-    await lockPool(trx, input.poolId);
+    const pool = await lockPool(trx, input.poolId);
+    if (input.ifGeneration !== undefined && pool.mmGeneration !== input.ifGeneration) {
+      return { cancelled: 0, generation: pool.mmGeneration, halted: false };
+    }
     const bumped = await trx
       .updateTable('pools')
       .set({ mm_generation: sql`mm_generation + 1` as never, mm_attempt: 0 })
@@ -92,6 +104,6 @@ export async function haltQuoting(
     });
     const events = input.events?.(cancelled) ?? [];
     if (events.length) await appendToStream(trx, marketMakerStream(input.poolId), 'any', events);
-    return { cancelled, generation: String(bumped.mm_generation) };
+    return { cancelled, generation: String(bumped.mm_generation), halted: true };
   });
 }

@@ -28,7 +28,19 @@ export interface PoolMarketView {
  * costs. Pool row, best prices, recent trade volume, the market maker's own orders and the feed's
  * recent ticks.
  */
-export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: number): Promise<PoolMarketView> {
+export async function readPoolMarket(
+  db: Db,
+  poolId: string,
+  recentSinceMs: number,
+  opts: { withTicks?: boolean } = {},
+): Promise<PoolMarketView> {
+  const ticks =
+    opts.withTicks === false
+      ? sql`'[]'::json`
+      : sql`coalesce((select json_agg(json_build_object('p', k.price::text, 't', (extract(epoch from k.observed_at) * 1000)::float8)
+                                order by k.observed_at)
+        from (select price, observed_at from price_ticks where feed = p.price_feed order by observed_at desc
+               limit coalesce((p.config->'volatility'->>'window')::int, 60) + 1) k), '[]'::json)`;
   const owner = poolOwner(poolId);
   const r = await sql<
     PoolRow & {
@@ -64,10 +76,7 @@ export async function readPoolMarket(db: Db, poolId: string, recentSinceMs: numb
           'created_ms', (extract(epoch from o.created_at) * 1000)::float8,
           'expires_ms', (extract(epoch from o.expires_at) * 1000)::float8) order by o.seq)
         from orders o where o.pool_id = p.id and o.owner = ${owner} and o.status = 'open'), '[]'::json) as resting,
-      coalesce((select json_agg(json_build_object('p', k.price::text, 't', (extract(epoch from k.observed_at) * 1000)::float8)
-                                order by k.observed_at)
-        from (select price, observed_at from price_ticks where feed = p.price_feed order by observed_at desc
-               limit coalesce((p.config->'volatility'->>'window')::int, 60) + 1) k), '[]'::json) as ticks,
+      ${ticks} as ticks,
       (extract(epoch from now()) * 1000)::float8 as db_now_ms
     from pools p
     cross join lateral (

@@ -166,12 +166,16 @@ function poolCapacity(pool: PoolState, poolSide: Side, price: Big): Big {
   return qty;
 }
 
-/** An expired quote is dead to matching and to the book's best prices, open row or not. */
+/**
+ * An expired quote is dead to matching and to the book's best prices, open row or not. Compared
+ * with the clock at the moment of the check, not the transaction's start: a taker that waited on
+ * the pool lock must not fill a quote that expired while it waited.
+ */
 const notExpired = (eb: ExpressionBuilder<Database, 'orders'>) =>
-  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]);
+  eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`clock_timestamp()`)]);
 
-/** `now() + ttl` in the database's clock, which is the one matching compares against. */
-const expiresIn = (ttlMs: number) => sql<Date>`now() + ${ttlMs} * interval '1 millisecond'`;
+/** `clock_timestamp() + ttl` in the database's clock, which is the one matching compares against. */
+const expiresIn = (ttlMs: number) => sql<Date>`clock_timestamp() + ${ttlMs} * interval '1 millisecond'`;
 
 /** Resting orders read per query while matching. */
 const MATCH_BATCH = 32;
@@ -567,16 +571,18 @@ async function bookForReconcile(trx: Transaction<Database>, poolId: string, owne
     best_ask: string | null;
     open: OpenQuoteRow[];
   }>`
-    select (extract(epoch from now()) * 1000)::float8 as db_now_ms,
+    select (extract(epoch from clock_timestamp()) * 1000)::float8 as db_now_ms,
       (select max(price) from orders where pool_id = ${poolId} and side = 'buy' and status = 'open'
-          and owner <> ${owner} and (expires_at is null or expires_at > now()))::text as best_bid,
+          and owner <> ${owner} and (expires_at is null or expires_at > clock_timestamp()))::text as best_bid,
       (select min(price) from orders where pool_id = ${poolId} and side = 'sell' and status = 'open'
-          and owner <> ${owner} and (expires_at is null or expires_at > now()))::text as best_ask,
+          and owner <> ${owner} and (expires_at is null or expires_at > clock_timestamp()))::text as best_ask,
       coalesce((select json_agg(json_build_object('id', id, 'side', side, 'price', price::text,
           'quantity', quantity::text, 'filled', filled_quantity::text,
           'created_ms', (extract(epoch from created_at) * 1000)::float8,
           'expires_ms', (extract(epoch from expires_at) * 1000)::float8) order by seq)
-        from orders where pool_id = ${poolId} and owner = ${owner} and status = 'open'), '[]'::json) as open`.execute(trx);
+        from orders where pool_id = ${poolId} and owner = ${owner} and status = 'open'), '[]'::json) as open`.execute(
+    trx,
+  );
   const row = r.rows[0]!;
   return {
     nowMs: Math.round(row.db_now_ms),
@@ -685,7 +691,11 @@ export async function reconcileOrders(
         skipped++;
         continue;
       }
-      toInsert.push({ index, clientOrderId: `${input.cycleKey}/${level.side}/${index}`, id: `o_${randomUUID()}` });
+      toInsert.push({
+        index,
+        clientOrderId: `${input.cycleKey}/${level.side}/${index}`,
+        id: `o_${randomUUID()}`,
+      });
     }
     let placed = 0;
     if (toInsert.length) {
@@ -758,6 +768,7 @@ export async function renewQuotes(
     ), renewed as (
       update orders set expires_at = ${expiresIn(input.ttlMs)}
        where pool_id in (select id from fence) and owner = ${input.owner} and status = 'open'
+         and expires_at > clock_timestamp()
        returning 1
     )
     select exists(select 1 from fence) as fenced, (select count(*) from renewed) as renewed`.execute(db);

@@ -184,7 +184,7 @@ export const quotingSchema = z.strictObject({
    */
   quoteTtlMs: millis(5000, 1000, 3_600_000),
   /** Wake-ups closer together than this wait: a burst of trades costs one requote, not one each. */
-  minRequoteIntervalMs: millis(50, 0, 60_000),
+  minRequoteIntervalMs: millis(50, 0, 10_000),
   /** A resting order older than this is replaced even when it still matches (Hummingbot's max_order_age). */
   maxOrderAgeMs: millis(300_000, 1000, 86_400_000),
 });

@@ -42,7 +42,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     create function lpmm_notify_tick() returns trigger language plpgsql as $$
     begin
-      perform pg_notify('lpmm_tick', new.feed);
+      -- The tick itself rides along: workers keep their feeds' recent ticks in memory.
+      perform pg_notify('lpmm_tick', json_build_object(
+        'f', new.feed, 'p', new.price::text,
+        't', floor(extract(epoch from new.observed_at) * 1000))::text);
       return null;
     end $$`.execute(db);
   // Reserves (fills, liquidity, hedges), spread, config and status: what the quotes depend on.

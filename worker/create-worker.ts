@@ -1,8 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
-import { dbTickSource, type Tick, type TickSource } from '../activities/market-data';
-import { MarketDataCache } from '../adapters/market-data-cache';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import { SimulatedHedgeVenue } from '../adapters/hedge-venue/simulated';
 import type { Db } from '../db/connection';
@@ -18,8 +16,6 @@ export interface MarketMakingWorkerOptions {
   hedgeVenue?: HedgeVenue;
   /** Prebundled workflow code (production); without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
-  /** How long one feed's recent ticks are shared between pools' cycles. */
-  tickCacheTtlMs?: number;
   log?: (msg: string, meta?: Record<string, unknown>) => void;
   onCycle?: ActivityDeps['onCycle'];
   tuning?: Pick<
@@ -43,33 +39,13 @@ export function defaultHedgeVenue(): HedgeVenue {
   });
 }
 
-/** Recent ticks of a feed, shared for a short TTL: many pools quoting one feed read it once. */
-export function cachedTickSource(
-  db: Db,
-  ttlMs: number,
-): { source: TickSource; cache: MarketDataCache<Tick[]> } {
-  const inner = dbTickSource(db);
-  const cache = new MarketDataCache<Tick[]>({ defaultTtlMs: ttlMs, maxEntries: 1000 });
-  return {
-    cache,
-    source: {
-      recentTicks: (feed, limit) => cache.get(`${feed}:${limit}`, () => inner.recentTicks(feed, limit)),
-    },
-  };
-}
-
 export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) {
-  const { source, cache } = cachedTickSource(opts.db, opts.tickCacheTtlMs ?? 200);
-  // One LISTEN connection for every session this worker runs. A new tick drops the feed's cached
-  // ticks before the sessions it wakes read them.
-  const notifications = new PoolNotificationHub(opts.db, opts.log, (feed) =>
-    cache.invalidatePrefix(`${feed}:`),
-  );
+  // One LISTEN connection for every session this worker runs; it also keeps the feeds' recent ticks.
+  const notifications = new PoolNotificationHub(opts.db, opts.log);
   await notifications.start();
   const activities = createActivities({
     db: opts.db,
     hedgeVenue: opts.hedgeVenue ?? defaultHedgeVenue(),
-    ticks: source,
     notifications,
     log: opts.log,
     onCycle: opts.onCycle,
@@ -87,5 +63,5 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
     maxConcurrentActivityTaskExecutions: 10_000,
     ...Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined)),
   });
-  return { worker, tickCache: cache, notifications };
+  return { worker, notifications };
 }

@@ -45,7 +45,7 @@ async function main() {
     tls: config.tls,
     apiKey: config.apiKey,
   });
-  const { worker, tickCache, notifications } = await createMarketMakingWorker({
+  const { worker, notifications } = await createMarketMakingWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
@@ -70,7 +70,10 @@ async function main() {
     },
     'worker started',
   );
-  const stats = setInterval(() => logger.info({ tickCache: tickCache.stats() }, 'market data cache'), 60_000);
+  const stats = setInterval(
+    () => logger.info({ notifications: notifications.received, listening: notifications.listening }, 'pool notifications'),
+    60_000,
+  );
   stats.unref();
   try {
     await worker.run();

@@ -243,6 +243,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     await writes.haltQuoting({
       poolId,
       cancelReason: untilMs === undefined ? 'paused' : 'risk_pause',
+      ...(generation !== null ? { ifGeneration: generation } : {}),
       event: {
         eventId: `${workflowId}/${info.runId}/halt${halts}/paused`,
         type: 'market_maker_paused',

@@ -30,7 +30,6 @@ const DEFAULT_CATCH_UP_MS = 300_000;
 const DEFAULT_MAX_ITERATIONS = 1000;
 const PAGE = 5000;
 
-
 /**
  * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
  * checkpoint is the source of truth. The quoting session, which sees every trade, runs the same
