@@ -53,7 +53,8 @@ export interface CapacityStep {
   lag: Summary;
   cyclesPerSecond: number;
   /** Cycles in the window that wrote a reconcile (with quotes_updated), a renewal only, or nothing. */
-  writes: { reconcile: number; renew: number; nothing: number };
+  /** Full cycles that wrote a reconcile, a renewal, nothing; light cycles (newest tick checked in memory). */
+  writes: { reconcile: number; renew: number; nothing: number; idle: number };
   /** Committed Postgres transactions in the benchmark database per completed cycle (takers none). */
   postgresTransactionsPerCycle: number | null;
   /** CPU of worker + Temporal + Postgres per completed cycle, ms. */
@@ -109,7 +110,7 @@ async function runStep(
     failure,
     lag: summarize([]),
     cyclesPerSecond: 0,
-    writes: { reconcile: 0, renew: 0, nothing: 0 },
+    writes: { reconcile: 0, renew: 0, nothing: 0, idle: 0 },
     postgresTransactionsPerCycle: null,
     cpuMsPerCycle: null,
     idealCyclesPerSecond: (n * 1000) / o.refreshMs,
@@ -149,7 +150,7 @@ async function runStep(
       const lags: number[] = [];
       let cycles = 0;
       let without = 0;
-      const writes = { reconcile: 0, renew: 0, nothing: 0 };
+      const writes = { reconcile: 0, renew: 0, nothing: 0, idle: 0 };
       for (const id of poolIds) {
         const all = mm.cycles.get(id) ?? [];
         const ts = all.map((c) => c.at);

@@ -59,7 +59,7 @@ export async function seedTicks(db: Db, feeds: string[], count = 61, intervalMs 
 
 /**
  * Keeps every feed's latest tick fresh (one multi-row insert per interval for all feeds).
- * `moving`: every tick moves the price 10 bps (2000 <-> 2002), past the 2 bps refresh tolerance,
+ * `moving`: every tick moves the price 5 bps (2000 <-> 2001), past the 2 bps refresh tolerance,
  * so every cycle must requote; otherwise the price stays at MID (a quiet market).
  */
 export function startTicker(db: Db, feeds: string[], everyMs = 1000, market: 'quiet' | 'moving' = 'quiet') {
@@ -70,7 +70,7 @@ export function startTicker(db: Db, feeds: string[], everyMs = 1000, market: 'qu
     while (!stopped) {
       last = Math.max(last + 1, Date.now());
       const at = new Date(last);
-      const price = market === 'moving' && n++ % 2 === 1 ? '2002' : MID;
+      const price = market === 'moving' && n++ % 2 === 1 ? '2001' : MID;
       await db
         .insertInto('price_ticks')
         .values(feeds.map((feed) => ({ feed, price, observed_at: at })))

@@ -258,11 +258,11 @@ function capacityTable(c: CapacityResult): string[] {
     return g ? `${n0(g.cpuPercent)}% / ${n0(g.memMiB)}` : '—';
   };
   return [
-    '| pools | result | lag p50 / p95 / p99 / max (ms) | cycles/s (ideal) | cycles writing a reconcile / a renewal / nothing | pg transactions per cycle | worker CPU % / RSS MiB | Temporal CPU % / RSS MiB | Postgres CPU % / PSS MiB | CPU ms per cycle (worker / Temporal / Postgres) | machine CPU % | start / stop (s) | pool orders open after stop |',
+    '| pools | result | lag p50 / p95 / p99 / max (ms) | cycles/s (ideal) | cycles: reconcile / renewal only / nothing written / light | pg transactions per cycle | worker CPU % / RSS MiB | Temporal CPU % / RSS MiB | Postgres CPU % / PSS MiB | CPU ms per cycle (worker / Temporal / Postgres) | machine CPU % | start / stop (s) | pool orders open after stop |',
     '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...c.steps.map(
       (s) =>
-        `| ${s.pools} | ${s.ok ? 'sustained' : `not sustained: ${s.failure}`} | ${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.p99)} / ${n0(s.lag.max)} | ${n1(s.cyclesPerSecond)} (${s.idealCyclesPerSecond}) | ${s.writes.reconcile} / ${s.writes.renew} / ${s.writes.nothing} | ${s.postgresTransactionsPerCycle === null ? '—' : n1(s.postgresTransactionsPerCycle)} | ${u(s, 'worker')} | ${u(s, 'temporal')} | ${u(s, 'postgres')} | ${perCycle(s)} | ${n0(s.machineCpuPercent)} | ${n1(s.startSeconds)} / ${n1(s.stopSeconds)} | ${s.openPoolOrdersAfterStop} |`,
+        `| ${s.pools} | ${s.ok ? 'sustained' : `not sustained: ${s.failure}`} | ${n0(s.lag.p50)} / ${n0(s.lag.p95)} / ${n0(s.lag.p99)} / ${n0(s.lag.max)} | ${n1(s.cyclesPerSecond)} (${s.idealCyclesPerSecond}) | ${s.writes.reconcile} / ${s.writes.renew} / ${s.writes.nothing} / ${s.writes.idle} | ${s.postgresTransactionsPerCycle === null ? '—' : n1(s.postgresTransactionsPerCycle)} | ${u(s, 'worker')} | ${u(s, 'temporal')} | ${u(s, 'postgres')} | ${perCycle(s)} | ${n0(s.machineCpuPercent)} | ${n1(s.startSeconds)} / ${n1(s.stopSeconds)} | ${s.openPoolOrdersAfterStop} |`,
     ),
   ];
 }

@@ -1,8 +1,8 @@
 /**
  * The benchmark command: every figure beside its baseline, measured in one run on this machine.
  *
- *   npm run bench                                # everything (~5 min on 2 cores)
- *   npm run bench -- --quick                     # fewer samples and shorter windows (~3 min)
+ *   npm run bench                                # everything (~25 min on 2 cores)
+ *   npm run bench -- --quick                     # fewer samples and shorter windows (~12 min)
  *   npm run bench -- --only latency,capacity     # some sections only
  *   npm run bench -- --help
  *
@@ -51,8 +51,8 @@ const HELP = `Usage: npm run bench -- [options]
   --only <list>        comma-separated sections: ${SECTIONS.join(',')} (default: all)
   --quick              fewer samples, shorter capacity windows, fewer repeats
   --samples <n>        latency samples of each kind (default 100, quick 50)
-  --steps <list>       capacity ramp in the moving market, pools per step (default 50,100,200,300,400)
-  --quiet-steps <list> capacity ramp in the quiet market (default 200,500,1000,1500)
+  --steps <list>       capacity ramp in the moving market, pools per step (default 50,100,200,300)
+  --quiet-steps <list> capacity ramp in the quiet market (default 250,500,1000)
   --window <s>         capacity measurement window per step in seconds (default 15, quick 8)
   --repeats <n>        repeats for matching (default 3) and events (default 5, quick 3)
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
@@ -114,8 +114,8 @@ function parseOptions() {
     fail(`--postgres must be local or private, got "${values.postgres}"`);
   const list = (name: string, v: string | undefined, dflt: number[]) =>
     v ? v.split(',').map((s) => positiveInt(name, s.trim(), 0)) : dflt;
-  const steps = list('steps', values.steps, quick ? [50, 200] : [50, 100, 200, 300, 400]);
-  const quietSteps = list('quiet-steps', values['quiet-steps'], quick ? [200, 1000] : [200, 500, 1000, 1500]);
+  const steps = list('steps', values.steps, quick ? [50, 200] : [50, 100, 200, 300]);
+  const quietSteps = list('quiet-steps', values['quiet-steps'], quick ? [200, 1000] : [250, 500, 1000]);
   const repeats = positiveInt('repeats', values.repeats, quick ? 3 : 5);
   return {
     quick,
