@@ -362,9 +362,12 @@ export async function runQuotingSession(
       while (!wakeup.pending && !signal.aborted && deps.now() < deadline) {
         await wakeup.wait(deadline - deps.now(), signal);
       }
-      // A burst of notifications costs one requote per minimum interval, not one each.
-      const minGap = cfg?.quoting.minRequoteIntervalMs ?? 0;
-      await sleep(cycleStartedAt + minGap - deps.now(), signal);
+      // A burst of notifications costs one requote per minimum interval, not one each. Only a cycle
+      // that wrote holds the next one back: after a read-only cycle a trade is answered at once.
+      if (report?.outcome.kind === 'quoted' && report.outcome.wrote === 'reconcile') {
+        const minGap = cfg?.quoting.minRequoteIntervalMs ?? 0;
+        await sleep(cycleStartedAt + minGap - deps.now(), signal);
+      }
     }
   } finally {
     clearInterval(heartbeats);
