@@ -71,7 +71,11 @@ async function main() {
     'worker started',
   );
   const stats = setInterval(
-    () => logger.info({ notifications: notifications.received, listening: notifications.listening }, 'pool notifications'),
+    () =>
+      logger.info(
+        { notifications: notifications.received, listening: notifications.listening },
+        'pool notifications',
+      ),
     60_000,
   );
   stats.unref();
