@@ -61,6 +61,27 @@ export interface SessionLiveStatus {
 }
 
 /** How a session ended, with its last live figures (the supervisor shows them while no session runs). */
+/** The live figures before a session's first cycle (and while none runs). */
+export const NO_SESSION_YET: Readonly<SessionLiveStatus> = Object.freeze({
+  cycle: 0,
+  mid: null,
+  spreadBps: null,
+  bids: [],
+  asks: [],
+  restingOrders: 0,
+  inventoryShare: null,
+  reserveBase: null,
+  reserveQuote: null,
+  pnl: null,
+  lastRisk: null,
+  lastError: null,
+  lastCycleAtMs: null,
+  reconciles: 0,
+  renewals: 0,
+  quietCycles: 0,
+  idleCycles: 0,
+});
+
 export type SessionOutcome = { live: SessionLiveStatus } & (
   | { ended: 'fenced' }
   | { ended: 'rotated' }
@@ -191,25 +212,7 @@ export async function runQuotingSession(
   let live: SessionLiveStatus =
     resumed?.generation === input.generation
       ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0, idleCycles: 0 }
-      : {
-          cycle: memory.cycle,
-          mid: null,
-          spreadBps: null,
-          bids: [],
-          asks: [],
-          restingOrders: 0,
-          inventoryShare: null,
-          reserveBase: null,
-          reserveQuote: null,
-          pnl: null,
-          lastRisk: null,
-          lastError: null,
-          lastCycleAtMs: null,
-          reconciles: 0,
-          renewals: 0,
-          quietCycles: 0,
-          idleCycles: 0,
-        };
+      : { ...NO_SESSION_YET, cycle: memory.cycle };
   if (!(await claimSessionAttempt(deps.db, poolId, fence))) return { ended: 'fenced', live };
 
   const wakeup = new Wakeup();

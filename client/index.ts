@@ -7,7 +7,7 @@ import {
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
-import type { SessionHeartbeat, SessionLiveStatus } from '../activities/quoting-session';
+import { NO_SESSION_YET, type SessionHeartbeat, type SessionLiveStatus } from '../activities/quoting-session';
 import { createDb, type Db } from '../db/connection';
 import { haltQuoting } from '../db/fence';
 import {
@@ -99,26 +99,6 @@ export type PoolStatus = Omit<MarketMakerStatus, 'live'> &
     /** False when no session is running (paused, stopped, or between sessions). */
     sessionRunning: boolean;
   };
-
-const IDLE_LIVE: SessionLiveStatus = {
-  cycle: 0,
-  mid: null,
-  spreadBps: null,
-  bids: [],
-  asks: [],
-  restingOrders: 0,
-  inventoryShare: null,
-  reserveBase: null,
-  reserveQuote: null,
-  pnl: null,
-  lastRisk: null,
-  lastError: null,
-  lastCycleAtMs: null,
-  reconciles: 0,
-  renewals: 0,
-  quietCycles: 0,
-  idleCycles: 0,
-};
 
 export interface MarketMakingClientOptions {
   client: Client;
@@ -323,7 +303,7 @@ export class MarketMakingClient {
       if (beat && beat.generation === supervisor.generation) live = beat.live;
     }
     const { live: lastSession, ...rest } = supervisor;
-    return { ...rest, ...(live ?? lastSession ?? IDLE_LIVE), sessionRunning: live !== null };
+    return { ...rest, ...(live ?? lastSession ?? NO_SESSION_YET), sessionRunning: live !== null };
   }
 
   async spreadStatus(poolId: string): Promise<SpreadSagaStatus> {
