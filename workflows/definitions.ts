@@ -66,6 +66,8 @@ export interface MarketMakerStatus {
   cooldownUntilMs: number | null;
   stopReason: string | null;
   lastError: string | null;
+  /** Signal names this workflow does not define that were sent to it (the last 20). */
+  rejectedSignals: string[];
   /**
    * The session's latest quotes, inventory and P&L. A cycle a second must not cost history, so the
    * running session's figures travel in its heartbeat details, which the client library's status()
@@ -137,6 +139,8 @@ export interface SpreadSagaStatus {
     reasons: string[];
   } | null;
   lastError: string | null;
+  /** Signal names this workflow does not define that were sent to it (the last 20). */
+  rejectedSignals: string[];
 }
 
 export const sagaStatusQuery = defineQuery<SpreadSagaStatus>('spreadStatus');

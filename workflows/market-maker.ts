@@ -20,6 +20,13 @@ import { mergePoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError } from '../domain/errors';
 import { cleanup, describeError, local, writes } from './activity-options';
 import {
+  invalidInput,
+  isNotFound,
+  isPlainObject,
+  recordUnknownSignals,
+  validateStartInput,
+} from './input-validation';
+import {
   MarketMakerStatusAttribute,
   PoolIdAttribute,
   pauseSignal,
@@ -54,7 +61,6 @@ const DEFAULT_MAX_SESSIONS_PER_RUN = 200;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 4000;
 /** A session that ends with an error is restarted after this pause, so a broken pool cannot spin. */
 const SESSION_RESTART_BACKOFF_MS = 2000;
-const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** Validation errors must reach the caller as ApplicationFailures, never fail the workflow task. */
 function asFailure(err: unknown): never {
@@ -69,52 +75,13 @@ function asFailure(err: unknown): never {
   throw err;
 }
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function invalidInput(field: string, message: string): never {
-  // Fails the start at once with the reason, before any order is placed.
-  throw ApplicationFailure.create({
-    type: 'ValidationError',
-    nonRetryable: true,
-    message,
-    details: [{ field }],
-  });
-}
-
-function validateInput(input: unknown): MarketMakerInput {
-  if (!isPlainObject(input)) {
-    invalidInput(
-      'input',
-      `the input must be a JSON object such as {"poolId":"eth-usdc"}, got ${JSON.stringify(input)}`,
-    );
-  }
-  if (typeof input.poolId !== 'string' || !POOL_ID.test(input.poolId)) {
-    invalidInput(
-      'poolId',
-      `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${JSON.stringify(input.poolId)}`,
-    );
-  }
-  for (const [field, min, max] of [
+export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<MarketMakerStatus> {
+  const input = validateStartInput<MarketMakerInput>(rawInput, [
     ['refreshIntervalMs', 100, 3_600_000],
     ['maxSessionsPerRun', 1, 100_000],
     ['heartbeatTimeoutMs', 1000, 600_000],
     ['maxSessionMs', 10_000, 24 * 3600_000],
-  ] as const) {
-    const value = input[field];
-    if (
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    ) {
-      invalidInput(field, `${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    }
-  }
-  return input as unknown as MarketMakerInput;
-}
-
-export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<MarketMakerStatus> {
-  const input = validateInput(rawInput);
+  ]);
   const { poolId } = input;
   const info = workflowInfo();
   const workflowId = info.workflowId;
@@ -172,6 +139,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   setState(carried?.state ?? 'starting');
 
   setHandler(statusQuery, () => status());
+  const rejectedSignals = recordUnknownSignals(poolId);
   // Wake-ups come from Postgres now; the signals stay defined so older senders do not fail.
   setHandler(spreadChangedSignal, () => undefined);
   setHandler(poolEventHintSignal, () => undefined);
@@ -348,16 +316,22 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   };
 
   let endedBy: 'stop' | 'continue_as_new' = 'stop';
+  let strategy = 'unknown';
+  if (!carried) {
+    // Before anything is written: an unknown pool fails the start, naming it.
+    try {
+      config = (await local.monitorMarketConditions({ poolId })).config;
+      strategy = config.strategy.kind;
+    } catch (err) {
+      if (isNotFound(err)) {
+        invalidInput('poolId', `pool "${poolId}" does not exist: create it before starting its market maker`);
+      }
+      // No price yet, say: the sessions retry; the start is recorded all the same.
+      lastError = describeError(err);
+    }
+  }
   try {
     if (!carried) {
-      let strategy = 'unknown';
-      try {
-        const snapshot = await local.monitorMarketConditions({ poolId });
-        config = snapshot.config;
-        strategy = config.strategy.kind;
-      } catch (err) {
-        lastError = describeError(err);
-      }
       await record([
         {
           eventId: `${workflowId}/${info.firstExecutionRunId}/started`,
@@ -468,6 +442,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       cooldownUntilMs,
       stopReason,
       lastError,
+      rejectedSignals: [...rejectedSignals],
       live: lastLive,
     };
   }

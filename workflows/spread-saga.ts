@@ -14,6 +14,7 @@ import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
 import { cleanup, describeError, local, writes } from './activity-options';
+import { invalidInput, isNotFound, recordUnknownSignals, validateStartInput } from './input-validation';
 import {
   PoolIdAttribute,
   poolEventHintSignal,
@@ -36,7 +37,13 @@ const PAGE = 5000;
  * pure policy and wakes the saga only when a decision is due; a rare catch-up covers a lost hint. Each adjustment is a saga: set the spread,
  * rebalance if the imbalance is critical, and on failure restore the previous spread and say so.
  */
-export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<SpreadSagaStatus> {
+export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<SpreadSagaStatus> {
+  const input = validateStartInput<SpreadSagaInput>(rawInput, [
+    // Bounded: a catch-up of 0 ms would spin, writing history as fast as the server takes it.
+    ['catchUpIntervalMs', 100, 86_400_000],
+    ['coalesceMs', 0, 60_000],
+    ['maxIterationsPerRun', 1, 100_000],
+  ]);
   const { poolId } = input;
   const workflowId = workflowInfo().workflowId;
   const c = input.carried;
@@ -64,6 +71,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
     stopRequested = true;
   });
   setHandler(sagaStatusQuery, () => status());
+  const rejectedSignals = recordUnknownSignals(poolId);
 
   /**
    * Reads every pool event past the checkpoint (the first page comes with the market figures, in one
@@ -168,6 +176,10 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
       await iterate();
     } catch (err) {
       if (isCancellation(err)) throw err;
+      // The first look at a pool that does not exist ends the saga, naming it.
+      if (!c && iteration === 0 && isNotFound(err)) {
+        invalidInput('poolId', `pool "${poolId}" does not exist: create it before starting its spread saga`);
+      }
       lastError = describeError(err);
       log.warn('spread saga iteration failed; retrying at the next catch-up', { poolId, error: lastError });
     }
@@ -217,6 +229,7 @@ export async function SpreadManagementSaga(input: SpreadSagaInput): Promise<Spre
             }
           : null,
       lastError,
+      rejectedSignals: [...rejectedSignals],
     };
   }
 }
