@@ -50,9 +50,9 @@ export async function readMarketState(
     tickHint?.feed && tickHint.window ? tickHint.book.recent(tickHint.feed, tickHint.window + 1) : undefined;
   const view = await readPoolMarket(db, poolId, nowMs - RECENT_VOLUME_WINDOW_MS, { withTicks: !known });
   const { pool } = view;
-  const depth = pool.config.volatility.window + 1;
-  if (!known) tickHint?.book.load(pool.priceFeed, view.ticks, depth);
-  const recent = known && tickHint?.feed === pool.priceFeed ? known : view.ticks;
+  if (!known) tickHint?.book.load(pool.priceFeed, view.ticks, pool.config.volatility.window + 1);
+  // A pool's feed is fixed at creation, so the hint's feed is this pool's.
+  const recent = known ?? view.ticks;
   const top = {
     bestBid: view.bestBid === undefined ? undefined : formatDecimal(new Big(view.bestBid)),
     bestAsk: view.bestAsk === undefined ? undefined : formatDecimal(new Big(view.bestAsk)),

@@ -227,15 +227,8 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    const needsInfra = [
-      'events',
-      'matching',
-      'latency',
-      'history',
-      'recovery',
-      'capacity',
-      'capacityQuiet',
-    ].some((s) => o.only.has(s as SectionName));
+    // Every section but the pure quote benchmark needs the servers.
+    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && o.only.has(s));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
