@@ -94,7 +94,6 @@ export async function runHistoryBench(
             const r = await mm.client
               .submitOrder({
                 poolId: id,
-                owner: 'history-taker',
                 clientOrderId: `h-${n}-${id}`,
                 side,
                 type: 'ioc',

@@ -143,7 +143,6 @@ export async function runLatencyBench(
       const before = await mmVersion();
       const r = await client.submitOrder({
         poolId,
-        owner: 'bench-taker',
         clientOrderId: `lat-${i}`,
         side,
         type: 'ioc',

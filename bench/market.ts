@@ -32,7 +32,6 @@ export async function createBenchPool(
   });
   await client.addLiquidity({
     poolId,
-    provider: 'bench-lp',
     base: '500',
     quote: '1000000',
     requestId: `seed-${poolId}`,
@@ -131,7 +130,7 @@ export interface MarketWorkerHarness {
 export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorkerHarness> {
   const tuning = productionTuning();
   const taskQueue = `bench-mm-${infra.runId}`;
-  const workerDb = createDb(infra.dbUrl, {
+  const workerDb = createDb(infra.urls.worker, {
     maxConnections: tuning.dbPoolSize,
     applicationName: 'bench-worker',
   });
@@ -150,7 +149,7 @@ export async function startMarketWorker(infra: BenchInfra): Promise<MarketWorker
     },
   });
   const run = runWorker(worker);
-  const timed = createTimedDb(infra.dbUrl);
+  const timed = createTimedDb(infra.urls.trader);
   const client = new MarketMakingClient({ client: infra.temporalClient, taskQueue, db: timed.db });
   const started = new Set<string>();
   return {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { MarketMakingClient } from '../client';
+import { createDb } from '../db/connection';
 import { marketMakerStream } from '../domain/streams';
 import { createBenchPool, seedTicks, startTicker } from './market';
 import type { BenchInfra } from './stack';
@@ -47,7 +48,7 @@ function startWorker(infra: BenchInfra, taskQueue: string, name: string): Worker
       TEMPORAL_ADDRESS: infra.temporal.address,
       TEMPORAL_NAMESPACE: infra.temporal.namespace,
       TASK_QUEUE: taskQueue,
-      DATABASE_URL: infra.dbUrl,
+      DATABASE_URL: infra.urls.worker,
       WORKER_IDENTITY: name,
       LOG_LEVEL: 'error',
     },
@@ -59,7 +60,11 @@ function startWorker(infra: BenchInfra, taskQueue: string, name: string): Worker
 
 export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): Promise<RecoveryResult> {
   const taskQueue = `bench-recovery-${infra.runId}`;
-  const client = new MarketMakingClient({ client: infra.temporalClient, taskQueue, db: infra.db });
+  const clientDb = createDb(infra.urls.trader, {
+    maxConnections: 4,
+    applicationName: 'bench-recovery-client',
+  });
+  const client = new MarketMakingClient({ client: infra.temporalClient, taskQueue, db: clientDb });
   const workers = new Map<string, WorkerChild>();
   for (const name of ['recovery-a', 'recovery-b']) workers.set(name, startWorker(infra, taskQueue, name));
   const poolId = `recovery-${infra.runId}`;
@@ -124,6 +129,7 @@ export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): P
       w.child.kill('SIGKILL');
       await w.exited;
     }
+    await clientDb.destroy();
   }
   return {
     kills: o.kills,

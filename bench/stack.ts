@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { createDb, type Db } from '../db/connection';
 import { migrateToLatest } from '../db/migrator';
+import { DEFAULT_TRADER_PRINCIPAL, ROLES, registerPrincipal, setupRoles, urlAs } from '../db/roles';
 import { startLocalPostgres } from '../devenv/local-postgres';
 import { freePort, splitAddress } from '../devenv/ports';
 import { startEmbeddedPostgres, type RunningPostgres } from '../devenv/postgres';
@@ -34,7 +35,10 @@ export interface BenchInfra {
   /** Superuser URL of the cluster (other sections create their own databases there). */
   clusterUrl: string;
   dbName: string;
+  /** Administrator URL of the run's database: the benchmark's own setup and reads. */
   dbUrl: string;
+  /** The components' own logins to it: the worker and the default trader, as deployed. */
+  urls: { worker: string; trader: string };
   /** The benchmark's own reads and setup. */
   db: Db;
   postmasterPid?: number;
@@ -124,7 +128,8 @@ export async function startBenchInfra(opts: {
   await admin.connect();
   try {
     await dropStaleDatabases(admin, log);
-    await admin.query(`create database ${dbName}`);
+    await setupRoles(postgres.url);
+    await admin.query(`create database ${dbName} owner ${ROLES.owner}`);
   } finally {
     await admin.end();
   }
@@ -143,7 +148,9 @@ export async function startBenchInfra(opts: {
     await c.end().catch(() => {});
   };
   try {
-    await migrateToLatest(db);
+    const owner = createDb(urlAs(dbUrl, ROLES.owner), { maxConnections: 1, statementTimeoutMs: 0 });
+    await migrateToLatest(owner).finally(() => owner.destroy());
+    await registerPrincipal(dbUrl, ROLES.trader, DEFAULT_TRADER_PRINCIPAL);
     const info = await sql<{ pid: number; version: string; fsync: string; sc: string }>`
       select pg_backend_pid() as pid, current_setting('server_version') as version,
              current_setting('fsync') as fsync, current_setting('synchronous_commit') as sc`.execute(db);
@@ -173,6 +180,7 @@ export async function startBenchInfra(opts: {
       clusterUrl: postgres.url,
       dbName,
       dbUrl,
+      urls: { worker: urlAs(dbUrl, ROLES.worker), trader: urlAs(dbUrl, ROLES.trader) },
       db,
       postmasterPid,
       postgresVersion: row.version,

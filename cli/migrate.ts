@@ -1,7 +1,12 @@
-/** npm run db:migrate (to latest) | npm run db:down (one step down), against DATABASE_URL or the embedded Postgres. */
+/**
+ * npm run db:migrate (to latest) | npm run db:down (one step down). With DATABASE_URL, that URL must
+ * log in as the migration owner (lpmm_owner, README "Database roles"); without it, the embedded
+ * cluster's roles and database are set up first and the owner migrates them.
+ */
 import { createDb } from '../db/connection';
 import { migrateDown, migrateToLatest } from '../db/migrator';
-import { startLocalPostgres } from '../devenv/local-postgres';
+import { ROLES, ensureDatabase, setupRoles, urlAs } from '../db/roles';
+import { LOCAL_DATABASE, startLocalPostgres } from '../devenv/local-postgres';
 
 const direction = process.argv[2];
 if (direction !== 'latest' && direction !== 'down') {
@@ -9,7 +14,13 @@ if (direction !== 'latest' && direction !== 'down') {
   process.exit(2);
 }
 const pg = await startLocalPostgres();
-const db = createDb(pg.url);
+let url = pg.url;
+if (!process.env.DATABASE_URL) {
+  await setupRoles(pg.url);
+  await ensureDatabase(pg.url, LOCAL_DATABASE);
+  url = urlAs(pg.url, ROLES.owner, undefined, LOCAL_DATABASE);
+}
+const db = createDb(url, { statementTimeoutMs: 0, applicationName: 'lpmm-migrate' });
 try {
   const result = direction === 'latest' ? await migrateToLatest(db) : await migrateDown(db);
   for (const r of result.results ?? [])

@@ -6,7 +6,7 @@ import { latestTick } from '../db/price-ticks';
 import { mergePoolConfig } from '../domain/config';
 import { Big, formatDecimal, roundQtyToLot } from '../domain/money';
 import { startLocalStack, type LocalStack } from '../devenv/local-stack';
-import { TakerPopulation, type TakerFlowParams } from '../sim/takers';
+import { INFORMED_OWNER, NOISE_OWNER, TakerPopulation, type TakerFlowParams } from '../sim/takers';
 import { FEED_NAMES, openFeed, poolIdPrefix, type RunFeed } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
@@ -93,7 +93,6 @@ async function setUpPool(
   if ((await getPool(stack.db, poolId)).totalShares.eq(0)) {
     await stack.client.addLiquidity({
       poolId,
-      provider: 'demo-lp',
       base: formatDecimal(base),
       quote: formatDecimal(quote),
       requestId: 'demo-initial-liquidity',
@@ -255,6 +254,12 @@ export async function runSession(opts: RunOptions): Promise<number> {
         ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs)
         : undefined;
 
+    // Informed and noise flow trade as two principals, each through its own client login, so the
+    // report can tell them apart by the trades' owners, which the database takes from the login.
+    const takerClients = {
+      [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
+      [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
+    };
     const takers = setups.map(
       (s, i) =>
         new TakerPopulation({
@@ -267,7 +272,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
           },
           rules: { lotSize: LOT, minSize: MIN_SIZE },
           idPrefix: `run-${runTag}-${poolIds[i]}`,
-          submit: (order) => stack.client.submitOrder(order),
+          submit: ({ owner, ...order }) => takerClients[owner as typeof NOISE_OWNER].submitOrder(order),
         }),
     );
     const takerLoops = takers.map(async (t, i) => {

@@ -6,6 +6,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
 import { NO_SESSION_YET, type SessionHeartbeat, type SessionLiveStatus } from '../activities/quoting-session';
 import { createDb, type Db } from '../db/connection';
@@ -111,6 +112,7 @@ export class MarketMakingClient {
   readonly temporal: Client;
   readonly taskQueue: string;
   private readonly database?: Db;
+  private principalName?: Promise<string>;
 
   constructor(opts: MarketMakingClientOptions) {
     this.temporal = opts.client;
@@ -338,44 +340,93 @@ export class MarketMakingClient {
     return createPool(this.db, input);
   }
 
+  /**
+   * Who this client is: the principal the database maps its login to. Orders, cancels and
+   * liquidity belong to it, and the database refuses anything else (migration 0003).
+   */
+  async principal(): Promise<string> {
+    this.principalName ??= principalOf(this.db).catch((err: unknown) => {
+      this.principalName = undefined;
+      throw err;
+    });
+    return this.principalName;
+  }
+
   async addLiquidity(input: {
     poolId: string;
-    provider: string;
     base: string;
     quote: string;
     requestId: string;
   }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
-    return addLiquidity(this.db, input);
+    refuseIdentityField(input, 'provider');
+    return addLiquidity(this.db, { ...input, provider: await this.principal() });
   }
 
   async removeLiquidity(input: {
     poolId: string;
-    provider: string;
     shares: string;
     requestId: string;
   }): Promise<LiquidityResult> {
     checkPoolId(input.poolId);
-    return removeLiquidity(this.db, input);
+    refuseIdentityField(input, 'provider');
+    return removeLiquidity(this.db, { ...input, provider: await this.principal() });
   }
 
   /**
    * Validated before anything is written. A fill against the pool's quotes notifies the pool's
    * channel in its own transaction, which wakes the quoting session: no workflow is involved.
    */
-  async submitOrder(order: unknown): Promise<SubmitResult> {
-    parseOrderRequest(order);
-    return submitOrder(this.db, order);
+  async submitOrder(order: Omit<OrderRequestInput, 'owner'>): Promise<SubmitResult> {
+    refuseIdentityField(order, 'owner');
+    const owned = { ...(order as object), owner: await this.principal() };
+    parseOrderRequest(owned);
+    return submitOrder(this.db, owned);
   }
 
-  async cancelOrder(input: CancelInput): Promise<OrderView> {
+  async cancelOrder(input: Omit<CancelInput, 'owner'>): Promise<OrderView> {
     checkPoolId(input.poolId);
-    return cancelOrder(this.db, input);
+    refuseIdentityField(input, 'owner');
+    return cancelOrder(this.db, { ...input, owner: await this.principal() });
   }
 
   async poolSpread(poolId: string): Promise<string> {
     return formatDecimal((await getPool(this.db, checkPoolId(poolId))).spreadBps);
   }
+}
+
+/** The order fields a caller sends; the owner is never one of them (see principal()). */
+export interface OrderRequestInput {
+  poolId: string;
+  owner?: never;
+  clientOrderId: string;
+  side: 'buy' | 'sell';
+  type: 'limit' | 'ioc' | 'post_only';
+  price: string;
+  quantity: string;
+}
+
+function refuseIdentityField(input: unknown, field: 'owner' | 'provider'): void {
+  if (input !== null && typeof input === 'object' && field in input) {
+    throw new DomainValidationError(
+      field,
+      `${field} is not accepted: this client acts as the principal its database login is registered as; ` +
+        "connect with that principal's login to act as it",
+    );
+  }
+}
+
+async function principalOf(db: Db): Promise<string> {
+  const { rows } = await sql<{ principal: string | null; login: string }>`
+    select lpmm_principal() as principal, session_user as login`.execute(db);
+  const row = rows[0];
+  if (!row?.principal) {
+    throw new Error(
+      `database login "${row?.login}" is not registered as a principal, so it cannot trade or provide liquidity; ` +
+        'an administrator registers it (README "Database roles"), or connect with a client login',
+    );
+  }
+  return row.principal;
 }
 
 function ignoreNotFound(err: unknown): undefined {

@@ -20,6 +20,9 @@ export function pgPoolOf(db: Db): pg.Pool {
 export interface DbOptions {
   maxConnections?: number;
   applicationName?: string;
+  /** 0 turns a limit off (migrations). */
+  statementTimeoutMs?: number;
+  lockTimeoutMs?: number;
 }
 
 export function createDb(url: string, opts: DbOptions = {}): Db {
@@ -29,6 +32,10 @@ export function createDb(url: string, opts: DbOptions = {}): Db {
     application_name: opts.applicationName ?? 'lp-market-maker',
     // A hung transaction must not hold a pool's row lock (and the global event readers) forever.
     idle_in_transaction_session_timeout: 60_000,
+    // A runaway statement or a queue on a pool's row lock fails instead of stalling every writer
+    // of that pool behind it; the roles carry the same limits (db/roles.ts).
+    statement_timeout: opts.statementTimeoutMs ?? 15_000,
+    lock_timeout: opts.lockTimeoutMs ?? 5_000,
     connectionTimeoutMillis: 10_000,
     // A peer gone without a word (a half-open TCP connection) is noticed instead of waited on forever.
     keepAlive: true,

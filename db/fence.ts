@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
+import { Big } from '../domain/money';
 import type { NewEvent } from '../domain/events';
-import { marketMakerStream, poolOwner } from '../domain/streams';
+import { marketMakerStream, orderBookStream, poolOwner } from '../domain/streams';
 import type { Db } from './connection';
 import { NotFoundError } from './errors';
 import { appendToStream } from './event-store';
-import { cancelAllLocked } from './order-book';
+import { cancelEvent } from './order-book';
 import { lockPool, type PoolState } from './pools';
 
 /*
@@ -91,19 +92,28 @@ export async function haltQuoting(
     if (input.ifGeneration !== undefined && pool.mmGeneration !== input.ifGeneration) {
       return { cancelled: 0, generation: pool.mmGeneration, halted: false };
     }
-    const bumped = await trx
-      .updateTable('pools')
-      .set({ mm_generation: sql`mm_generation + 1` as never, mm_attempt: 0 })
-      .where('id', '=', input.poolId)
-      .returning('mm_generation')
-      .executeTakeFirstOrThrow();
-    const cancelled = await cancelAllLocked(trx, {
-      poolId: input.poolId,
-      owner: poolOwner(input.poolId),
-      reason: input.reason,
-    });
-    const events = input.events?.(cancelled) ?? [];
+    // The database's own halt (migration 0003): callers without rights over the pool's quotes (an
+    // operator's client stopping a pool whose workflow is gone) may still take the risk off.
+    const { rows } = await sql<{ order_id: string | null; remaining: string | null; generation: string }>`
+      select order_id, remaining::text, generation::text
+        from lpmm_halt_market_maker(${input.poolId}, ${input.reason})`.execute(trx);
+    const halted = rows.filter((r) => r.order_id !== null);
+    if (halted.length) {
+      await appendToStream(
+        trx,
+        orderBookStream(input.poolId),
+        'any',
+        halted.map((r) =>
+          cancelEvent(
+            { id: r.order_id!, pool_id: input.poolId, owner: poolOwner(input.poolId) },
+            new Big(r.remaining!),
+            input.reason,
+          ),
+        ),
+      );
+    }
+    const events = input.events?.(halted.length) ?? [];
     if (events.length) await appendToStream(trx, marketMakerStream(input.poolId), 'any', events);
-    return { cancelled, generation: String(bumped.mm_generation), halted: true };
+    return { cancelled: halted.length, generation: rows[0]!.generation, halted: true };
   });
 }

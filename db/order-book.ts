@@ -16,7 +16,7 @@ import type { Db } from './connection';
 import { ConflictError, NotFoundError } from './errors';
 import { appendInTransaction, appendToStream, type Executor } from './event-store';
 import { checkFence, type SessionFence } from './fence';
-import { lockPool, writeReserves, type PoolState } from './pools';
+import { lockPool, type PoolState } from './pools';
 import { planQuotes, type RestingQuote } from '../domain/quote-plan';
 import type { Database, OrderRow } from './types';
 
@@ -128,7 +128,7 @@ function sameTerms(row: OrderRow, o: OrderRequest): boolean {
   );
 }
 
-function cancelEvent(
+export function cancelEvent(
   row: { id: string; pool_id: string; owner: string },
   remaining: Big,
   reason: string,
@@ -280,7 +280,6 @@ async function submitLocked(
 
   let remaining = order.quantity;
   const fills: Fill[] = [];
-  const trades: Database['trades'][] = [];
   // Set when the pool's own taker order runs out of reserves while crossing liquidity remains.
   let poolTakerExhausted = false;
   for await (const maker of crossingMakers()) {
@@ -330,6 +329,24 @@ async function submitLocked(
       const tradeId = `${orderId}-${fills.length + 1}`;
       const makerFilled = new Big(maker.filled_quantity).plus(qty);
       const makerDone = makerFilled.eq(maker.quantity);
+      // The trade goes in before the maker's fill: the database checks it against the resting order
+      // as it stands and moves the pool's reserves itself (migration 0003), so they are current for
+      // any later check in this transaction (a pool quote cancelled for insufficient reserve).
+      await trx
+        .insertInto('trades')
+        .values({
+          id: tradeId,
+          pool_id: pool.id,
+          maker_order_id: maker.id,
+          taker_order_id: orderId,
+          maker_owner: maker.owner,
+          taker_owner: order.owner,
+          taker_side: order.side,
+          price: formatDecimal(price),
+          quantity: formatDecimal(qty),
+          maker_is_pool: maker.is_pool_order,
+        } as never)
+        .execute();
       await trx
         .updateTable('orders')
         .set({
@@ -339,18 +356,6 @@ async function submitLocked(
         })
         .where('id', '=', maker.id)
         .execute();
-      trades.push({
-        id: tradeId,
-        pool_id: pool.id,
-        maker_order_id: maker.id,
-        taker_order_id: orderId,
-        maker_owner: maker.owner,
-        taker_owner: order.owner,
-        taker_side: order.side,
-        price: formatDecimal(price),
-        quantity: formatDecimal(qty),
-        maker_is_pool: maker.is_pool_order,
-      } as never);
       fills.push({
         tradeId,
         makerOrderId: maker.id,
@@ -390,11 +395,6 @@ async function submitLocked(
     }
     if (poolTakerExhausted) break;
   }
-  if (trades.length)
-    await trx
-      .insertInto('trades')
-      .values(trades as never)
-      .execute();
 
   const filled = order.quantity.minus(remaining);
   let status: OrderView['status'] = remaining.eq(0) ? 'filled' : 'open';
@@ -414,7 +414,6 @@ async function submitLocked(
       .where('id', '=', orderId)
       .execute();
   }
-  if (fills.length && (isPoolOrder || fills.some((f) => f.makerIsPool))) await writeReserves(trx, pool);
   const stored = await trx
     .selectFrom('orders')
     .selectAll()

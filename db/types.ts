@@ -93,6 +93,8 @@ export interface EventsTable {
   schema_version: number;
   payload: ColumnType<unknown, string, never>;
   metadata: ColumnType<Record<string, unknown>, string | undefined, never>;
+  /** The login that appended it, stamped by the database (migration 0003). */
+  written_by: ColumnType<string, never, never>;
   created_at: CreatedAt;
 }
 

@@ -5,6 +5,9 @@ import { PROJECT_ROOT } from './temporal-dev-server';
 /** Port of the embedded cluster a person's commands share (run, migrate, worker). */
 export const LOCAL_EMBEDDED_PORT = 54329;
 
+/** The database the local commands use on the embedded cluster, owned by the migration owner. */
+export const LOCAL_DATABASE = 'lpmm';
+
 /**
  * DATABASE_URL, or the project's persistent embedded cluster in .data/postgres. The cluster keeps
  * running for the next command when this one only borrowed it (see startEmbeddedPostgres's reuse).

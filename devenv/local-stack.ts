@@ -1,9 +1,9 @@
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { MarketMakingClient } from '../client';
 import { createDb, type Db } from '../db/connection';
-import { migrateToLatest } from '../db/migrator';
+import { provisionDatabase } from './database';
 import { createMarketMakingWorker } from '../worker/create-worker';
-import { startLocalPostgres } from './local-postgres';
+import { LOCAL_DATABASE, startLocalPostgres } from './local-postgres';
 import type { RunningPostgres } from './postgres';
 import { startTemporalDevServer, type RunningTemporal } from './temporal-dev-server';
 
@@ -11,7 +11,10 @@ export interface LocalStack {
   temporal: RunningTemporal;
   postgres: RunningPostgres;
   db: Db;
+  /** The default trader's client. */
   client: MarketMakingClient;
+  /** A client acting as `principal` (a client login is made for it on this local server). */
+  clientFor(principal?: string): Promise<MarketMakingClient>;
   worker: Worker;
   /** The running worker's promise (it is started by startLocalStack). */
   workerRunning: Promise<void>;
@@ -59,11 +62,23 @@ export async function startLocalStack(
       : startTemporalDevServer({ reuse: true, detached: true, log }),
     startLocalPostgres(),
   ]);
-  const db = createDb(postgres.url, {
+  // DATABASE_URL names an administrator's database, used as is; the embedded cluster gets its own.
+  const database = await provisionDatabase(postgres.url, {
+    database: process.env.DATABASE_URL ? undefined : LOCAL_DATABASE,
+  });
+  // The worker (and the feeds and reports of this process) log in as lpmm_worker, the client as the
+  // default trader: nothing runs as the administrator.
+  const db = createDb(database.urls.worker, {
     maxConnections: opts.dbPoolSize ?? 30,
     applicationName: 'lp-market-maker-run',
   });
-  await migrateToLatest(db);
+  const clientDbs: Db[] = [];
+  const clientFor = async (principal?: string) => {
+    const url = principal ? await database.clientUrl(principal) : database.urls.trader;
+    const clientDb = createDb(url, { maxConnections: 10, applicationName: 'lp-market-maker-client' });
+    clientDbs.push(clientDb);
+    return new MarketMakingClient({ client: client.temporal, taskQueue, db: clientDb });
+  };
   const taskQueue = opts.taskQueue ?? 'market-making';
   const connection = await NativeConnection.connect({ address: temporal.address });
   const { worker, notifications } = await createMarketMakingWorker({
@@ -78,12 +93,13 @@ export async function startLocalStack(
     namespace: temporal.namespace,
     taskQueue,
   });
-  const clientWithDb = new MarketMakingClient({ client: client.temporal, taskQueue, db });
+  const clientWithDb = await clientFor();
   return {
     temporal,
     postgres,
     db,
     client: clientWithDb,
+    clientFor,
     worker,
     workerRunning,
     taskQueue,
@@ -93,6 +109,7 @@ export async function startLocalStack(
       await notifications.close();
       await client.temporal.connection.close();
       await connection.close();
+      await Promise.all(clientDbs.map((d) => d.destroy()));
       await db.destroy();
       if (stopServers) await Promise.allSettled([temporal.stop(), postgres.stop()]);
     },

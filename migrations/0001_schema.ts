@@ -128,7 +128,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Roles are cluster-wide: concurrent migrations of two databases may race to create it.
   await sql`
     do $$ begin
-      create role lpmm_app nologin;
+      -- Checked first: a migration owner without CREATEROLE finds it made by the role setup.
+      if not exists (select from pg_roles where rolname = 'lpmm_app') then
+        create role lpmm_app nologin;
+      end if;
     exception when duplicate_object or unique_violation then null;
     end $$`.execute(db);
   await sql`grant select, insert on events to lpmm_app`.execute(db);

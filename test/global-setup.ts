@@ -1,4 +1,5 @@
 import type { TestProject } from 'vitest/node';
+import { setupRoles } from '../db/roles';
 import { startPostgres } from '../devenv/postgres';
 import { startTemporalDevServer } from '../devenv/temporal-dev-server';
 import { freePort } from '../devenv/ports';
@@ -41,6 +42,8 @@ export default async function setup(project: TestProject) {
           });
         })(),
   ]);
+  // The system's roles are cluster-wide: set up once, each test database is then owned and migrated by lpmm_owner.
+  await setupRoles(postgres.url);
   log(
     `[setup] Postgres ${postgres.url} and Temporal ${temporal.address} ready in ${Date.now() - started} ms`,
   );

@@ -6,7 +6,7 @@
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
 import { createDb } from '../db/connection';
-import { migrateToLatest } from '../db/migrator';
+import { checkWorkerLogin, LoginRefusedError } from '../db/login';
 import { loadWorkerConfig, WorkerConfigError } from './config';
 import { createMarketMakingWorker } from './create-worker';
 
@@ -31,15 +31,14 @@ async function main() {
         : {}),
     },
   });
-  // Without DATABASE_URL a developer's worker shares the project's embedded Postgres.
-  const postgres = config.databaseUrl
-    ? undefined
-    : await (await import('../devenv/local-postgres')).startLocalPostgres();
-  const db = createDb(config.databaseUrl ?? postgres!.url, {
+  // Without DATABASE_URL a developer's worker shares the project's embedded Postgres, set up the
+  // way production is, and logs in as lpmm_worker like any other.
+  const workerUrl = config.databaseUrl ?? (await localWorkerUrl());
+  const db = createDb(workerUrl, {
     maxConnections: config.dbPoolSize,
     applicationName: 'lp-market-maker-worker',
   });
-  if (!config.databaseUrl) await migrateToLatest(db);
+  const login = await checkWorkerLogin(db);
   const connection = await NativeConnection.connect({
     address: config.address,
     tls: config.tls,
@@ -67,6 +66,7 @@ async function main() {
       namespace: config.namespace,
       taskQueue: config.taskQueue,
       bundled: Boolean(config.workflowBundlePath),
+      databaseLogin: login,
     },
     'worker started',
   );
@@ -90,8 +90,15 @@ async function main() {
   }
 }
 
+async function localWorkerUrl(): Promise<string> {
+  const { startLocalPostgres, LOCAL_DATABASE } = await import('../devenv/local-postgres');
+  const { provisionDatabase } = await import('../devenv/database');
+  const postgres = await startLocalPostgres();
+  return (await provisionDatabase(postgres.url, { database: LOCAL_DATABASE })).urls.worker;
+}
+
 main().catch((err) => {
-  if (err instanceof WorkerConfigError) {
+  if (err instanceof WorkerConfigError || err instanceof LoginRefusedError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

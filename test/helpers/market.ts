@@ -7,7 +7,7 @@ import { createMarketMakingWorker } from '../../worker/create-worker';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db';
 import { connectTemporal, type TemporalTestContext } from './temporal';
-import type { Db } from '../../db/connection';
+import { createDb, type Db } from '../../db/connection';
 
 /** Keeps a feed's latest tick fresh at a price the test controls. */
 export function startTicker(db: Db, feed: string, initialPrice: string, everyMs = 200) {
@@ -73,7 +73,6 @@ export async function createFundedPool(
   });
   await client.addLiquidity({
     poolId,
-    provider: 'lp-1',
     base: opts.base ?? '50',
     quote: opts.quote ?? '100000',
     requestId: 'seed',
@@ -92,14 +91,22 @@ export async function startMarketWorker(
   t: TestDatabase,
   temporal: TemporalTestContext,
 ): Promise<MarketHarness> {
+  // Each side logs in as its own least-privilege role, as in production: the worker as lpmm_worker,
+  // the client as the default trader principal.
+  const workerDb = createDb(t.urls.worker, { maxConnections: 20, applicationName: 'test-worker' });
   const { worker, notifications } = await createMarketMakingWorker({
     connection: temporal.nativeConnection,
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
-    db: t.db,
+    db: workerDb,
   });
   const running = worker.run();
-  const client = new MarketMakingClient({ client: temporal.client, taskQueue: temporal.taskQueue, db: t.db });
+  const client = new MarketMakingClient({
+    client: temporal.client,
+    taskQueue: temporal.taskQueue,
+    // The trader's connection belongs to the test database: it outlives a worker restart.
+    db: t.traderDb(),
+  });
   return {
     client,
     worker,
@@ -108,6 +115,7 @@ export async function startMarketWorker(
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
       await notifications.close();
+      await workerDb.destroy();
     },
   };
 }

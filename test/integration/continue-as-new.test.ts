@@ -33,7 +33,6 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
         });
         const r = await m.client.submitOrder({
           poolId,
-          owner: 'taker',
           clientOrderId: `t-${turn}`,
           side: 'buy',
           type: 'ioc',

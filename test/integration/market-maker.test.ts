@@ -27,7 +27,6 @@ describe('MarketMakerWorkflow and SpreadManagementSaga on the real dev server', 
       const bestAsk = first.asks[0]!;
       const fill = await m.client.submitOrder({
         poolId,
-        owner: 'taker-1',
         clientOrderId: 'lift-1',
         side: 'buy',
         type: 'ioc',

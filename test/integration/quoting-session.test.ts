@@ -95,7 +95,6 @@ describe('quoting session', () => {
       const bestAsk = first.asks[0]!;
       const fill = await m.client.submitOrder({
         poolId,
-        owner: 'taker-1',
         clientOrderId: 'lift-1',
         side: 'buy',
         type: 'ioc',
@@ -245,7 +244,6 @@ describe('quotes expire with no worker alive', () => {
       const bestAsk = first.asks[0]!;
       const r = await m.client.submitOrder({
         poolId,
-        owner: 'taker-late',
         clientOrderId: 'late-1',
         side: 'buy',
         type: 'ioc',

@@ -72,7 +72,6 @@ describe('replaying recorded histories against the workflow code', () => {
       );
       const fill = await m.client.submitOrder({
         poolId,
-        owner: 'taker-replay',
         clientOrderId: 'lift-1',
         side: 'buy',
         type: 'ioc',

@@ -37,7 +37,7 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
         .where('pool_id', '=', poolId)
         .executeTakeFirstOrThrow();
       const shares = (Number(position.shares) * 0.8).toFixed(6);
-      await m.client.removeLiquidity({ poolId, provider: 'lp-1', shares, requestId: 'withdraw-80' });
+      await m.client.removeLiquidity({ poolId, shares, requestId: 'withdraw-80' });
       const [adjusted] = await waitFor('spread_adjusted', async () => {
         const s = await spreadEvents(poolId);
         return s.length ? s : undefined;
@@ -127,7 +127,6 @@ describe('SpreadManagementSaga reacts to pool events with the policy of the orig
       // below the new price, a mark-to-market loss beyond maxLoss.
       await m.client.submitOrder({
         poolId,
-        owner: 'sniper',
         clientOrderId: 'snipe-1',
         side: 'buy',
         type: 'ioc',

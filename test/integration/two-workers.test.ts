@@ -22,13 +22,17 @@ describe('two worker processes on one task queue, one killed', () => {
   beforeAll(async () => {
     t = await createTestDatabase();
     temporal = await connectTemporal('two');
-    client = new MarketMakingClient({ client: temporal.client, taskQueue: temporal.taskQueue, db: t.db });
+    client = new MarketMakingClient({
+      client: temporal.client,
+      taskQueue: temporal.taskQueue,
+      db: t.traderDb(),
+    });
     for (const name of ['worker-a', 'worker-b']) {
       workers[name] = spawnWorker({
         TEMPORAL_ADDRESS: temporal.address,
         TEMPORAL_NAMESPACE: temporal.namespace,
         TASK_QUEUE: temporal.taskQueue,
-        DATABASE_URL: t.url,
+        DATABASE_URL: t.urls.worker,
         LOG_LEVEL: 'warn',
         WORKER_IDENTITY: name,
         // worker-a may not take every session, so the pools are split; worker-b can hold them all.

@@ -27,7 +27,7 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       TEMPORAL_ADDRESS: temporal.address,
       TEMPORAL_NAMESPACE: temporal.namespace,
       TASK_QUEUE: temporal.taskQueue,
-      DATABASE_URL: t.url,
+      DATABASE_URL: t.urls.worker,
       LOG_LEVEL: 'warn',
     });
     workers.push(w);
@@ -37,7 +37,11 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
   beforeAll(async () => {
     t = await createTestDatabase();
     temporal = await connectTemporal('crash');
-    client = new MarketMakingClient({ client: temporal.client, taskQueue: temporal.taskQueue, db: t.db });
+    client = new MarketMakingClient({
+      client: temporal.client,
+      taskQueue: temporal.taskQueue,
+      db: t.traderDb(),
+    });
   });
   afterAll(async () => {
     await killAll(workers);
@@ -107,7 +111,6 @@ describe('exactly once across a worker crash (worker as a child process)', () =>
       // Trade 2: through the client, whose hint signal reaches a saga no worker is running.
       const hit = await client.submitOrder({
         poolId,
-        owner: 'taker-crash',
         clientOrderId: 'hit-hinted',
         side: 'sell',
         type: 'ioc',
