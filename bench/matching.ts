@@ -21,6 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { createDb, type Db } from '../db/connection';
 import { migrateToLatest } from '../db/migrator';
+import { setupRoles } from '../db/roles';
 import { reconcileOrders, submitOrder, type DesiredLevel } from '../db/order-book';
 import { addLiquidity, createPool } from '../db/pools';
 import { startPostgres } from '../devenv/postgres';
@@ -120,14 +121,7 @@ async function setUpPool(db: Db, poolId: string, depth: number) {
 }
 
 /** The baseline: the same statements a match makes, hand-written, no validation or domain logic. */
-async function baselineTx(
-  client: pg.PoolClient,
-  poolId: string,
-  takerOrderId: string,
-  stream: string,
-  version: number,
-  i: number,
-) {
+async function baselineTx(client: pg.PoolClient, poolId: string, stream: string, version: number, i: number) {
   const side = i % 2 === 0 ? 'sell' : 'buy';
   await client.query('begin');
   try {
@@ -138,18 +132,33 @@ async function baselineTx(
        order by price ${side === 'sell' ? 'asc' : 'desc'}, seq limit 4`,
       [poolId, side],
     );
-    const maker = makers.rows[0] as { id: string; price: string };
-    await client.query('update orders set updated_at = now() where id = $1', [maker.id]);
+    const maker = makers.rows[0] as { id: string; price: string; quantity: string; filled_quantity: string };
+    const left = new Big(maker.quantity).minus(maker.filled_quantity);
+    const qty = left.lt('0.05') ? left.toFixed() : '0.05';
+    // The same rows a match writes: its taker order, the trade (the database moves the pool's
+    // reserves and checks it, migration 0003), the maker's and the taker's fills.
+    const takerId = `bt_${randomBytes(8).toString('hex')}`;
+    const takerSide = side === 'sell' ? 'buy' : 'sell';
     await client.query(
-      'update pools set reserve_base = reserve_base + $2, reserve_quote = reserve_quote - $3, updated_at = now() where id = $1',
-      [poolId, side === 'sell' ? '-0.05' : '0.05', side === 'sell' ? '-100' : '100'],
+      `insert into orders (id, pool_id, owner, client_order_id, side, type, price, quantity, status)
+       values ($1, $2, 'bench-baseline', $1, $3, 'ioc', $4, $5, 'open')`,
+      [takerId, poolId, takerSide, maker.price, qty],
     );
     const tradeId = `b_${randomBytes(8).toString('hex')}`;
     await client.query(
       `insert into trades (id, pool_id, maker_order_id, taker_order_id, maker_owner, taker_owner, taker_side, price, quantity, maker_is_pool)
-       values ($1, $2, $3, $4, 'pool', 'taker', $5, $6, '0.05', true)`,
-      [tradeId, poolId, maker.id, takerOrderId, side === 'sell' ? 'buy' : 'sell', maker.price],
+       values ($1, $2, $3, $4, '', '', $5, $6, $7, true)`,
+      [tradeId, poolId, maker.id, takerId, takerSide, maker.price, qty],
     );
+    await client.query(
+      `update orders set filled_quantity = filled_quantity + $2,
+              status = case when filled_quantity + $2 = quantity then 'filled' else 'open' end, updated_at = now()
+        where id = $1`,
+      [maker.id, qty],
+    );
+    await client.query(`update orders set filled_quantity = quantity, status = 'filled' where id = $1`, [
+      takerId,
+    ]);
     await client.query(
       `insert into events (event_id, stream_id, stream_version, type, schema_version, payload)
        values ($1, $2, $3, 'order_placed', 1, $4), ($5, $2, $6, 'order_executed', 1, $4)`,
@@ -238,21 +247,12 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
   raw.on('error', () => {});
   raw.on('connect', (client) => client.on('error', () => {}));
   try {
+    await setupRoles(pgServer.url);
     await migrateToLatest(db);
     const poolId = 'bench-eth-usdc';
     const basePoolId = 'bench-baseline';
     await setUpPool(db, poolId, depth);
     await setUpPool(db, basePoolId, depth);
-    // The baseline's trades need a taker order row to point at.
-    const taker = await submitOrder(db, {
-      poolId: basePoolId,
-      owner: 'bench-taker',
-      clientOrderId: 'baseline-taker',
-      side: 'buy',
-      type: 'limit',
-      price: '1000',
-      quantity: '0.05',
-    });
     const m = await machine(pgServer.url);
     log(
       `[bench] ${m.cpu}, ${m.cores} cores, Node ${m.node}, Postgres ${m.postgres}; ladder ${depth} levels per side`,
@@ -281,7 +281,7 @@ export async function runMatchingBench(opts: MatchingBenchOptions = {}): Promise
       versions.set(stream, v + 2);
       const c = await raw.connect();
       try {
-        await baselineTx(c, basePoolId, taker.order.orderId, stream, v, i);
+        await baselineTx(c, basePoolId, stream, v, i);
       } finally {
         c.release();
       }
