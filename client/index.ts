@@ -8,6 +8,8 @@ import {
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { payloadDataConverter } from '../codec/data-converter';
+import { keyRingFromEnv, parseKeyRing } from '../codec/key-ring';
 import { NO_SESSION_YET, type SessionHeartbeat, type SessionLiveStatus } from '../activities/quoting-session';
 import { createDb, type Db } from '../db/connection';
 import { haltQuoting } from '../db/fence';
@@ -120,7 +122,11 @@ export class MarketMakingClient {
     this.database = opts.db;
   }
 
-  /** Connects to Temporal (and Postgres when a URL is given). Call close() when done. */
+  /**
+   * Connects to Temporal (and Postgres when a URL is given). Call close() when done.
+   * `payloadKeys` ("k2:<base64>,k1:<base64>", the first encrypts) defaults to LPMM_PAYLOAD_KEYS;
+   * the client must hold the workers' keys to read what they write. "" turns encryption off.
+   */
   static async connect(opts: {
     address: string;
     namespace?: string;
@@ -128,14 +134,26 @@ export class MarketMakingClient {
     databaseUrl?: string;
     tls?: ConnectionOptions['tls'];
     apiKey?: string;
+    payloadKeys?: string;
   }): Promise<MarketMakingClient> {
+    // Parsed before connecting: a bad key fails fast with a message naming the option or variable.
+    const keys =
+      opts.payloadKeys === undefined
+        ? keyRingFromEnv()
+        : opts.payloadKeys.trim() === ''
+          ? undefined
+          : parseKeyRing(opts.payloadKeys, 'payloadKeys');
     const connection = await Connection.connect({
       address: opts.address,
       tls: opts.tls,
       apiKey: opts.apiKey,
     });
     return new MarketMakingClient({
-      client: new Client({ connection, namespace: opts.namespace ?? 'default' }),
+      client: new Client({
+        connection,
+        namespace: opts.namespace ?? 'default',
+        dataConverter: payloadDataConverter(keys),
+      }),
       taskQueue: opts.taskQueue,
       db: opts.databaseUrl
         ? createDb(opts.databaseUrl, { applicationName: 'lp-market-maker-client' })

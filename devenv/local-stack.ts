@@ -1,5 +1,7 @@
 import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
 import { MarketMakingClient } from '../client';
+import { payloadDataConverter } from '../codec/data-converter';
+import { keyRingFromEnv } from '../codec/key-ring';
 import { createDb, type Db } from '../db/connection';
 import { provisionDatabase } from './database';
 import { createMarketMakingWorker } from '../worker/create-worker';
@@ -86,6 +88,8 @@ export async function startLocalStack(
     namespace: temporal.namespace,
     taskQueue,
     db,
+    // LPMM_PAYLOAD_KEYS turns payload encryption on; the client below reads the same variable.
+    dataConverter: payloadDataConverter(keyRingFromEnv()),
   });
   const workerRunning = worker.run();
   const client = await MarketMakingClient.connect({

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { keyRingFromEnv, PayloadKeyConfigError, type KeyRing } from '../codec/key-ring';
 
 /*
  * Worker configuration from the environment, validated at start so a typo fails fast with a
@@ -79,6 +80,8 @@ export interface WorkerConfig {
   metricsBindAddress?: string;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
   identity?: string;
+  /** Payload encryption keys (LPMM_PAYLOAD_KEYS); encryption is off without them. */
+  payloadKeys?: KeyRing;
 }
 
 export class WorkerConfigError extends Error {
@@ -106,6 +109,13 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     );
   }
   const e = parsed.data;
+  let payloadKeys: KeyRing | undefined;
+  try {
+    payloadKeys = keyRingFromEnv(env);
+  } catch (err) {
+    if (err instanceof PayloadKeyConfigError) throw new WorkerConfigError([err.message]);
+    throw err;
+  }
   const mtls = e.TEMPORAL_TLS_CERT_PATH || e.TEMPORAL_TLS_KEY_PATH;
   if (mtls && !(e.TEMPORAL_TLS_CERT_PATH && e.TEMPORAL_TLS_KEY_PATH)) {
     throw new WorkerConfigError(['mTLS needs both TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH']);
@@ -146,5 +156,6 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     metricsBindAddress: e.METRICS_BIND_ADDRESS,
     logLevel: e.LOG_LEVEL,
     identity: e.WORKER_IDENTITY,
+    payloadKeys,
   };
 }

@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import { SimulatedHedgeVenue } from '../adapters/hedge-venue/simulated';
+import { checkWorkflowBundle } from '../codec/data-converter';
 import type { Db } from '../db/connection';
 import { PoolNotificationHub } from '../db/notifications';
 
@@ -17,6 +19,8 @@ export interface MarketMakingWorkerOptions {
   /** Prebundled workflow code (production); without it the worker bundles workflows/ at start. */
   workflowBundlePath?: string;
   log?: (msg: string, meta?: Record<string, unknown>) => void;
+  /** Payload codecs and failure converter: codec/data-converter.ts payloadDataConverter(). */
+  dataConverter?: DataConverter;
   onCycle?: ActivityDeps['onCycle'];
   tuning?: Pick<
     WorkerOptions,
@@ -40,6 +44,7 @@ export function defaultHedgeVenue(): HedgeVenue {
 }
 
 export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) {
+  if (opts.workflowBundlePath) checkWorkflowBundle(opts.workflowBundlePath, opts.dataConverter);
   // One LISTEN connection for every session this worker runs; it also keeps the feeds' recent ticks.
   const notifications = new PoolNotificationHub(opts.db, opts.log);
   await notifications.start();
@@ -55,6 +60,7 @@ export async function createMarketMakingWorker(opts: MarketMakingWorkerOptions) 
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     activities,
+    ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
     ...(opts.workflowBundlePath
       ? { workflowBundle: { codePath: opts.workflowBundlePath } }
       : { workflowsPath: WORKFLOWS_PATH }),

@@ -5,6 +5,7 @@
  */
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import pino from 'pino';
+import { payloadDataConverter } from '../codec/data-converter';
 import { createDb } from '../db/connection';
 import { checkWorkerLogin, LoginRefusedError } from '../db/login';
 import { loadWorkerConfig, WorkerConfigError } from './config';
@@ -51,6 +52,7 @@ async function main() {
     db,
     log: (msg, meta) => logger.warn(meta ?? {}, msg),
     workflowBundlePath: config.workflowBundlePath,
+    dataConverter: payloadDataConverter(config.payloadKeys),
     tuning: {
       maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
       maxConcurrentLocalActivityExecutions: config.maxConcurrentLocalActivities,
@@ -67,6 +69,10 @@ async function main() {
       taskQueue: config.taskQueue,
       bundled: Boolean(config.workflowBundlePath),
       databaseLogin: login,
+      // Ids only: key material is never logged.
+      payloadEncryption: config.payloadKeys
+        ? { currentKeyId: config.payloadKeys.currentKeyId, keyIds: config.payloadKeys.keyIds }
+        : 'off',
     },
     'worker started',
   );

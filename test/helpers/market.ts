@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { Worker } from '@temporalio/worker';
 import { MarketMakingClient } from '../../client';
 import { readStream, type StoredEvent } from '../../db/event-store';
@@ -87,9 +89,15 @@ export interface MarketHarness {
   shutdown(): Promise<void>;
 }
 
+export interface MarketWorkerOptions {
+  /** Given to the worker and to the harness's client (temporal.client stays without it). */
+  dataConverter?: DataConverter;
+}
+
 export async function startMarketWorker(
   t: TestDatabase,
   temporal: TemporalTestContext,
+  opts: MarketWorkerOptions = {},
 ): Promise<MarketHarness> {
   // Each side logs in as its own least-privilege role, as in production: the worker as lpmm_worker,
   // the client as the default trader principal.
@@ -99,10 +107,18 @@ export async function startMarketWorker(
     namespace: temporal.namespace,
     taskQueue: temporal.taskQueue,
     db: workerDb,
+    dataConverter: opts.dataConverter,
   });
   const running = worker.run();
+  const temporalClient = opts.dataConverter
+    ? new Client({
+        connection: temporal.connection,
+        namespace: temporal.namespace,
+        dataConverter: opts.dataConverter,
+      })
+    : temporal.client;
   const client = new MarketMakingClient({
-    client: temporal.client,
+    client: temporalClient,
     taskQueue: temporal.taskQueue,
     // The trader's connection belongs to the test database: it outlives a worker restart.
     db: t.traderDb(),
@@ -166,14 +182,14 @@ export async function openPoolOrders(db: Db, poolId: string) {
  * One database, one Temporal connection and one market-making worker for a test file, set up
  * before its tests and torn down after them.
  */
-export function useMarketHarness(prefix: string) {
+export function useMarketHarness(prefix: string, opts: MarketWorkerOptions = {}) {
   let t: TestDatabase | undefined;
   let temporal: TemporalTestContext | undefined;
   let h: MarketHarness | undefined;
   beforeAll(async () => {
     t = await createTestDatabase();
     temporal = await connectTemporal(prefix);
-    h = await startMarketWorker(t, temporal);
+    h = await startMarketWorker(t, temporal, opts);
   });
   afterAll(async () => {
     await h?.shutdown();
@@ -196,7 +212,7 @@ export function useMarketHarness(prefix: string) {
       await ready(h).shutdown();
     },
     async restartWorker() {
-      h = await startMarketWorker(ready(t), ready(temporal));
+      h = await startMarketWorker(ready(t), ready(temporal), opts);
     },
     get client() {
       return ready(h).client;
