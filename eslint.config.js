@@ -11,6 +11,13 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS loaded by path (codec/failure-converter.cjs): outside the TypeScript project.
+    files: ['**/*.cjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'commonjs', parserOptions: { projectService: false } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: Node built-ins are not available there.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

@@ -89,7 +89,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
         `An encrypted payload (key id "${rawId}") has ${data.length} bytes of data, fewer than the ${IV_BYTES + TAG_BYTES} bytes of IV and authentication tag: it was truncated or not written by this codec.`,
       );
     }
-    const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const bytes = Buffer.from(data);
     const decipher = createDecipheriv(CIPHER, key, bytes.subarray(0, IV_BYTES), {
       authTagLength: TAG_BYTES,
     });

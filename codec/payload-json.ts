@@ -29,13 +29,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 export function payloadsFromJson(body: unknown): Payload[] {
-  if (!isRecord(body) || !Array.isArray(body.payloads)) {
-    throw new PayloadJsonError('the body must be a JSON object {"payloads": [...]}');
+  if (!isRecord(body)) throw new PayloadJsonError('the body must be a JSON object {"payloads": [...]}');
+  // Protobuf JSON leaves an empty list out: the temporal CLI sends `{}` for no payloads.
+  const list = body.payloads ?? [];
+  if (!Array.isArray(list)) throw new PayloadJsonError('"payloads" must be a list');
+  if (list.length > MAX_PAYLOADS) {
+    throw new PayloadJsonError(`at most ${MAX_PAYLOADS} payloads per request, got ${list.length}`);
   }
-  if (body.payloads.length > MAX_PAYLOADS) {
-    throw new PayloadJsonError(`at most ${MAX_PAYLOADS} payloads per request, got ${body.payloads.length}`);
-  }
-  return body.payloads.map((p: unknown, i): Payload => {
+  return list.map((p: unknown, i): Payload => {
     const where = `payloads[${i}]`;
     if (!isRecord(p)) throw new PayloadJsonError(`${where} must be an object`);
     for (const [field, value] of Object.entries(p)) {
@@ -60,8 +61,8 @@ export function payloadsFromJson(body: unknown): Payload[] {
 export function payloadsToJson(payloads: Payload[]): {
   payloads: Array<{ metadata: Record<string, string>; data: string }>;
 } {
-  const b64 = (bytes: Uint8Array | null | undefined) =>
-    bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') : '';
+  // A decoded protobuf message's absent bytes field can be a plain empty array, not a Uint8Array.
+  const b64 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('base64');
   return {
     payloads: payloads.map((p) => ({
       metadata: Object.fromEntries(Object.entries(p.metadata ?? {}).map(([k, v]) => [k, b64(v)])),

@@ -61,7 +61,8 @@ export function loadCodecServerConfig(env: NodeJS.ProcessEnv = process.env): Cod
     problems.push(`LPMM_CODEC_PORT must be a port number from 0 to 65535, got "${portText.slice(0, 20)}"`);
   }
 
-  const token = env.LPMM_CODEC_TOKEN === undefined || env.LPMM_CODEC_TOKEN === '' ? undefined : env.LPMM_CODEC_TOKEN;
+  const token =
+    env.LPMM_CODEC_TOKEN === undefined || env.LPMM_CODEC_TOKEN === '' ? undefined : env.LPMM_CODEC_TOKEN;
   if (token !== undefined && (token.length < MIN_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token))) {
     // The token itself is never echoed.
     problems.push(
@@ -95,7 +96,9 @@ export function loadCodecServerConfig(env: NodeJS.ProcessEnv = process.env): Cod
   const maxText = env.LPMM_CODEC_MAX_BODY_BYTES?.trim() || String(DEFAULT_MAX_BODY_BYTES);
   const maxBodyBytes = Number(maxText);
   if (!/^\d+$/.test(maxText) || maxBodyBytes < 1024 || maxBodyBytes > 256 * 1024 * 1024) {
-    problems.push(`LPMM_CODEC_MAX_BODY_BYTES must be an integer from 1024 to 268435456, got "${maxText.slice(0, 20)}"`);
+    problems.push(
+      `LPMM_CODEC_MAX_BODY_BYTES must be an integer from 1024 to 268435456, got "${maxText.slice(0, 20)}"`,
+    );
   }
 
   if (problems.length || !keys) throw new CodecServerConfigError(problems);

@@ -133,8 +133,9 @@ export function codecRequestHandler(opts: CodecServerOptions) {
       if (err instanceof PayloadDecryptionError) throw new HttpError(400, err.message);
       throw err;
     }
+    const answer = JSON.stringify(payloadsToJson(result));
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(payloadsToJson(result)));
+    res.end(answer);
     return { payloads: payloads.length };
   };
 

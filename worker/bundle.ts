@@ -13,7 +13,9 @@ import { WORKFLOWS_PATH } from './create-worker';
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a.startsWith('--') && a !== '--encrypt-failure-messages');
 if (unknown.length) {
-  process.stderr.write(`Unknown option ${unknown.join(' ')}; usage: worker/bundle.ts [out.js] [--encrypt-failure-messages]\n`);
+  process.stderr.write(
+    `Unknown option ${unknown.join(' ')}; usage: worker/bundle.ts [out.js] [--encrypt-failure-messages]\n`,
+  );
   process.exit(2);
 }
 const encryptFailures = args.includes('--encrypt-failure-messages');

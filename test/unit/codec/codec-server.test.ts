@@ -41,12 +41,14 @@ describe('codec server bodies (protobuf JSON of Payloads)', () => {
     expect(text(p!.metadata!.encoding)).toBe('json/plain');
     expect([...p!.data!]).toEqual([0xfb, 0xff]);
     expect(payloadsFromJson({ payloads: [{}] })[0]!.data).toHaveLength(0);
+    expect(payloadsFromJson({})).toEqual([]);
+    expect(payloadsFromJson({ payloads: null })).toEqual([]);
   });
 
   it.each([
     [null, /must be a JSON object \{"payloads"/],
     [[], /must be a JSON object/],
-    [{ payloads: {} }, /must be a JSON object/],
+    [{ payloads: {} }, /"payloads" must be a list/],
     [{ payloads: [1] }, /payloads\[0\] must be an object/],
     [{ payloads: [{ data: 5 }] }, /payloads\[0\]\.data must be a base64 string/],
     [{ payloads: [{ data: 'not base64!' }] }, /payloads\[0\]\.data must be a base64 string/],
@@ -92,12 +94,14 @@ describe('codec server over HTTP', () => {
     (await codec.encode([defaultPayloadConverter.toPayload(value)]))[0]!;
 
   it('decodes what the workers encrypted and encodes what a CLI sends, at any path depth', async () => {
-    const stored = payloadsToJson([await encrypted({ poolId: 'secret-pool' }), await encrypted(42)]);
+    // undefined converts to a payload without data: its decoded message has no bytes field at all.
+    const values = [{ poolId: 'secret-pool' }, 42, undefined, null, ''];
+    const stored = payloadsToJson(await Promise.all(values.map(encrypted)));
     const res = await post('/default/decode', stored);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/json');
     const decoded = payloadsFromJson(await res.json());
-    expect(decoded.map((p) => defaultPayloadConverter.fromPayload(p))).toEqual([{ poolId: 'secret-pool' }, 42]);
+    expect(decoded.map((p) => defaultPayloadConverter.fromPayload(p))).toEqual(values);
 
     const plain = payloadsToJson([defaultPayloadConverter.toPayload('from the cli')]);
     const enc = await post('/encode', plain);
@@ -109,7 +113,14 @@ describe('codec server over HTTP', () => {
 
   it('refuses a missing or wrong bearer token without decoding anything', async () => {
     const stored = payloadsToJson([await encrypted({ poolId: 'secret-pool' })]);
-    for (const authorization of ['', 'Bearer', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(1)}`, TOKEN, `Basic ${TOKEN}`]) {
+    for (const authorization of [
+      '',
+      'Bearer',
+      `Bearer ${TOKEN}x`,
+      `Bearer ${TOKEN.slice(1)}`,
+      TOKEN,
+      `Basic ${TOKEN}`,
+    ]) {
       const res = await post('/decode', stored, { Authorization: authorization });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
@@ -130,7 +141,9 @@ describe('codec server over HTTP', () => {
     expect(preflight.headers.get('access-control-allow-origin')).toBe(UI);
     expect(preflight.headers.get('access-control-allow-credentials')).toBe('true');
     expect(preflight.headers.get('access-control-allow-methods')).toContain('POST');
-    expect(preflight.headers.get('access-control-allow-headers')).toBe('Authorization, Content-Type, X-Namespace');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'Authorization, Content-Type, X-Namespace',
+    );
 
     const fromUi = await post('/decode', payloadsToJson([]), { Origin: UI });
     expect(fromUi.status).toBe(200);
@@ -179,9 +192,9 @@ describe('codec server configuration', () => {
     expect(() => loadCodecServerConfig({ ...keysEnv, LPMM_CODEC_HOST: '0.0.0.0' })).toThrow(
       /LPMM_CODEC_HOST=0\.0\.0\.0 reaches beyond this machine, so LPMM_CODEC_TOKEN must be set/,
     );
-    expect(loadCodecServerConfig({ ...keysEnv, LPMM_CODEC_HOST: '0.0.0.0', LPMM_CODEC_TOKEN: TOKEN }).token).toBe(
-      TOKEN,
-    );
+    expect(
+      loadCodecServerConfig({ ...keysEnv, LPMM_CODEC_HOST: '0.0.0.0', LPMM_CODEC_TOKEN: TOKEN }).token,
+    ).toBe(TOKEN);
   });
 
   it.each([

@@ -30,7 +30,9 @@ describe('LPMM_PAYLOAD_KEYS parsing', () => {
     expect(keyRingFromEnv({})).toBeUndefined();
     expect(keyRingFromEnv({ LPMM_PAYLOAD_KEYS: '' })).toBeUndefined();
     expect(keyRingFromEnv({ LPMM_PAYLOAD_KEYS: `a:${key()}` })?.currentKeyId).toBe('a');
-    expect(() => keyRingFromEnv({ LPMM_PAYLOAD_KEYS: 'nonsense' })).toThrow(/LPMM_PAYLOAD_KEYS: entry 1 of 1/);
+    expect(() => keyRingFromEnv({ LPMM_PAYLOAD_KEYS: 'nonsense' })).toThrow(
+      /LPMM_PAYLOAD_KEYS: entry 1 of 1/,
+    );
   });
 
   it.each([
@@ -90,7 +92,9 @@ describe('LPMM_PAYLOAD_KEYS parsing', () => {
 
   it('refuses a bad list at worker start as a configuration error', () => {
     expect(() => loadWorkerConfig({ LPMM_PAYLOAD_KEYS: 'k1:short' })).toThrow(WorkerConfigError);
-    expect(() => loadWorkerConfig({ LPMM_PAYLOAD_KEYS: 'k1:short' })).toThrow(/LPMM_PAYLOAD_KEYS: the key of key id "k1"/);
+    expect(() => loadWorkerConfig({ LPMM_PAYLOAD_KEYS: 'k1:short' })).toThrow(
+      /LPMM_PAYLOAD_KEYS: the key of key id "k1"/,
+    );
     expect(loadWorkerConfig({}).payloadKeys).toBeUndefined();
     expect(loadWorkerConfig({ LPMM_PAYLOAD_KEYS: `k9:${key()}` }).payloadKeys?.currentKeyId).toBe('k9');
   });
