@@ -5,9 +5,9 @@ import { PAYLOAD_KEYS_ENV, type KeyRing } from './key-ring';
 
 /*
  * AES-256-GCM over the whole original Payload (metadata and data), serialized with the Payload
- * protobuf encoding: it round-trips every field exactly (bytes stay bytes, no base64 inflation
- * before encryption) and is the format Temporal's own encryption samples use, so a codec written
- * in another SDK can read it with the same keys. The stored payload is
+ * protobuf encoding rather than JSON of base64 fields: it round-trips every field exactly, keeps
+ * bytes as bytes (no base64 inflation before encryption), and any Temporal SDK can parse it, so a
+ * codec in another language can read these payloads with the same keys. The stored payload is
  *   metadata: { encoding: "binary/encrypted", "encryption-key-id": <id> }
  *   data:     12-byte random IV ‖ ciphertext ‖ 16-byte authentication tag
  */
