@@ -4,7 +4,9 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --no-audit --no-fund --omit=optional
 COPY . .
-RUN npx tsx worker/bundle.ts /app/dist/workflow-bundle.js
+# For payload encryption (LPMM_PAYLOAD_KEYS): --build-arg BUNDLE_FLAGS=--encrypt-failure-messages
+ARG BUNDLE_FLAGS=""
+RUN npx tsx worker/bundle.ts /app/dist/workflow-bundle.js $BUNDLE_FLAGS
 ENV NODE_ENV=production \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
     TASK_QUEUE=market-making
