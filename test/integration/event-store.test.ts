@@ -103,14 +103,22 @@ describe('event store on real Postgres', () => {
       /append-only/,
     );
     await expect(sql`truncate events`.execute(t.db)).rejects.toThrow(/append-only/);
-    const denied = (stmt: ReturnType<typeof sql>) =>
-      t.db.transaction().execute(async (trx) => {
-        await sql`set local role lpmm_app`.execute(trx);
-        await stmt.execute(trx);
-      });
-    await expect(denied(sql`select count(*) from events`)).resolves.toBeUndefined();
-    await expect(denied(sql`update events set type = 'x'`)).rejects.toThrow(/permission denied/);
-    await expect(denied(sql`delete from events`)).rejects.toThrow(/permission denied/);
+    // Neither the worker nor a client may rewrite events, and neither owns the table (so neither can
+    // disable the trigger); the first release's lpmm_app role holds nothing any more.
+    for (const role of ['lpmm_worker', 'lpmm_client', 'lpmm_app']) {
+      const as = (stmt: ReturnType<typeof sql>) =>
+        t.db.transaction().execute(async (trx) => {
+          await sql`set local role ${sql.id(role)}`.execute(trx);
+          await stmt.execute(trx);
+        });
+      await expect(as(sql`update events set type = 'x'`), role).rejects.toThrow(/permission denied/);
+      await expect(as(sql`delete from events`), role).rejects.toThrow(/permission denied/);
+      await expect(as(sql`alter table events disable trigger events_no_update_delete`), role).rejects.toThrow(
+        /must be owner/,
+      );
+      if (role !== 'lpmm_app')
+        await expect(as(sql`select count(*) from events`), role).resolves.toBeUndefined();
+    }
     expect((await readStream(t.db, 's-immutable')).map((e) => e.type)).toEqual(['market_maker_paused']);
   });
 
