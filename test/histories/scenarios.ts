@@ -155,9 +155,8 @@ const lifecycle: Scenario = {
             'stop signal: halt and completion',
           ],
           saga: [
-            'hint from the quoting session after a taker fill (order_executed counted)',
+            'catch-up timer iterations, one counting a taker fill (order_executed)',
             'unknown signal "hint" refused by the default handler',
-            'catch-up timer iterations',
             'stop signal: completion',
           ],
         },
@@ -181,7 +180,7 @@ const continueAsNew: Scenario = {
     try {
       const runs = await client.startPool(poolId, {
         refreshIntervalMs: 500,
-        catchUpIntervalMs: 1000,
+        catchUpIntervalMs: 2000,
         maxSessionsPerRun: 1,
         maxIterationsPerRun: 2,
       });
@@ -277,15 +276,15 @@ const sagaAdjustments: Scenario = {
   },
 };
 
-/** A price jump trips the volatility limit: a risk pause, its cooldown timer, then a maxLoss stop. */
-const riskActions: Scenario = {
-  name: 'risk-pause-and-stop',
+/** A taker lifts the asks, then the market jumps: a loss beyond maxLoss stops the market maker. */
+const riskStop: Scenario = {
+  name: 'risk-stop',
   async run(ctx) {
     const { client } = ctx.harness;
     const { db } = ctx.stack.database;
     const { poolId, feed } = await createFundedPool(client, {
       poolId: 'hist-risk',
-      config: { risk: { maxLoss: '50', cooldownSeconds: 2 } },
+      config: { risk: { maxLoss: '50' } },
     });
     await seedTicks(db, feed, Array(30).fill('2000'));
     const ticker = startTicker(db, feed, '2000', 500);
@@ -320,15 +319,58 @@ const riskActions: Scenario = {
         ...runs,
         covers: {
           marketMaker: [
-            'a quoting session ending with a risk outcome (risk_pause with cooldown and/or risk_stop)',
-            'stop requested by the workflow itself after a maxLoss breach',
+            'a quoting session ending with risk_stop (maxLoss breached)',
+            'the workflow stopping itself: halt and completion without a stop signal',
           ],
-          saga: ['hint after a trade', 'stop signal: completion'],
+          saga: ['catch-up timer', 'stop signal: completion'],
         },
       };
     } finally {
       await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
       await ticker.stop();
+    }
+  },
+};
+
+/** Alternating prices whose per-second log returns have a standard deviation of about `perSecond`. */
+function choppyPrices(n: number, mid: number, perSecond: number): string[] {
+  return Array.from({ length: n }, (_, i) => (mid * (i % 2 ? 1 + perSecond : 1)).toFixed(2));
+}
+
+/** Volatility above the limit: a risk pause, the cooldown timer, and the resume when it elapses. */
+const riskPause: Scenario = {
+  name: 'risk-pause-cooldown',
+  async run(ctx) {
+    const { client } = ctx.harness;
+    const { db } = ctx.stack.database;
+    const { poolId, feed } = await createFundedPool(client, {
+      poolId: 'hist-risk-pause',
+      // About 6% an hour of volatility (see choppyPrices) against a 3% limit.
+      config: {
+        volatility: { method: 'rolling', window: 40 },
+        risk: { maxVolatility: 0.03, cooldownSeconds: 1 },
+      },
+    });
+    await seedTicks(db, feed, choppyPrices(41, 2000, 0.0011), 1000);
+    try {
+      const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 30_000 });
+      const [resumed] = await mmEvent(ctx, poolId, 'market_maker_resumed');
+      ctx.log(`  ${poolId}: resumed ${JSON.stringify(resumed!.payload)}`);
+      await client.stopPool(poolId, 'history: risk pause done');
+      return {
+        poolId,
+        ...runs,
+        covers: {
+          marketMaker: [
+            'a quoting session ending with risk_pause (maxVolatility breached): halt with a cooldown',
+            'the cooldown timer elapsing: market_maker_resumed (cooldown_elapsed), new session',
+            'stop',
+          ],
+          saga: ['volatility regime change: spread adjusted', 'stop signal: completion'],
+        },
+      };
+    } finally {
+      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
     }
   },
 };
@@ -484,7 +526,8 @@ export const SCENARIOS: Scenario[] = [
   lifecycle,
   continueAsNew,
   sagaAdjustments,
-  riskActions,
+  riskStop,
+  riskPause,
   workerLoss,
   sessionFailure,
 ];

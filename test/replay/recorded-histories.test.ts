@@ -11,8 +11,12 @@ import { bundleWorkflows, describeFailures, replayRecorded } from './replay-reco
  * nondeterminism the SDK found. New releases add a folder; nothing here changes.
  */
 
-// A failed replay logs the workflow task failure at WARN; the test reports it itself.
-Runtime.install({ logger: new DefaultLogger('ERROR') });
+// The guard's own test fails replays on purpose, which the SDK's core logs at WARN for each one;
+// the tests report failures themselves, with the history file.
+Runtime.install({
+  logger: new DefaultLogger('ERROR'),
+  telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' } } },
+});
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
