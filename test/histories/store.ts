@@ -53,7 +53,9 @@ export function releaseFolders(root = HISTORIES_DIR): string[] {
     .sort((a, b) => {
       const [x, y] = [parse(a), parse(b)];
       for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-      return a.localeCompare(b);
+      // A pre-release (v1.0.0-rc.1) comes before its release (v1.0.0).
+      const [pa, pb] = [a.includes('-'), b.includes('-')];
+      return pa === pb ? a.localeCompare(b) : pa ? -1 : 1;
     });
 }
 
