@@ -17,6 +17,7 @@ import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { historyToJson } from './history-json';
 import { marketMakerWorkflowId, spreadSagaWorkflowId } from '../../client';
+import { findTemporalCli } from '../../devenv/temporal-cli';
 import { startMarketWorker } from '../helpers/market-core';
 import { PROJECT_ROOT } from '../helpers/processes';
 import { SCENARIOS, type RecordedPool } from './scenarios';
@@ -43,13 +44,26 @@ async function runChain(client: Client, workflowId: string, firstRunId: string):
   return out;
 }
 
-function gitCommit(): string {
+/**
+ * The last commit that changed workflows/: what the histories were recorded from, stable across
+ * rebases of later commits. Flagged when workflows/ has uncommitted changes.
+ */
+function workflowsCommit(): string {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: PROJECT_ROOT }).toString().trim();
   try {
-    const sha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: PROJECT_ROOT }).toString().trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'workflows'], { cwd: PROJECT_ROOT })
-      .toString()
-      .trim();
-    return dirty ? `${sha} (workflows/ modified)` : sha;
+    const sha = git('log', '-1', '--format=%H', '--', 'workflows');
+    return git('status', '--porcelain', '--', 'workflows') ? `${sha} (workflows/ modified)` : sha;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** What `temporal --version` says of the CLI the recording ran on (it names the server's version). */
+function temporalServerVersion(): string {
+  const cli = findTemporalCli();
+  if (!cli) return 'unknown';
+  try {
+    return execFileSync(cli.path, ['--version']).toString().trim();
   } catch {
     return 'unknown';
   }
@@ -129,8 +143,9 @@ async function main() {
     const manifest: Manifest = {
       release,
       recordedAt: new Date().toISOString(),
-      gitCommit: gitCommit(),
+      workflowsCommit: workflowsCommit(),
       temporalSdk: pkg.dependencies['@temporalio/workflow'] ?? 'unknown',
+      temporalServer: temporalServerVersion(),
       note: 'Recorded by `npm run histories:record`; replayed by test/replay/recorded-histories.test.ts.',
       histories: entries,
     };

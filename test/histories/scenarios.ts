@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { MarketMakingClient, statusQuery } from '../../client';
 import { createActivities } from '../../activities';
+import type { Db } from '../../db/connection';
 import { PoolNotificationHub } from '../../db/notifications';
 import { defaultHedgeVenue, WORKFLOWS_PATH } from '../../worker/create-worker';
 import {
@@ -77,6 +78,36 @@ const poolEvent = (ctx: ScenarioContext, poolId: string, type: string) =>
     200,
   );
 
+type Ticker = ReturnType<typeof startTicker>;
+
+/**
+ * Creates and funds a pool with a calm price history (or the given one), keeps its feed ticking
+ * unless told not to, runs `body`, and whatever happens leaves the pool stopped and the ticker off.
+ */
+async function onPool(
+  client: MarketMakingClient,
+  db: Db,
+  setup: {
+    poolId: string;
+    base?: string;
+    quote?: string;
+    config?: Record<string, unknown>;
+    history?: string[];
+    tick?: boolean;
+  },
+  body: (pool: { poolId: string; ticker: Ticker | undefined }) => Promise<RecordedPool>,
+): Promise<RecordedPool> {
+  const { poolId, feed } = await createFundedPool(client, setup);
+  await seedTicks(db, feed, setup.history ?? Array(30).fill('2000'));
+  const ticker = setup.tick === false ? undefined : startTicker(db, feed, '2000', 500);
+  try {
+    return await body({ poolId, ticker });
+  } finally {
+    await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
+    await ticker?.stop();
+  }
+}
+
 async function refusal(work: Promise<unknown>): Promise<string> {
   return work.then(
     () => {
@@ -91,11 +122,7 @@ const lifecycle: Scenario = {
   name: 'lifecycle',
   async run(ctx) {
     const { client } = ctx.harness;
-    const { db } = ctx.stack.database;
-    const { poolId, feed } = await createFundedPool(client, { poolId: 'hist-lifecycle' });
-    await seedTicks(db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(db, feed, '2000', 500);
-    try {
+    return onPool(client, ctx.stack.database.db, { poolId: 'hist-lifecycle' }, async ({ poolId }) => {
       const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 10_000 });
       const first = await quoting(client, poolId);
       const fill = await client.submitOrder({
@@ -161,10 +188,7 @@ const lifecycle: Scenario = {
           ],
         },
       };
-    } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
-    }
+    });
   },
 };
 
@@ -173,11 +197,7 @@ const continueAsNew: Scenario = {
   name: 'continue-as-new',
   async run(ctx) {
     const { client } = ctx.harness;
-    const { db } = ctx.stack.database;
-    const { poolId, feed } = await createFundedPool(client, { poolId: 'hist-can' });
-    await seedTicks(db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(db, feed, '2000', 500);
-    try {
+    return onPool(client, ctx.stack.database.db, { poolId: 'hist-can' }, async ({ poolId }) => {
       const runs = await client.startPool(poolId, {
         refreshIntervalMs: 500,
         catchUpIntervalMs: 2000,
@@ -215,10 +235,7 @@ const continueAsNew: Scenario = {
           ],
         },
       };
-    } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
-    }
+    });
   },
 };
 
@@ -229,14 +246,8 @@ const sagaAdjustments: Scenario = {
     const { client } = ctx.harness;
     const { db } = ctx.stack.database;
     // 90 ETH at 2000 against 10,000 USDC: a base share of 0.947, a critical imbalance.
-    const { poolId, feed } = await createFundedPool(client, {
-      poolId: 'hist-saga',
-      base: '90',
-      quote: '10000',
-    });
-    await seedTicks(db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(db, feed, '2000', 500);
-    try {
+    const setup = { poolId: 'hist-saga', base: '90', quote: '10000' };
+    return onPool(client, db, setup, async ({ poolId }) => {
       const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 1000 });
       await poolEvent(ctx, poolId, 'inventory_adjusted');
       await poolEvent(ctx, poolId, 'spread_adjusted');
@@ -269,10 +280,7 @@ const sagaAdjustments: Scenario = {
           ],
         },
       };
-    } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
-    }
+    });
   },
 };
 
@@ -281,14 +289,8 @@ const riskStop: Scenario = {
   name: 'risk-stop',
   async run(ctx) {
     const { client } = ctx.harness;
-    const { db } = ctx.stack.database;
-    const { poolId, feed } = await createFundedPool(client, {
-      poolId: 'hist-risk',
-      config: { risk: { maxLoss: '50' } },
-    });
-    await seedTicks(db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(db, feed, '2000', 500);
-    try {
+    const setup = { poolId: 'hist-risk', config: { risk: { maxLoss: '50' } } };
+    return onPool(client, ctx.stack.database.db, setup, async ({ poolId, ticker }) => {
       const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 30_000 });
       const first = await quoting(client, poolId);
       // A taker lifts the asks, then the market jumps: a loss beyond maxLoss, and a volatility spike.
@@ -301,7 +303,7 @@ const riskStop: Scenario = {
         price: '2010',
         quantity: first.asks[0]!.size,
       });
-      await ticker.setPrice('2100');
+      await ticker!.setPrice('2100');
       const final = await waitFor(
         'the market maker to stop on a risk limit',
         async () => {
@@ -325,10 +327,7 @@ const riskStop: Scenario = {
           saga: ['catch-up timer', 'stop signal: completion'],
         },
       };
-    } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
-    }
+    });
   },
 };
 
@@ -342,17 +341,17 @@ const riskPause: Scenario = {
   name: 'risk-pause-cooldown',
   async run(ctx) {
     const { client } = ctx.harness;
-    const { db } = ctx.stack.database;
-    const { poolId, feed } = await createFundedPool(client, {
+    const setup = {
       poolId: 'hist-risk-pause',
-      // About 6% an hour of volatility (see choppyPrices) against a 3% limit.
+      // About 6% an hour of volatility (see choppyPrices) against a 3% limit, and no calm ticks after.
       config: {
         volatility: { method: 'rolling', window: 40 },
         risk: { maxVolatility: 0.03, cooldownSeconds: 1 },
       },
-    });
-    await seedTicks(db, feed, choppyPrices(41, 2000, 0.0011), 1000);
-    try {
+      history: choppyPrices(41, 2000, 0.0011),
+      tick: false,
+    };
+    return onPool(client, ctx.stack.database.db, setup, async ({ poolId }) => {
       const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 30_000 });
       const [resumed] = await mmEvent(ctx, poolId, 'market_maker_resumed');
       ctx.log(`  ${poolId}: resumed ${JSON.stringify(resumed!.payload)}`);
@@ -369,9 +368,7 @@ const riskPause: Scenario = {
           saga: ['volatility regime change: spread adjusted', 'stop signal: completion'],
         },
       };
-    } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-    }
+    });
   },
 };
 
@@ -397,45 +394,44 @@ const workerLoss: Scenario = {
       DATABASE_URL: stack.database.url,
       LOG_LEVEL: 'warn',
     });
-    const { poolId, feed } = await createFundedPool(client, { poolId: 'hist-worker-loss' });
-    await seedTicks(stack.database.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(stack.database.db, feed, '2000', 500);
     let takeover: MarketHarness | undefined;
     try {
-      const runs = await client.startPool(poolId, {
-        refreshIntervalMs: 1000,
-        catchUpIntervalMs: 30_000,
-        heartbeatTimeoutMs: 1000,
+      return await onPool(client, stack.database.db, { poolId: 'hist-worker-loss' }, async ({ poolId }) => {
+        const runs = await client.startPool(poolId, {
+          refreshIntervalMs: 1000,
+          catchUpIntervalMs: 30_000,
+          heartbeatTimeoutMs: 1000,
+        });
+        await whileRunning([child], quoting(client, poolId));
+        await child.kill();
+        takeover = await startMarketWorker(stack.database, { ...stack.temporal, taskQueue });
+        await waitFor(
+          'the session retried on the surviving worker',
+          async () => {
+            const d = await client.marketMaker(poolId).describe();
+            const pending = d.raw.pendingActivities?.find(
+              (a) => a.activityType?.name === 'runQuotingSession',
+            );
+            return (pending?.attempt ?? 0) >= 2 && (await client.status(poolId)).sessionRunning;
+          },
+          LONG,
+          250,
+        );
+        await quoting(client, poolId);
+        await client.stopPool(poolId, 'history: worker loss done');
+        return {
+          poolId,
+          ...runs,
+          covers: {
+            marketMaker: [
+              'quoting session activity timed out on heartbeat (worker SIGKILLed) and retried (attempt 2)',
+              'stop after the retry',
+            ],
+            saga: ['catch-up timer', 'stop signal handled by the worker that took over'],
+          },
+        };
       });
-      await whileRunning([child], quoting(client, poolId));
-      await child.kill();
-      takeover = await startMarketWorker(stack.database, { ...stack.temporal, taskQueue });
-      await waitFor(
-        'the session retried on the surviving worker',
-        async () => {
-          const d = await client.marketMaker(poolId).describe();
-          const pending = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'runQuotingSession');
-          return (pending?.attempt ?? 0) >= 2 && (await client.status(poolId)).sessionRunning;
-        },
-        LONG,
-        250,
-      );
-      await quoting(client, poolId);
-      await client.stopPool(poolId, 'history: worker loss done');
-      return {
-        poolId,
-        ...runs,
-        covers: {
-          marketMaker: [
-            'quoting session activity timed out on heartbeat (worker SIGKILLed) and retried (attempt 2)',
-            'stop after the retry',
-          ],
-          saga: ['saga task picked up by a new worker after the first one died', 'stop signal: completion'],
-        },
-      };
     } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
       await child.kill();
       await takeover?.shutdown();
     }
@@ -486,35 +482,37 @@ const sessionFailure: Scenario = {
       },
     });
     const running = worker.run();
-    const { poolId, feed } = await createFundedPool(client, { poolId: 'hist-session-failure' });
-    await seedTicks(stack.database.db, feed, Array(30).fill('2000'));
-    const ticker = startTicker(stack.database.db, feed, '2000', 500);
     try {
-      const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 30_000 });
-      await quoting(client, poolId);
-      // The supervisor's own figures (status() shows the running session's lastError instead).
-      const supervisor = await client.marketMaker(poolId).query(statusQuery);
-      if (calls < 3 || !supervisor.lastError?.includes('injected')) {
-        throw new Error(
-          `expected both injected failures before quoting, got ${calls} calls and lastError ${supervisor.lastError}`,
-        );
-      }
-      await client.stopPool(poolId, 'history: session failure done');
-      return {
-        poolId,
-        ...runs,
-        covers: {
-          marketMaker: [
-            'quoting session activity failed with a retryable error and was retried by the server',
-            'quoting session activity failed non-retryably: lastError, backoff timer, new session',
-            'stop',
-          ],
-          saga: ['stop signal: completion'],
+      return await onPool(
+        client,
+        stack.database.db,
+        { poolId: 'hist-session-failure' },
+        async ({ poolId }) => {
+          const runs = await client.startPool(poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 30_000 });
+          await quoting(client, poolId);
+          // The supervisor's own figures (status() shows the running session's lastError instead).
+          const supervisor = await client.marketMaker(poolId).query(statusQuery);
+          if (calls < 3 || !supervisor.lastError?.includes('injected')) {
+            throw new Error(
+              `expected both injected failures before quoting, got ${calls} calls and lastError ${supervisor.lastError}`,
+            );
+          }
+          await client.stopPool(poolId, 'history: session failure done');
+          return {
+            poolId,
+            ...runs,
+            covers: {
+              marketMaker: [
+                'quoting session activity failed with a retryable error and was retried by the server',
+                'quoting session activity failed non-retryably: lastError, backoff timer, new session',
+                'stop',
+              ],
+              saga: ['stop signal: completion'],
+            },
+          };
         },
-      };
+      );
     } finally {
-      await client.stopPool(poolId, 'cleanup', { wait: false }).catch(() => undefined);
-      await ticker.stop();
       worker.shutdown();
       await running;
       await notifications.close();

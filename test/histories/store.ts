@@ -30,8 +30,10 @@ export interface ManifestEntry {
 export interface Manifest {
   release: string;
   recordedAt: string;
-  gitCommit: string;
+  /** The last commit that changed workflows/ when the histories were recorded. */
+  workflowsCommit: string;
   temporalSdk: string;
+  temporalServer: string;
   note: string;
   histories: ManifestEntry[];
 }
