@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { MarketMakingClient, statusQuery } from '../../client';
 import { createActivities } from '../../activities';
-import type { Db } from '../../db/connection';
+import { createDb, type Db } from '../../db/connection';
 import { PoolNotificationHub } from '../../db/notifications';
 import { defaultHedgeVenue, WORKFLOWS_PATH } from '../../worker/create-worker';
 import {
@@ -127,7 +127,6 @@ const lifecycle: Scenario = {
       const first = await quoting(client, poolId);
       const fill = await client.submitOrder({
         poolId,
-        owner: 'taker-1',
         clientOrderId: 'lift-1',
         side: 'buy',
         type: 'ioc',
@@ -259,7 +258,7 @@ const sagaAdjustments: Scenario = {
         .where('pool_id', '=', poolId)
         .executeTakeFirstOrThrow();
       const shares = (Number(position.shares) * 0.9).toFixed(6);
-      await client.removeLiquidity({ poolId, provider: 'lp-1', shares, requestId: 'withdraw-90' });
+      await client.removeLiquidity({ poolId, shares, requestId: 'withdraw-90' });
       await waitFor(
         'a second spread adjustment',
         async () => (await client.spreadStatus(poolId)).adjustments > before,
@@ -296,7 +295,6 @@ const riskStop: Scenario = {
       // A taker lifts the asks, then the market jumps: a loss beyond maxLoss, and a volatility spike.
       await client.submitOrder({
         poolId,
-        owner: 'sniper',
         clientOrderId: 'snipe-1',
         side: 'buy',
         type: 'ioc',
@@ -385,13 +383,13 @@ const workerLoss: Scenario = {
     const client = new MarketMakingClient({
       client: stack.temporal.client,
       taskQueue,
-      db: stack.database.db,
+      db: stack.database.traderDb(),
     });
     const child = spawnWorker({
       TEMPORAL_ADDRESS: stack.temporal.address,
       TEMPORAL_NAMESPACE: stack.temporal.namespace,
       TASK_QUEUE: taskQueue,
-      DATABASE_URL: stack.database.url,
+      DATABASE_URL: stack.database.urls.worker,
       LOG_LEVEL: 'warn',
     });
     let takeover: MarketHarness | undefined;
@@ -451,12 +449,14 @@ const sessionFailure: Scenario = {
     const client = new MarketMakingClient({
       client: stack.temporal.client,
       taskQueue,
-      db: stack.database.db,
+      db: stack.database.traderDb(),
     });
-    const notifications = new PoolNotificationHub(stack.database.db);
+    // The worker's own login, as the deployable worker uses.
+    const workerDb = createDb(stack.database.urls.worker, { maxConnections: 10 });
+    const notifications = new PoolNotificationHub(workerDb);
     await notifications.start();
     const activities = createActivities({
-      db: stack.database.db,
+      db: workerDb,
       hedgeVenue: defaultHedgeVenue(),
       notifications,
     });
@@ -516,6 +516,7 @@ const sessionFailure: Scenario = {
       worker.shutdown();
       await running;
       await notifications.close();
+      await workerDb.destroy();
     }
   },
 };

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { createDb } from '../../db/connection';
-import { migrateToLatest } from '../../db/migrator';
+import { createDb, type Db } from '../../db/connection';
+import { provisionDatabase } from '../../devenv/database';
 import { freePort } from '../../devenv/ports';
 import { startEmbeddedPostgres } from '../../devenv/postgres';
 import { startTemporalDevServer } from '../../devenv/temporal-dev-server';
@@ -33,8 +33,10 @@ export async function startRecordingStack(log: (line: string) => void): Promise<
       log,
     }),
   ]);
-  const db = createDb(postgres.url, { maxConnections: 20 });
-  await migrateToLatest(db);
+  // Set up as production is (roles, owner-migrated schema, the default trader): the worker and the
+  // clients log in as their own roles, as in the tests.
+  const provisioned = await provisionDatabase(postgres.url, { database: 'histories' });
+  const db = createDb(provisioned.adminUrl, { maxConnections: 10 });
   const connection = await Connection.connect({ address: server.address });
   const nativeConnection = await NativeConnection.connect({ address: server.address });
   const temporal: TemporalTestContext = {
@@ -49,11 +51,24 @@ export async function startRecordingStack(log: (line: string) => void): Promise<
       await nativeConnection.close();
     },
   };
+  const connections: Db[] = [];
+  const connect = (url: string) => {
+    const conn = createDb(url, { maxConnections: 10 });
+    connections.push(conn);
+    return conn;
+  };
+  let trader: Db | undefined;
   const database: TestDatabase = {
     db,
-    url: postgres.url,
-    name: 'postgres',
-    drop: async () => db.destroy(),
+    url: provisioned.adminUrl,
+    name: 'histories',
+    urls: provisioned.urls,
+    traderDb: () => (trader ??= connect(provisioned.urls.trader)),
+    connectAs: async (principal) => connect(await provisioned.clientUrl(principal)),
+    drop: async () => {
+      await Promise.all(connections.map((c) => c.destroy()));
+      await db.destroy();
+    },
   };
   return {
     database,
