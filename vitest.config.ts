@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: pure unit tests need nothing running; integration tests share one Temporal dev server
-// and one Postgres cluster started by the global setup (or the ones named by TEMPORAL_ADDRESS / DATABASE_URL).
+// Three projects: pure unit tests and the replays of recorded histories need nothing running;
+// integration tests share one Temporal dev server and one Postgres cluster started by the global
+// setup (or the ones named by TEMPORAL_ADDRESS / DATABASE_URL).
 export default defineConfig({
   test: {
     reporters: process.env.CI ? ['default', 'junit'] : ['default'],
@@ -14,6 +15,16 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           pool: 'threads',
+        },
+      },
+      {
+        test: {
+          // Recorded histories replayed against the workflow code: needs no server, but the SDK's
+          // native runtime wants a process of its own.
+          name: 'replay',
+          include: ['test/replay/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
         },
       },
       {
