@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { expect } from 'vitest';
 import type { Db } from '../../db/connection';
 import type { MarketMakingClient } from '../../client';
@@ -102,7 +103,14 @@ export async function expectNoFailedWorkflowTask(
       histories.push(await handle.client.getHandle(handle.workflowId, from).fetchHistory());
     }
   }
-  const failed = histories.flatMap((h) => h.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes);
+  // UNHANDLED_COMMAND is the server's own answer when a signal arrives while the workflow completes
+  // or continues as new: the task is retried with the signal at once. Any other cause is a failure.
+  const unhandledCommand =
+    proto.temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND;
+  const failed = histories
+    .flatMap((h) => h.events ?? [])
+    .filter((e) => e.workflowTaskFailedEventAttributes)
+    .filter((e) => e.workflowTaskFailedEventAttributes!.cause !== unhandledCommand);
   expect(
     failed.map((e) => e.workflowTaskFailedEventAttributes?.failure?.message),
     `${handle.workflowId}: failed workflow tasks`,
