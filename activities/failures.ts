@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { DomainValidationError } from '../domain/errors';
+import { checkStorable } from '../domain/text';
 import { EventValidationError } from '../domain/events';
 import { ConflictError, NotFoundError } from '../db/errors';
 import { ConcurrencyError, IdempotencyConflictError } from '../db/event-store';
@@ -43,7 +44,11 @@ export function toActivityFailure(err: unknown): unknown {
   return err;
 }
 
-/** Wraps every function of an activity object so failures are classified the same way everywhere. */
+/**
+ * Wraps every function of an activity object so failures are classified the same way everywhere,
+ * and refuses an input holding text Postgres cannot store (a NUL, half a surrogate pair) with a
+ * failure naming the field, instead of a raw encoding error from the database.
+ */
 export function withFailureMapping<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
   activities: T,
 ): T {
@@ -51,6 +56,7 @@ export function withFailureMapping<T extends Record<string, (...args: never[]) =
   for (const [name, fn] of Object.entries(activities)) {
     wrapped[name] = async (...args: never[]) => {
       try {
+        checkStorable(args[0], 'input');
         return await fn(...args);
       } catch (err) {
         throw toActivityFailure(err);

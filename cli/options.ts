@@ -10,8 +10,15 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
 export function parseFeedSpec(raw: string): FeedSpec {
   if (raw === 'sim') return { kind: 'sim' };
+  if (raw.length > 4096 || CONTROL.test(raw)) {
+    throw new UsageError(
+      `--feed must be at most 4096 characters without control characters, got ${raw.length} characters`,
+    );
+  }
   if (raw.startsWith('csv:')) {
     const path = raw.slice(4);
     if (!path) throw new UsageError('--feed csv:<path> needs a file path, e.g. --feed csv:prices.csv');
@@ -25,7 +32,25 @@ export function parseFeedSpec(raw: string): FeedSpec {
         `--feed http:<url>#<json.path> needs the JSON path of the price after '#', e.g. --feed 'http:https://api.example.com/ticker#data.price'; got ${JSON.stringify(raw)}`,
       );
     }
-    return { kind: 'http', url: spec.slice(0, hash), pricePath: spec.slice(hash + 1) };
+    const url = spec.slice(0, hash);
+    const pricePath = spec.slice(hash + 1);
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      throw new UsageError(
+        `--feed http:<url>#<json.path> needs an http:// or https:// URL before '#', got ${JSON.stringify(url)}`,
+      );
+    }
+    if (pricePath.split('.').some((segment) => segment === '')) {
+      throw new UsageError(
+        `--feed http:<url>#<json.path>: the JSON path ${JSON.stringify(pricePath)} has an empty segment; write it like data.price or result.0.last`,
+      );
+    }
+    return { kind: 'http', url, pricePath };
   }
   throw new UsageError(
     `--feed must be sim, csv:<path> or http:<url>#<json.path>, got ${JSON.stringify(raw)}`,

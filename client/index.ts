@@ -32,6 +32,8 @@ import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig, type RiskLimits 
 import { DomainValidationError, describeValue } from '../domain/errors';
 import { formatDecimal } from '../domain/money';
 import { parseOrderRequest } from '../domain/orders';
+import { parsePoolId, parseReason, refuseUnknownFields } from '../domain/text';
+import { MARKET_MAKER_START, SPREAD_SAGA_START, integerFieldProblem } from '../workflows/input-rules';
 import {
   MarketMakerStatusAttribute,
   PoolIdAttribute,
@@ -60,27 +62,43 @@ export type { PoolConfig, RiskLimits, SubmitResult, OrderView, LiquidityResult, 
  * session. No signal follows a write, so there is no dual write to lose.
  */
 
-const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const checkPoolId = (poolId: unknown): string => parsePoolId(poolId);
 
-function checkPoolId(poolId: unknown): string {
-  if (typeof poolId !== 'string' || !POOL_ID.test(poolId)) {
-    throw new DomainValidationError(
-      'poolId',
-      `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${describeValue(poolId)}`,
-    );
+/** An object input with a valid poolId (a null or an array is refused naming the input, not a TypeError). */
+function checkInputPoolId(input: unknown, what: string): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new DomainValidationError(what, `${what} must be an object, got ${describeValue(input)}`);
   }
-  return poolId;
+  checkPoolId((input as { poolId?: unknown }).poolId);
 }
 
+/** The same rules as the workflows' pause and stop signals, so a bad reason is answered here. */
 function checkReason(reason: unknown): string | undefined {
-  if (reason === undefined) return undefined;
-  if (typeof reason !== 'string' || reason.length > 200) {
+  return reason === undefined ? undefined : parseReason(reason, 'reason');
+}
+
+const START_OPTIONS = [...MARKET_MAKER_START.integers, ...SPREAD_SAGA_START.integers].filter(
+  ([field]) => field !== 'coalesceMs',
+);
+
+/** startPool's options within the bounds the workflows enforce: refused here, before anything starts. */
+function checkStartOptions(opts: unknown): StartPoolOptions {
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
     throw new DomainValidationError(
-      'reason',
-      `reason must be a string of at most 200 characters, got ${describeValue(reason)}`,
+      'opts',
+      `startPool options must be an object, got ${describeValue(opts)}`,
     );
   }
-  return reason;
+  refuseUnknownFields(
+    opts as Record<string, unknown>,
+    START_OPTIONS.map(([field]) => field),
+    'startPool options',
+  );
+  for (const [field, min, max] of START_OPTIONS) {
+    const problem = integerFieldProblem(field, (opts as Record<string, unknown>)[field], min, max);
+    if (problem) throw new DomainValidationError(field, problem);
+  }
+  return opts as StartPoolOptions;
 }
 
 export interface StartPoolOptions {
@@ -188,14 +206,7 @@ export class MarketMakingClient {
     opts: StartPoolOptions = {},
   ): Promise<{ marketMakerRunId: string; sagaRunId: string }> {
     checkPoolId(poolId);
-    for (const [field, v] of Object.entries(opts)) {
-      if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
-        throw new DomainValidationError(
-          field,
-          `${field} must be a positive integer, got ${describeValue(v)}`,
-        );
-      }
-    }
+    checkStartOptions(opts);
     const common = {
       taskQueue: this.taskQueue,
       workflowIdConflictPolicy: 'USE_EXISTING' as const,
@@ -354,7 +365,7 @@ export class MarketMakingClient {
   }
 
   async createPool(input: CreatePoolInput) {
-    checkPoolId(input.poolId);
+    checkInputPoolId(input, 'pool');
     return createPool(this.db, input);
   }
 
@@ -376,7 +387,7 @@ export class MarketMakingClient {
     quote: string;
     requestId: string;
   }): Promise<LiquidityResult> {
-    checkPoolId(input.poolId);
+    checkInputPoolId(input, 'deposit');
     refuseIdentityField(input, 'provider');
     return addLiquidity(this.db, { ...input, provider: await this.principal() });
   }
@@ -386,7 +397,7 @@ export class MarketMakingClient {
     shares: string;
     requestId: string;
   }): Promise<LiquidityResult> {
-    checkPoolId(input.poolId);
+    checkInputPoolId(input, 'withdrawal');
     refuseIdentityField(input, 'provider');
     return removeLiquidity(this.db, { ...input, provider: await this.principal() });
   }
@@ -403,7 +414,7 @@ export class MarketMakingClient {
   }
 
   async cancelOrder(input: Omit<CancelInput, 'owner'>): Promise<OrderView> {
-    checkPoolId(input.poolId);
+    checkInputPoolId(input, 'cancel');
     refuseIdentityField(input, 'owner');
     return cancelOrder(this.db, { ...input, owner: await this.principal() });
   }

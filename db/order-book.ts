@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Transaction } from 'kysely';
-import { DomainValidationError } from '../domain/errors';
+import { DomainValidationError, describeValue } from '../domain/errors';
+import { parseIdentifier, parsePoolId, parseReason, refuseUnknownFields } from '../domain/text';
 import type { NewEvent } from '../domain/events';
 import { Big, formatDecimal, notional, parseDecimal, roundQtyToLot } from '../domain/money';
 import {
@@ -442,11 +443,22 @@ export interface CancelInput {
   reason?: string;
 }
 
+const CANCEL_FIELDS = ['poolId', 'owner', 'orderId', 'clientOrderId', 'reason'] as const;
+
 /** Idempotent: cancelling an order that is already cancelled or filled returns it unchanged. */
 export async function cancelOrder(db: Db, input: CancelInput): Promise<OrderView> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new DomainValidationError('cancel', `cancel must be an object, got ${describeValue(input)}`);
+  }
+  refuseUnknownFields(input as unknown as Record<string, unknown>, CANCEL_FIELDS, 'a cancel');
+  parsePoolId(input.poolId);
+  parseIdentifier(input.owner, 'owner');
+  if (input.orderId !== undefined) parseIdentifier(input.orderId, 'orderId');
+  if (input.clientOrderId !== undefined) parseIdentifier(input.clientOrderId, 'clientOrderId');
   if (!input.orderId && !input.clientOrderId) {
     throw new DomainValidationError('orderId', 'give orderId or clientOrderId of the order to cancel');
   }
+  const reason = input.reason === undefined ? 'cancelled_by_owner' : parseReason(input.reason);
   return db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
     let q = trx
@@ -463,7 +475,6 @@ export async function cancelOrder(db: Db, input: CancelInput): Promise<OrderView
         `No order ${input.orderId ?? input.clientOrderId} of "${input.owner}" in pool "${input.poolId}".`,
       );
     if (row.status !== 'open') return view(row);
-    const reason = input.reason ?? 'cancelled_by_owner';
     await markCancelled(trx, row.id, reason);
     await appendToStream(trx, orderBookStream(input.poolId), 'any', [
       cancelEvent(row, new Big(row.quantity).minus(row.filled_quantity), reason),

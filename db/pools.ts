@@ -1,8 +1,9 @@
 import { sql } from 'kysely';
 import { parsePoolConfig, type PoolConfig } from '../domain/config';
-import { DomainValidationError } from '../domain/errors';
+import { DomainValidationError, describeValue } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
-import { Big, formatDecimal, parseDecimal } from '../domain/money';
+import { AMOUNT_LIMITS, BPS_LIMITS, Big, formatDecimal, parseDecimal } from '../domain/money';
+import { parseName, parsePoolId } from '../domain/text';
 import { sharesForDeposit, withdrawalForShares } from '../domain/pool';
 import { poolStream } from '../domain/streams';
 import type { Db } from './connection';
@@ -54,6 +55,7 @@ export function toPoolState(row: PoolRow): PoolState {
 }
 
 export async function getPool(db: Executor, poolId: string): Promise<PoolState> {
+  parsePoolId(poolId);
   const row = await db.selectFrom('pools').selectAll().where('id', '=', poolId).executeTakeFirst();
   if (!row) throw new NotFoundError(`Pool "${poolId}" does not exist; create it first or check the id.`);
   return toPoolState(row);
@@ -61,6 +63,7 @@ export async function getPool(db: Executor, poolId: string): Promise<PoolState> 
 
 /** Takes the pool's row lock: every change to a pool's reserves or book is serialised per pool. */
 export async function lockPool(trx: Executor, poolId: string): Promise<PoolState> {
+  parsePoolId(poolId);
   const row = await trx
     .selectFrom('pools')
     .selectAll()
@@ -144,6 +147,12 @@ function provider(value: unknown): string {
   return value;
 }
 
+function requireObject(input: unknown, what: string): void {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new DomainValidationError(what, `${what} must be an object, got ${describeValue(input)}`);
+  }
+}
+
 export interface CreatePoolInput {
   poolId: string;
   baseAsset: string;
@@ -158,26 +167,23 @@ export interface CreatePoolInput {
 
 /** Idempotent by pool id: creating the same pool twice is a no-op, with other terms a conflict. */
 export async function createPool(db: Db, input: CreatePoolInput): Promise<PoolState> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(input.poolId ?? '')) {
-    throw new DomainValidationError(
-      'poolId',
-      'poolId must be 1-64 letters, digits, _ . - starting with a letter or digit',
-    );
-  }
+  requireObject(input, 'pool');
+  parsePoolId(input.poolId);
+  for (const field of ['baseAsset', 'quoteAsset', 'priceFeed'] as const) parseName(input[field], field);
   const config = parsePoolConfig(input.config ?? {});
-  const tick = parseDecimal(input.tickSize, 'tickSize', { allowZero: false });
-  const lot = parseDecimal(input.lotSize, 'lotSize', { allowZero: false });
-  const min = parseDecimal(input.minSize, 'minSize', { allowZero: false });
+  const tick = parseDecimal(input.tickSize, 'tickSize', { allowZero: false, ...AMOUNT_LIMITS });
+  const lot = parseDecimal(input.lotSize, 'lotSize', { allowZero: false, ...AMOUNT_LIMITS });
+  const min = parseDecimal(input.minSize, 'minSize', { allowZero: false, ...AMOUNT_LIMITS });
   const spread = parseDecimal(input.spreadBps ?? config.spreadPolicy.defaultSpreadBps, 'spreadBps', {
     allowZero: false,
+    ...BPS_LIMITS,
   });
-  for (const [field, v] of [
-    ['baseAsset', input.baseAsset],
-    ['quoteAsset', input.quoteAsset],
-    ['priceFeed', input.priceFeed],
-  ] as const) {
-    if (typeof v !== 'string' || !v.trim())
-      throw new DomainValidationError(field, `${field} must be a non-empty string`);
+  const { minSpreadBps, maxSpreadBps } = config.spreadPolicy;
+  if (spread.lt(minSpreadBps) || spread.gt(maxSpreadBps)) {
+    throw new DomainValidationError(
+      'spreadBps',
+      `spreadBps must lie within the pool's spread bounds [${minSpreadBps}, ${maxSpreadBps}] bps, got "${formatDecimal(spread)}"`,
+    );
   }
   return db.transaction().execute(async (trx) => {
     const existing = await trx
@@ -260,8 +266,11 @@ export async function addLiquidity(
   db: Db,
   input: { poolId: string; provider: string; base: string; quote: string; requestId: string },
 ): Promise<LiquidityResult> {
-  const base = parseDecimal(input.base, 'base');
-  const quote = parseDecimal(input.quote, 'quote');
+  requireObject(input, 'deposit');
+  parsePoolId(input.poolId);
+  // A deposit needs both assets: the shares minted follow the smaller of the two ratios.
+  const base = parseDecimal(input.base, 'base', { allowZero: false, ...AMOUNT_LIMITS });
+  const quote = parseDecimal(input.quote, 'quote', { allowZero: false, ...AMOUNT_LIMITS });
   const request = {
     provider: provider(input.provider),
     base: formatDecimal(base),
@@ -320,7 +329,9 @@ export async function removeLiquidity(
   db: Db,
   input: { poolId: string; provider: string; shares: string; requestId: string },
 ): Promise<LiquidityResult> {
-  const shares = parseDecimal(input.shares, 'shares', { allowZero: false });
+  requireObject(input, 'withdrawal');
+  parsePoolId(input.poolId);
+  const shares = parseDecimal(input.shares, 'shares', { allowZero: false, ...AMOUNT_LIMITS });
   const request = { provider: provider(input.provider), shares: formatDecimal(shares) };
   const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { DomainValidationError } from '../domain/errors';
-import { Big, formatDecimal, parseDecimal } from '../domain/money';
+import { AMOUNT_LIMITS, Big, formatDecimal, parseDecimal } from '../domain/money';
+import { parseName } from '../domain/text';
 import type { Database } from './types';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -21,16 +22,14 @@ export interface PricePointRow {
 const INSERT_CHUNK = 5000;
 
 function toRow(tick: StoredPriceTick, i: number): { feed: string; price: string; observed_at: Date } {
-  if (typeof tick.feed !== 'string' || tick.feed.trim() === '') {
-    throw new DomainValidationError(`ticks[${i}].feed`, `ticks[${i}].feed must be a non-empty feed name`);
-  }
+  parseName(tick.feed, `ticks[${i}].feed`);
   if (!Number.isSafeInteger(tick.observedAtMs)) {
     throw new DomainValidationError(
       `ticks[${i}].observedAtMs`,
       `ticks[${i}].observedAtMs must be integer epoch milliseconds, got ${String(tick.observedAtMs)}`,
     );
   }
-  const price = parseDecimal(tick.price, `ticks[${i}].price`, { allowZero: false });
+  const price = parseDecimal(tick.price, `ticks[${i}].price`, { allowZero: false, ...AMOUNT_LIMITS });
   return { feed: tick.feed, price: formatDecimal(price), observed_at: new Date(tick.observedAtMs) };
 }
 

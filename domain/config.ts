@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { Big, parseDecimal, formatDecimal, type ParseDecimalOptions } from './money';
+import {
+  AMOUNT_LIMITS,
+  BPS_LIMITS,
+  Big,
+  parseDecimal,
+  formatDecimal,
+  type ParseDecimalOptions,
+} from './money';
 import { DomainValidationError, describeValue } from './errors';
+import { checkStorable } from './text';
 
 /*
  * Pool configuration. Plain JSON only (it travels in Temporal workflow inputs and updates):
@@ -22,11 +30,11 @@ function decimalField(opts: ParseDecimalOptions) {
 }
 
 const bps = (dflt: string, opts: { allowZero?: boolean } = {}) =>
-  decimalField({ allowZero: opts.allowZero ?? false, maxDecimals: 4 })
+  decimalField({ allowZero: opts.allowZero ?? false, ...BPS_LIMITS })
     .refine((v) => new Big(v).lte(10_000), { message: 'must be at most 10000 bps (100%)' })
     .default(dflt);
 
-const money = (dflt: string) => decimalField({ allowZero: false, maxDecimals: 18 }).default(dflt);
+const money = (dflt: string) => decimalField({ allowZero: false, ...AMOUNT_LIMITS }).default(dflt);
 
 const num = () => z.number({ error: (iss) => `must be a finite number, got ${describeValue(iss.input)}` });
 
@@ -146,7 +154,7 @@ export const ladderSchema = z.strictObject({
   /** 0 keeps sizes symmetric; 1 shrinks the inventory-growing side to zero at full imbalance. */
   inventorySizeShape: num().gte(0, 'must not be negative').lte(10, 'must be at most 10').default(1),
   guardMid: z.boolean().default(true),
-  minSpreadFloorBps: decimalField({ allowZero: true, maxDecimals: 4 }).optional(),
+  minSpreadFloorBps: decimalField({ allowZero: true, ...BPS_LIMITS }).optional(),
 });
 
 export const riskLimitsSchema = z.strictObject({
@@ -324,6 +332,7 @@ export function parsePoolConfig(input: unknown): PoolConfig {
   if (input === undefined || input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new DomainValidationError('config', `config must be a JSON object, got ${describeValue(input)}`);
   }
+  checkStorable(input, '');
   const result = poolConfigSchema.safeParse(input);
   if (!result.success) throw toDomainError(result.error, 'config');
   return result.data;
@@ -343,9 +352,20 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>): Record<string, unknown> {
+/** Keys that would reach an object's prototype instead of a field of the configuration. */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function deepMerge(
+  base: Record<string, unknown>,
+  patch: Record<string, unknown>,
+  path: string,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(patch)) {
+    const field = path ? `${path}.${key}` : key;
+    if (PROTOTYPE_KEYS.has(key)) {
+      throw new DomainValidationError(field, `${field} is not a configuration field`);
+    }
     if (value === undefined) continue;
     const current = out[key];
     // A block whose discriminator changes (strategy `kind`, horizon `type`) is replaced, not
@@ -355,7 +375,7 @@ function deepMerge(base: Record<string, unknown>, patch: Record<string, unknown>
       isPlainObject(current) &&
       (('kind' in value && value.kind !== current.kind) || ('type' in value && value.type !== current.type));
     if (isPlainObject(value) && isPlainObject(current) && !switchesVariant) {
-      out[key] = deepMerge(current, value);
+      out[key] = deepMerge(current, value, field);
     } else {
       out[key] = value;
     }
@@ -375,5 +395,6 @@ export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig
       `patch must be a JSON object of configuration fields, got ${describeValue(patch)}`,
     );
   }
-  return parsePoolConfig(deepMerge(current as unknown as Record<string, unknown>, patch));
+  checkStorable(patch, '');
+  return parsePoolConfig(deepMerge(current as unknown as Record<string, unknown>, patch, ''));
 }

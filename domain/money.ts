@@ -19,7 +19,19 @@ export interface ParseDecimalOptions {
   /** Default true: zero is a valid balance; callers pass false for order sizes and prices. */
   allowZero?: boolean;
   maxDecimals?: number;
+  /** Digits before the decimal point: 18 allows values below 1e18. */
+  maxIntegerDigits?: number;
 }
+
+/*
+ * Bounds for values that enter from outside. Prices, sizes, amounts and shares: below 1e18 (a
+ * billion billion units, far past any real pool) with at most 18 decimals (the finest unit of
+ * common tokens, and the share grid). Basis points: at most 10000 (100%) with at most 4 decimals.
+ * Within them every product and quotient the pool computes stays exact at big.js's 40 places, and
+ * a value of 44 digits or 1e-25 is refused at the boundary instead of stored.
+ */
+export const AMOUNT_LIMITS = { maxIntegerDigits: 18, maxDecimals: 18 } as const satisfies ParseDecimalOptions;
+export const BPS_LIMITS = { maxIntegerDigits: 5, maxDecimals: 4 } as const satisfies ParseDecimalOptions;
 
 // Plain decimal only: no '+', no exponent, no leading/trailing dot, no hex, no spaces.
 const DECIMAL_RE = /^-?\d+(\.\d+)?$/;
@@ -30,8 +42,11 @@ function describeExpectation(opts: ParseDecimalOptions): string {
   const allowNegative = opts.allowNegative ?? false;
   const allowZero = opts.allowZero ?? true;
   const sign = allowNegative ? (allowZero ? '' : 'non-zero ') : allowZero ? 'non-negative ' : 'positive ';
-  const decimals = opts.maxDecimals === undefined ? '' : ` with at most ${opts.maxDecimals} decimals`;
-  return `a ${sign}decimal string such as "12.5"${decimals}`;
+  const bounds = [
+    opts.maxIntegerDigits === undefined ? undefined : `below 1e${opts.maxIntegerDigits}`,
+    opts.maxDecimals === undefined ? undefined : `with at most ${opts.maxDecimals} decimals`,
+  ].filter(Boolean);
+  return `a ${sign}decimal string such as "12.5"${bounds.length ? ` ${bounds.join(' ')}` : ''}`;
 }
 
 /**
@@ -97,11 +112,26 @@ function checkDecimal(b: Big, raw: string, field: string, opts: ParseDecimalOpti
   if (opts.maxDecimals !== undefined && decimalPlaces(b) > opts.maxDecimals) {
     throw new DomainValidationError(
       field,
-      `${field} has ${decimalPlaces(b)} decimals, at most ${opts.maxDecimals} allowed, got "${raw}"`,
+      `${field} has ${decimalPlaces(b)} decimals, at most ${opts.maxDecimals} allowed, got ${shortRaw(raw)}; expected ${describeExpectation(opts)}`,
+    );
+  }
+  if (opts.maxIntegerDigits !== undefined && integerDigits(b) > opts.maxIntegerDigits) {
+    throw new DomainValidationError(
+      field,
+      `${field} has ${integerDigits(b)} digits before the decimal point, at most ${opts.maxIntegerDigits} allowed, got ${shortRaw(raw)}; expected ${describeExpectation(opts)}`,
     );
   }
   // Normalise "-0" so it never leaks out as a negative zero.
   return b.eq(0) ? new Big(0) : b;
+}
+
+function shortRaw(raw: string): string {
+  return raw.length > 40 ? `"${raw.slice(0, 37)}..."` : `"${raw}"`;
+}
+
+/** Digits before the decimal point, 0 for a value below 1 (big.js keeps the exponent in `e`). */
+export function integerDigits(b: Big): number {
+  return b.eq(0) ? 0 : Math.max(0, b.e + 1);
 }
 
 /** Number of significant decimals (big.js already strips trailing zeros). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DomainValidationError, describeValue } from './errors';
-import { Big, formatDecimal, isOnGrid, notional, parseDecimal } from './money';
+import { POOL_ID } from './text';
+import { AMOUNT_LIMITS, Big, formatDecimal, isOnGrid, notional, parseDecimal } from './money';
 
 /*
  * An order request as it crosses a boundary (client, activity, HTTP): strict, decimal strings only.
@@ -28,7 +29,9 @@ const identifier = (what: string) =>
     .regex(/^[A-Za-z0-9_.:/@-]+$/, 'may contain only letters, digits and _ . : / @ -');
 
 const orderRequestSchema = z.strictObject({
-  poolId: identifier('pool id'),
+  poolId: z
+    .string({ error: (i) => `must be a string pool id, got ${describeValue(i.input)}` })
+    .regex(POOL_ID, 'must be 1-64 letters, digits, _ . - starting with a letter or digit'),
   owner: identifier('owner id'),
   clientOrderId: identifier('client order id'),
   side: z.enum(['buy', 'sell'], { error: "must be 'buy' or 'sell'" }),
@@ -62,8 +65,8 @@ export function parseOrderRequest(input: unknown): OrderRequest {
     clientOrderId: r.clientOrderId,
     side: r.side,
     type: r.type,
-    price: parseDecimal(r.price, 'price', { allowZero: false, maxDecimals: 18 }),
-    quantity: parseDecimal(r.quantity, 'quantity', { allowZero: false, maxDecimals: 18 }),
+    price: parseDecimal(r.price, 'price', { allowZero: false, ...AMOUNT_LIMITS }),
+    quantity: parseDecimal(r.quantity, 'quantity', { allowZero: false, ...AMOUNT_LIMITS }),
   };
 }
 

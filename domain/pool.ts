@@ -125,9 +125,11 @@ export function sharesForDeposit(input: DepositInput): DepositResult {
   const byQuote = divideAt(totalShares.times(quote), reserveQuote, SHARE_DECIMALS + 2, Big.roundDown);
   const sharesMinted = floorToStep(bigMin(byBase, byQuote), shareStep);
   if (sharesMinted.lte(0)) {
+    // Name the asset that limits the deposit: the one whose ratio is the smaller.
+    const limiting = byQuote.lt(byBase) ? 'quote' : 'base';
     throw new DomainValidationError(
-      'base',
-      'deposit is too small to mint any share; expected both base and quote large enough for at least 1e-18 shares',
+      limiting,
+      `${limiting} is too small to mint any share of this pool; expected both base and quote large enough for at least 1e-18 shares`,
     );
   }
   const takeFor = (reserve: Big, offered: Big): Big =>

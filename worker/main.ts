@@ -10,6 +10,7 @@ import { createDb } from '../db/connection';
 import { checkWorkerLogin, LoginRefusedError } from '../db/login';
 import { loadWorkerConfig, WorkerConfigError } from './config';
 import { createMarketMakingWorker } from './create-worker';
+import { connectTemporal, WorkerStartupError } from './preflight';
 
 const logger = pino({ base: { service: 'lp-market-maker-worker' } });
 
@@ -39,12 +40,12 @@ async function main() {
     maxConnections: config.dbPoolSize,
     applicationName: 'lp-market-maker-worker',
   });
+  // Nothing is started before both servers answered: a worker that says "started" can work.
   const login = await checkWorkerLogin(db);
-  const connection = await NativeConnection.connect({
-    address: config.address,
-    tls: config.tls,
-    apiKey: config.apiKey,
-  });
+  const connection = await connectTemporal(
+    () => NativeConnection.connect({ address: config.address, tls: config.tls, apiKey: config.apiKey }),
+    { address: config.address, namespace: config.namespace },
+  );
   const { worker, notifications } = await createMarketMakingWorker({
     connection,
     namespace: config.namespace,
@@ -104,7 +105,11 @@ async function localWorkerUrl(): Promise<string> {
 }
 
 main().catch((err) => {
-  if (err instanceof WorkerConfigError || err instanceof LoginRefusedError) {
+  if (
+    err instanceof WorkerConfigError ||
+    err instanceof LoginRefusedError ||
+    err instanceof WorkerStartupError
+  ) {
     process.stderr.write(`${err.message}\n`);
     process.exit(2);
   }

@@ -1,60 +1,21 @@
-import { ApplicationFailure, log, setDefaultSignalHandler, workflowInfo } from '@temporalio/workflow';
+import { log, setDefaultSignalHandler, workflowInfo } from '@temporalio/workflow';
+import { checkStartInput, parseSignalReason, type StartInputSpec } from './input-rules';
 
 /*
- * Start inputs arrive from anyone who can start a workflow (the `temporal` CLI, the Web UI, a
- * script). A bad one fails the workflow at once with a non-retryable failure that names the field,
- * never a workflow task that retries forever, and before anything is written.
+ * Start inputs and signals arrive from anyone who can reach the workflow (the `temporal` CLI, the
+ * Web UI, a script). A bad start input fails the workflow at once with a non-retryable failure that
+ * names the field, never a workflow task that retries forever, and before anything is written.
  */
 
-const POOL_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+export { invalidInput, isPlainObject } from './input-rules';
 
-export function invalidInput(field: string, message: string): never {
-  throw ApplicationFailure.create({
-    type: 'ValidationError',
-    nonRetryable: true,
-    message,
-    details: [{ field }],
+/** The start input checked against its spec, for the running workflow (see input-rules.ts). */
+export function validateStartInput<T>(input: unknown, spec: StartInputSpec): T {
+  const info = workflowInfo();
+  return checkStartInput<T>(input, spec, {
+    workflowId: info.workflowId,
+    continued: Boolean(info.continuedFromExecutionRunId),
   });
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** The input object with a valid poolId, integers within bounds, and carried state only from continueAsNew. */
-export function validateStartInput<T>(
-  input: unknown,
-  integers: ReadonlyArray<readonly [field: string, min: number, max: number]>,
-): T {
-  if (!isPlainObject(input)) {
-    invalidInput(
-      'input',
-      `the input must be a JSON object such as {"poolId":"eth-usdc"}, got ${JSON.stringify(input)}`,
-    );
-  }
-  if (typeof input.poolId !== 'string' || !POOL_ID.test(input.poolId)) {
-    invalidInput(
-      'poolId',
-      `poolId must be 1-64 letters, digits, _ . - starting with a letter or digit, got ${JSON.stringify(input.poolId)}`,
-    );
-  }
-  for (const [field, min, max] of integers) {
-    const value = input[field];
-    if (
-      value !== undefined &&
-      (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    ) {
-      invalidInput(field, `${field} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-    }
-  }
-  // Carried state is the previous run's, handed over by continueAsNew: a caller cannot supply it.
-  if (input.carried !== undefined && !workflowInfo().continuedFromExecutionRunId) {
-    invalidInput(
-      'carried',
-      'carried is set by the workflow itself when it continues as new; leave it out of a start input',
-    );
-  }
-  return input as T;
 }
 
 /** An activity failure whose cause says the pool does not exist. */
@@ -71,16 +32,37 @@ export function isNotFound(err: unknown): boolean {
   return false;
 }
 
+const MAX_REJECTED = 20;
+
+export interface SignalRefusals {
+  /** The last 20 refused signals: an unknown name, or `name: what was wrong with its payload`. */
+  rejected: string[];
+  /** Records a refused signal (the status query shows it, the worker logs it). */
+  refuse(entry: string): void;
+}
+
 /**
- * Signals the workflow does not define are refused and remembered (the last 20, shown by the
- * status query and logged), instead of vanishing: a typo in an operator's signal name is visible.
+ * A signal cannot answer its sender, so a refused one is remembered (the last 20, shown by the
+ * status query and logged) instead of vanishing: a typo in a signal name, or a payload that is
+ * not what the signal takes, is visible and changes nothing.
  */
-export function recordUnknownSignals(poolId: string): string[] {
+export function recordRefusedSignals(poolId: string): SignalRefusals {
   const rejected: string[] = [];
-  setDefaultSignalHandler((name) => {
-    rejected.push(String(name).slice(0, 100));
-    if (rejected.length > 20) rejected.shift();
-    log.warn('unknown signal refused', { poolId, signal: name });
-  });
-  return rejected;
+  const refuse = (entry: string) => {
+    rejected.push(entry.slice(0, 300));
+    if (rejected.length > MAX_REJECTED) rejected.shift();
+    log.warn('signal refused', { poolId, signal: entry });
+  };
+  setDefaultSignalHandler((name) => refuse(String(name).slice(0, 100)));
+  return { rejected, refuse };
+}
+
+/** The reason a pause or stop signal carries (see parseSignalReason); undefined when it is refused. */
+export function signalReason(name: string, payload: unknown, refusals: SignalRefusals): string | undefined {
+  try {
+    return parseSignalReason(name, payload);
+  } catch (err) {
+    refusals.refuse(`${name}: ${(err as Error).message}`);
+    return undefined;
+  }
 }

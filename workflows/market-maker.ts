@@ -23,9 +23,11 @@ import {
   invalidInput,
   isNotFound,
   isPlainObject,
-  recordUnknownSignals,
+  recordRefusedSignals,
+  signalReason,
   validateStartInput,
 } from './input-validation';
+import { MARKET_MAKER_START } from './input-rules';
 import {
   MarketMakerStatusAttribute,
   PoolIdAttribute,
@@ -76,12 +78,7 @@ function asFailure(err: unknown): never {
 }
 
 export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<MarketMakerStatus> {
-  const input = validateStartInput<MarketMakerInput>(rawInput, [
-    ['refreshIntervalMs', 100, 3_600_000],
-    ['maxSessionsPerRun', 1, 100_000],
-    ['heartbeatTimeoutMs', 1000, 600_000],
-    ['maxSessionMs', 10_000, 24 * 3600_000],
-  ]);
+  const input = validateStartInput<MarketMakerInput>(rawInput, MARKET_MAKER_START);
   const { poolId } = input;
   const info = workflowInfo();
   const workflowId = info.workflowId;
@@ -139,23 +136,24 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   setState(carried?.state ?? 'starting');
 
   setHandler(statusQuery, () => status());
-  const rejectedSignals = recordUnknownSignals(poolId);
+  const refusals = recordRefusedSignals(poolId);
+  const rejectedSignals = refusals.rejected;
   // Wake-ups come from Postgres now; the signals stay defined so older senders do not fail.
   setHandler(spreadChangedSignal, () => undefined);
   setHandler(poolEventHintSignal, () => undefined);
+  // A pause or stop whose payload is malformed is refused (and shown in the status), not carried
+  // out with a made-up reason: the client library checks the same rules and answers the caller.
   setHandler(pauseSignal, (req) => {
-    manualPause = {
-      reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator',
-    };
+    const reason = signalReason('pause', req, refusals);
+    if (reason !== undefined) manualPause = { reason };
   });
   setHandler(resumeSignal, () => {
     manualPause = null;
     cooldownUntilMs = null;
   });
   setHandler(stopSignal, (req) => {
-    stopRequested ??= {
-      reason: typeof req?.reason === 'string' && req.reason ? req.reason.slice(0, 500) : 'operator',
-    };
+    const reason = signalReason('stop', req, refusals);
+    if (reason !== undefined) stopRequested ??= { reason };
   });
 
   // Updates apply one at a time, each merged onto the configuration the previous one wrote:

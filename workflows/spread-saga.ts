@@ -14,7 +14,8 @@ import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
 import { cleanup, describeError, local, writes } from './activity-options';
-import { invalidInput, isNotFound, recordUnknownSignals, validateStartInput } from './input-validation';
+import { invalidInput, isNotFound, recordRefusedSignals, validateStartInput } from './input-validation';
+import { SPREAD_SAGA_START } from './input-rules';
 import {
   PoolIdAttribute,
   poolEventHintSignal,
@@ -38,12 +39,7 @@ const PAGE = 5000;
  * rebalance if the imbalance is critical, and on failure restore the previous spread and say so.
  */
 export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<SpreadSagaStatus> {
-  const input = validateStartInput<SpreadSagaInput>(rawInput, [
-    // Bounded: a catch-up of 0 ms would spin, writing history as fast as the server takes it.
-    ['catchUpIntervalMs', 100, 86_400_000],
-    ['coalesceMs', 0, 60_000],
-    ['maxIterationsPerRun', 1, 100_000],
-  ]);
+  const input = validateStartInput<SpreadSagaInput>(rawInput, SPREAD_SAGA_START);
   const { poolId } = input;
   const workflowId = workflowInfo().workflowId;
   const c = input.carried;
@@ -71,7 +67,7 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
     stopRequested = true;
   });
   setHandler(sagaStatusQuery, () => status());
-  const rejectedSignals = recordUnknownSignals(poolId);
+  const rejectedSignals = recordRefusedSignals(poolId).rejected;
 
   /**
    * Reads every pool event past the checkpoint (the first page comes with the market figures, in one

@@ -85,7 +85,29 @@ describe('createPool', () => {
     ['non-numeric lot', { lotSize: 'abc' }, /^lotSize must be .*got "abc"/],
     ['negative min size', { minSize: '-1' }, /^minSize must not be negative/],
     ['number tick', { tickSize: 0.01 as never }, /^tickSize must be .*got number 0.01/],
-    ['empty base asset', { baseAsset: '' }, /^baseAsset must be a non-empty string/],
+    ['empty base asset', { baseAsset: '' }, /^baseAsset must be 1-64 letters/],
+    ['base asset with a NUL', { baseAsset: 'ETH\u0000' }, /^baseAsset must be 1-64 letters/],
+    ['price feed of 100,000 characters', { priceFeed: 'x'.repeat(100_000) }, /^priceFeed must be 1-64/],
+    [
+      'a 44-digit spread',
+      { spreadBps: '1'.repeat(44) },
+      /^spreadBps has 44 digits before the decimal point, at most 5/,
+    ],
+    [
+      'a tick of 1e-25',
+      { tickSize: `0.${'0'.repeat(24)}1` },
+      /^tickSize has 25 decimals, at most 18 allowed/,
+    ],
+    [
+      'a lot size of 44 digits',
+      { lotSize: '9'.repeat(44) },
+      /^lotSize has 44 digits before the decimal point, at most 18/,
+    ],
+    [
+      'a spread outside the configured bounds',
+      { spreadBps: '9000' },
+      /^spreadBps must lie within the pool's spread bounds \[10, 500\]/,
+    ],
     [
       'unknown config field',
       { config: { risk: { maxOrderNotionl: '5' } } },

@@ -148,6 +148,15 @@ describe('LP shares', () => {
       'base',
       'negative',
     );
+    // A deposit into a funded pool names the asset that is too small to mint a share.
+    const funded = { reserveBase: B(10), reserveQuote: B(20000), totalShares: B(100) };
+    expectFieldError(() => sharesForDeposit({ ...funded, base: B(1), quote: B(0) }), 'quote', 'too small');
+    expectFieldError(() => sharesForDeposit({ ...funded, base: B(0), quote: B(2000) }), 'base', 'too small');
+    expectFieldError(
+      () => sharesForDeposit({ ...funded, base: B(1), quote: B('0.000000000000000001') }),
+      'quote',
+      'too small',
+    );
     expectFieldError(
       () => withdrawalForShares({ reserveBase: B(1), reserveQuote: B(1), totalShares: B(1), shares: B(2) }),
       'shares',
