@@ -119,7 +119,10 @@ const INJECTORS: { [K in FaultKind]: Injector<K> } = {
   },
 
   'db-terminate': async (ctx, p, record) => {
-    const admin = new pg.Client({ connectionString: ctx.adminUrl, application_name: 'lpmm-chaos-terminator' });
+    const admin = new pg.Client({
+      connectionString: ctx.adminUrl,
+      application_name: 'lpmm-chaos-terminator',
+    });
     admin.on('error', () => {});
     await admin.connect();
     const killed: number[] = [];
@@ -166,8 +169,9 @@ const INJECTORS: { [K in FaultKind]: Injector<K> } = {
   'config-update': async (ctx, p, record) => {
     const poolId = ctx.poolIds[p.poolIndex]!;
     record.injectedAtMs = Date.now();
-    const accepted = await command(() => ctx.client.updateConfig(poolId, p.patch), (config) =>
-      containsPatch(config, p.patch),
+    const accepted = await command(
+      () => ctx.client.updateConfig(poolId, p.patch),
+      (config) => containsPatch(config, p.patch),
     );
     record.checks.commandAccepted = accepted;
     record.restoredAtMs = Date.now();
@@ -177,8 +181,9 @@ const INJECTORS: { [K in FaultKind]: Injector<K> } = {
   'risk-limits-update': async (ctx, p, record) => {
     const poolId = ctx.poolIds[p.poolIndex]!;
     record.injectedAtMs = Date.now();
-    const accepted = await command(() => ctx.client.setRiskLimits(poolId, p.limits), (limits) =>
-      containsPatch(limits, p.limits),
+    const accepted = await command(
+      () => ctx.client.setRiskLimits(poolId, p.limits),
+      (limits) => containsPatch(limits, p.limits),
     );
     record.checks.commandAccepted = accepted;
     record.restoredAtMs = Date.now();
@@ -194,7 +199,10 @@ async function command<T>(
     const result = await withTimeout('the update', 30_000, send());
     return applied(result)
       ? { pass: true, detail: 'accepted and applied' }
-      : { pass: false, detail: `accepted, but the returned configuration lacks it: ${JSON.stringify(result)}` };
+      : {
+          pass: false,
+          detail: `accepted, but the returned configuration lacks it: ${JSON.stringify(result)}`,
+        };
   } catch (err) {
     return { pass: false, detail: `refused or failed: ${message(err)}` };
   }
@@ -206,7 +214,9 @@ function containsPatch(result: unknown, patch: unknown): boolean {
     if (result === null || typeof result !== 'object') return false;
     return Object.entries(patch).every(([k, v]) => containsPatch((result as Record<string, unknown>)[k], v));
   }
-  return typeof patch === 'string' || typeof result === 'string' ? Number(patch) === Number(result) : patch === result;
+  return typeof patch === 'string' || typeof result === 'string'
+    ? Number(patch) === Number(result)
+    : patch === result;
 }
 
 /** A pause is in effect when its event is recorded and none of the pool's quotes rest. */
@@ -227,7 +237,8 @@ async function waitPauseEffect(
            and created_at >= to_timestamp(${sinceMs / 1000})`.execute(db);
       recorded = Number(r.rows[0]!.n) > 0;
       open = await countOpenPoolOrders(db, poolId);
-      if (recorded && open === 0) return { pass: true, detail: `book empty after ${Date.now() - sinceMs} ms` };
+      if (recorded && open === 0)
+        return { pass: true, detail: `book empty after ${Date.now() - sinceMs} ms` };
     } catch {
       // retried
     }

@@ -28,8 +28,13 @@ export async function clientOrderIdsUnique(db: Db): Promise<InvariantResult> {
   const [dups, total] = await Promise.all([
     sql<{ owner: string; client_order_id: string; n: string }>`
       select owner, client_order_id, count(*)::text as n from orders
-       group by owner, client_order_id having count(*) > 1 order by count(*) desc limit ${SAMPLE}`.execute(db),
-    sql<{ n: string; owners: string }>`select count(*)::text as n, count(distinct owner)::text as owners from orders`.execute(db),
+       group by owner, client_order_id having count(*) > 1 order by count(*) desc limit ${SAMPLE}`.execute(
+      db,
+    ),
+    sql<{
+      n: string;
+      owners: string;
+    }>`select count(*)::text as n, count(distinct owner)::text as owners from orders`.execute(db),
   ]);
   const t = total.rows[0]!;
   return {
@@ -159,7 +164,11 @@ export async function assetsConserved(db: Db, poolIds: string[]): Promise<Invari
       ['net_base_contributed = liquidity events', new Big(pool.net_base_contributed), contributed.base],
       ['net_quote_contributed = liquidity events', new Big(pool.net_quote_contributed), contributed.quote],
       ['reserve_base = its event stream folded', new Big(pool.reserve_base), new Big(projected.reserveBase)],
-      ['reserve_quote = its event stream folded', new Big(pool.reserve_quote), new Big(projected.reserveQuote)],
+      [
+        'reserve_quote = its event stream folded',
+        new Big(pool.reserve_quote),
+        new Big(projected.reserveQuote),
+      ],
     ];
     const bad = checks.filter(([, actual, want]) => !actual.eq(want));
     for (const [what, actual, want] of bad)
@@ -200,7 +209,10 @@ export async function fillsHaveEvents(db: Db): Promise<InvariantResult> {
        limit ${SAMPLE}`.execute(db),
     sql<{ n: string }>`select count(*)::text as n from trades`.execute(db),
   ]);
-  const violations = [...missing.rows, ...orphans.rows.map((o) => ({ ...o, problem: 'event without a trade' }))];
+  const violations = [
+    ...missing.rows,
+    ...orphans.rows.map((o) => ({ ...o, problem: 'event without a trade' })),
+  ];
   return {
     name: 'every fill has its order_executed event (and every such event its fill)',
     pass: violations.length === 0,
@@ -305,7 +317,8 @@ export async function noFailingWorkflowTasks(
     activityTaskTimedOut: 0,
   };
   const violations: unknown[] = [];
-  if (!/^[A-Za-z0-9_.-]+$/.test(taskQueue)) throw new Error(`unexpected task queue name ${JSON.stringify(taskQueue)}`);
+  if (!/^[A-Za-z0-9_.-]+$/.test(taskQueue))
+    throw new Error(`unexpected task queue name ${JSON.stringify(taskQueue)}`);
   for await (const wf of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
     stats.executions++;
     const status = wf.status.name;
@@ -317,7 +330,11 @@ export async function noFailingWorkflowTasks(
       const d = await handle.describe();
       const attempt = d.raw.pendingWorkflowTask?.attempt ?? 0;
       if (attempt > 1)
-        violations.push({ workflowId: wf.workflowId, runId: wf.runId, problem: `workflow task at attempt ${attempt}` });
+        violations.push({
+          workflowId: wf.workflowId,
+          runId: wf.runId,
+          problem: `workflow task at attempt ${attempt}`,
+        });
     }
     const history = await handle.fetchHistory();
     for (const e of history.events ?? []) {
@@ -325,7 +342,10 @@ export async function noFailingWorkflowTasks(
         case EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED: {
           const attrs = e.workflowTaskFailedEventAttributes;
           const cause = attrs?.cause ?? 0;
-          const name = (WorkflowTaskFailedCause[cause] ?? String(cause)).replace('WORKFLOW_TASK_FAILED_CAUSE_', '');
+          const name = (WorkflowTaskFailedCause[cause] ?? String(cause)).replace(
+            'WORKFLOW_TASK_FAILED_CAUSE_',
+            '',
+          );
           stats.workflowTaskFailed[name] = (stats.workflowTaskFailed[name] ?? 0) + 1;
           if (!ROUTINE_CAUSES.has(cause))
             violations.push({

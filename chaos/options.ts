@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { UsageError } from '../cli/options';
 
 /*
@@ -45,7 +46,9 @@ export interface ChaosOptions {
 function intOption(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
   if (raw === undefined) return dflt;
   if (!/^\d+$/.test(raw.trim()))
-    throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    throw new UsageError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw)}`,
+    );
   const v = Number(raw);
   if (v < min || v > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${v}`);
   return v;
@@ -73,7 +76,9 @@ export function parseChaosArgs(argv: string[]): ChaosOptions | 'help' {
   if (v.help) return 'help';
   const out = v.out;
   if (out !== undefined && (out.trim() === '' || out.endsWith('/') || out.includes('\0')))
-    throw new UsageError(`--out must be a file path for the JSON result, e.g. chaos.json; got ${JSON.stringify(out)}`);
+    throw new UsageError(
+      `--out must be a file path for the JSON result, e.g. chaos.json; got ${JSON.stringify(out)}`,
+    );
   return {
     durationSeconds: intOption('duration', v.duration, 600, 30, 3600),
     pools: intOption('pools', v.pools, 3, 1, 10),
@@ -92,23 +97,21 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 /**
- * The host part of a Postgres connection string, or undefined for a Unix socket (no host, a host
- * that is a path, or a ?host=/path parameter), which is local by construction.
+ * The host the pg driver will connect to for this connection string (its own parser, PGHOST and
+ * all), or undefined for a Unix socket, which is local by construction.
  */
-function postgresHost(url: string, env: NodeJS.ProcessEnv): string | undefined {
-  let u: URL;
+function postgresHost(url: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new UsageError(
+      `DATABASE_URL must be a postgres:// URL such as postgres://user:pass@127.0.0.1:5432/db`,
+    );
+  let host: string | undefined;
   try {
-    u = new URL(url);
-  } catch {
-    throw new UsageError(`DATABASE_URL is not a valid URL (expected postgres://user:pass@127.0.0.1:5432/db)`);
+    host = new pg.Client({ connectionString: url }).host;
+  } catch (err) {
+    throw new UsageError(`DATABASE_URL cannot be parsed (${(err as Error).message})`);
   }
-  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
-    throw new UsageError(`DATABASE_URL must be a postgres:// URL, got the scheme ${JSON.stringify(u.protocol)}`);
-  const param = u.searchParams.get('host');
-  if (param !== null) return param.startsWith('/') ? undefined : param;
-  const host = decodeURIComponent(u.hostname);
-  if (host === '') return env.PGHOST && !env.PGHOST.startsWith('/') ? env.PGHOST : undefined;
-  return host.startsWith('/') ? undefined : host;
+  return !host || host.startsWith('/') ? undefined : host;
 }
 
 export interface LocalTargets {
@@ -137,7 +140,7 @@ export function checkLocalTargets(env: NodeJS.ProcessEnv): LocalTargets {
   }
   const url = env.DATABASE_URL?.trim();
   if (!url) return { notes };
-  const host = postgresHost(url, env);
+  const host = postgresHost(url);
   if (host !== undefined && !isLoopbackHost(host)) {
     throw new UsageError(
       `DATABASE_URL points at ${host}, which is not a local address: the chaos command terminates database ` +

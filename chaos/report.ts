@@ -72,7 +72,8 @@ export function summarizeByKind(faults: FaultRecord[]): KindSummary[] {
       kind,
       description: FAULT_DESCRIPTIONS[kind],
       injected: of.length,
-      recovered: of.filter((f) => f.error === null && f.recovery?.measured && f.recovery.recoveryMs !== null).length,
+      recovered: of.filter((f) => f.error === null && f.recovery?.measured && f.recovery.recoveryMs !== null)
+        .length,
       unmeasured: of.filter((f) => f.error === null && f.recovery !== null && !f.recovery.measured).length,
       failed: of.filter((f) => f.error !== null).length,
       recoveryMs: {
@@ -89,7 +90,9 @@ export function summarizeByKind(faults: FaultRecord[]): KindSummary[] {
 export function faultInvariants(faults: FaultRecord[], recoveryTimeoutMs: number): InvariantResult[] {
   const missing = FAULT_KINDS.filter((k) => !faults.some((f) => f.kind === k && f.error === null));
   const failed = faults.filter((f) => f.error !== null);
-  const unrecovered = faults.filter((f) => f.error === null && f.recovery?.measured && f.recovery.recoveryMs === null);
+  const unrecovered = faults.filter(
+    (f) => f.error === null && f.recovery?.measured && f.recovery.recoveryMs === null,
+  );
   const checks = faults.flatMap((f) =>
     Object.entries(f.checks)
       .filter(([, c]) => !c.pass)
@@ -167,6 +170,8 @@ export function formatSummary(r: ChaosResult): string {
   }
   for (const n of r.notes) lines.push(`  note: ${n}`);
   lines.push('');
-  lines.push(r.ok ? 'All invariants held.' : `${r.invariants.filter((i) => !i.pass).length} invariant(s) FAILED.`);
+  lines.push(
+    r.ok ? 'All invariants held.' : `${r.invariants.filter((i) => !i.pass).length} invariant(s) FAILED.`,
+  );
   return lines.join('\n');
 }

@@ -46,7 +46,8 @@ export interface ChaosRunOptions extends ChaosOptions {
 const REFRESH_MS = 1000;
 /** The market maker's default: how long a silent session is trusted before it moves. */
 const HEARTBEAT_TIMEOUT_MS = 4000;
-const RECOVERY_TIMEOUT_MS = 60_000;
+// Generous: a restarted worker process on a loaded two-core machine takes half a minute to poll.
+const RECOVERY_TIMEOUT_MS = 120_000;
 /** The saga's own catch-up while hints may be lost to a fault; its final catch-up is hinted. */
 const SAGA_CATCH_UP_MS = 10_000;
 
@@ -162,7 +163,9 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
     }
     const first = fleet.start();
     const pollMs = await fleet.waitPolling(first.identity, 120_000);
-    log(`[chaos] worker ${first.identity} polling after ${(pollMs / 1000).toFixed(1)} s; starting ${poolIds.join(', ')}`);
+    log(
+      `[chaos] worker ${first.identity} polling after ${(pollMs / 1000).toFixed(1)} s; starting ${poolIds.join(', ')}`,
+    );
     const quotingFrom = Date.now();
     for (const id of poolIds)
       await client.startPool(id, { refreshIntervalMs: REFRESH_MS, catchUpIntervalMs: SAGA_CATCH_UP_MS });
@@ -172,8 +175,12 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
       timeoutMs: 120_000,
     });
     if (firstQuotes.recoveryMs === null)
-      throw new Error(`the pools did not all quote within 120 s of their start: ${JSON.stringify(firstQuotes.perPool)}`);
-    log(`[chaos] all pools quoting after ${(firstQuotes.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`);
+      throw new Error(
+        `the pools did not all quote within 120 s of their start: ${JSON.stringify(firstQuotes.perPool)}`,
+      );
+    log(
+      `[chaos] all pools quoting after ${(firstQuotes.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`,
+    );
     takers = startDemoTakers(stack, {
       poolIds,
       scales,
@@ -195,7 +202,11 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
       recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
       log,
     };
-    const schedule = new FaultSchedule({ seed: o.seed, pools: poolIds.length, gapMs: o.gapMs ?? [2000, 6000] });
+    const schedule = new FaultSchedule({
+      seed: o.seed,
+      pools: poolIds.length,
+      gapMs: o.gapMs ?? [2000, 6000],
+    });
     const faults: FaultRecord[] = [];
     const faultPhaseStart = Date.now();
     const elapsed = () => Date.now() - faultPhaseStart;
@@ -325,7 +336,12 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
  * lost to a fault; the iteration may itself append, so it is checked again). Best effort: the
  * invariant after the stop is what counts.
  */
-async function catchUpSagas(stack: ChaosStack, poolIds: string[], timeoutMs: number, log: (l: string) => void) {
+async function catchUpSagas(
+  stack: ChaosStack,
+  poolIds: string[],
+  timeoutMs: number,
+  log: (l: string) => void,
+) {
   const deadline = Date.now() + timeoutMs;
   const pending = new Set(poolIds);
   let lastHint = 0;
@@ -346,5 +362,6 @@ async function catchUpSagas(stack: ChaosStack, poolIds: string[], timeoutMs: num
     }
     if (pending.size) await sleep(250);
   }
-  if (pending.size) log(`[chaos] sagas not caught up after ${timeoutMs / 1000} s: ${[...pending].join(', ')}`);
+  if (pending.size)
+    log(`[chaos] sagas not caught up after ${timeoutMs / 1000} s: ${[...pending].join(', ')}`);
 }

@@ -24,7 +24,7 @@ export const FAULT_DESCRIPTIONS: Record<FaultKind, string> = {
   'db-terminate': "a burst of pg_terminate_backend on every other connection to the run's database",
   'temporal-restart': 'the Temporal dev server stopped and started again on the same history file',
   'pause-resume': 'one pool paused, then resumed, through the client',
-  'config-update': "an updateConfig on one pool (ladder, spacing, refresh interval or requote pacing)",
+  'config-update': 'an updateConfig on one pool (ladder, spacing, refresh interval or requote pacing)',
   'risk-limits-update': 'a setRiskLimits on one pool (loose limits: quoting continues)',
 };
 
@@ -69,7 +69,8 @@ export class FaultSchedule {
   private seq = 0;
 
   constructor(private readonly opts: ScheduleOptions) {
-    if (!Number.isInteger(opts.pools) || opts.pools < 1) throw new RangeError(`pools must be >= 1, got ${opts.pools}`);
+    if (!Number.isInteger(opts.pools) || opts.pools < 1)
+      throw new RangeError(`pools must be >= 1, got ${opts.pools}`);
     const [lo, hi] = opts.gapMs;
     if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo >= 0 && hi >= lo))
       throw new RangeError(`gapMs must be [min, max] with 0 <= min <= max, got [${lo}, ${hi}]`);

@@ -62,7 +62,9 @@ export class WorkerFleet {
         atMs: Date.now(),
         outputTail: proc.output().slice(-4000),
       });
-      this.log(`[chaos] worker ${identity} exited by itself (code ${code}, signal ${signal}); starting a replacement`);
+      this.log(
+        `[chaos] worker ${identity} exited by itself (code ${code}, signal ${signal}); starting a replacement`,
+      );
       this.start();
     });
     return w;
@@ -85,7 +87,10 @@ export class WorkerFleet {
       try {
         const r = await this.temporalClient.workflowService.describeTaskQueue({
           namespace: this.temporalClient.options.namespace,
-          taskQueue: { name: this.env.TASK_QUEUE, kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+          taskQueue: {
+            name: this.env.TASK_QUEUE,
+            kind: proto.temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL,
+          },
           taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
         });
         if (r.pollers?.some((p) => p.identity === identity)) return Date.now() - t0;

@@ -1,7 +1,13 @@
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { killTrackedChildren } from '../chaos/children';
-import { CHAOS_HELP, checkLocalTargets, parseChaosArgs, UsageError, type ChaosOptions } from '../chaos/options';
+import {
+  CHAOS_HELP,
+  checkLocalTargets,
+  parseChaosArgs,
+  UsageError,
+  type ChaosOptions,
+} from '../chaos/options';
 import { formatSummary } from '../chaos/report';
 import { PROJECT_ROOT } from '../devenv/temporal-dev-server';
 
@@ -24,7 +30,10 @@ function resolveOut(opts: ChaosOptions, startedAt: Date): string {
   } catch {
     // does not exist yet: fine
   }
-  if (isDir) throw new UsageError(`--out ${opts.out} is a directory; give a file path such as ${join(opts.out!, 'chaos.json')}`);
+  if (isDir)
+    throw new UsageError(
+      `--out ${opts.out} is a directory; give a file path such as ${join(opts.out!, 'chaos.json')}`,
+    );
   try {
     mkdirSync(dirname(file), { recursive: true });
   } catch (err) {
@@ -60,7 +69,9 @@ async function main(): Promise<number> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       const n = killTrackedChildren();
-      process.stderr.write(`\n${sig}: chaos run interrupted; killed ${n} child process(es). No invariants were checked.\n`);
+      process.stderr.write(
+        `\n${sig}: chaos run interrupted; killed ${n} child process(es). No invariants were checked.\n`,
+      );
       process.exit(130);
     });
   }
@@ -84,7 +95,9 @@ main().then(
   (err: unknown) => {
     killTrackedChildren();
     const e = err as Error;
-    process.stderr.write(`error: ${process.env.LPMM_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`);
+    process.stderr.write(
+      `error: ${process.env.LPMM_DEBUG ? (e?.stack ?? String(err)) : (e?.message ?? String(err))}\n`,
+    );
     process.exit(1);
   },
 );
