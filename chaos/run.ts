@@ -181,7 +181,8 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
     log(
       `[chaos] all pools quoting after ${(firstQuotes.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`,
     );
-    takers = startDemoTakers(stack, {
+    takers = startDemoTakers(db, {
+      submit: (order) => client.submitOrder(order),
       poolIds,
       scales,
       seed: o.seed,
