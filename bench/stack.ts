@@ -51,8 +51,7 @@ export interface BenchInfra {
 
 let runtimeInstalled = false;
 
-/** The same server and credentials, another database. */
-export function withDatabase(url: string, name: string): string {
+function withDatabase(url: string, name: string): string {
   const u = new URL(url);
   u.pathname = `/${name}`;
   return u.toString();

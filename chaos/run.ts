@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
-import { setUpDemoPool, startDemoTakers, type DemoTakers } from '../cli/demo-market';
+import { setUpDemoPool, startDemoTakers, submitAsOwner, type DemoTakers } from '../cli/demo-market';
 import { openFeed, poolIdPrefix } from '../cli/feeds';
 import { streamVersion } from '../db/event-store';
 import { latestTick } from '../db/price-ticks';
 import { poolStream } from '../domain/streams';
+import { INFORMED_OWNER, NOISE_OWNER } from '../sim/takers';
 import { poolEventHintSignal, type SpreadSagaStatus } from '../workflows/definitions';
 import { injectFault, type FaultContext, type FaultRecord } from './faults';
 import {
@@ -181,8 +182,12 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
     log(
       `[chaos] all pools quoting after ${(firstQuotes.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`,
     );
+    const takerClients = {
+      [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
+      [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
+    };
     takers = startDemoTakers(db, {
-      submit: (order) => client.submitOrder(order),
+      submit: submitAsOwner(takerClients),
       poolIds,
       scales,
       seed: o.seed,

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
-import { dropStaleDatabases, withDatabase } from '../bench/stack';
+import { dropStaleDatabases } from '../bench/stack';
 import { MarketMakingClient } from '../client';
 import { createDb, type Db } from '../db/connection';
-import { migrateToLatest } from '../db/migrator';
+import { provisionDatabase } from '../devenv/database';
 import { freePort } from '../devenv/ports';
 import { startEmbeddedPostgres, type RunningPostgres } from '../devenv/postgres';
 import { startTemporalDevServer, type RunningTemporal } from '../devenv/temporal-dev-server';
@@ -70,11 +70,14 @@ export interface ChaosStack {
   /** The cluster's own (superuser) URL: terminating other sessions needs it. */
   adminUrl: string;
   dbName: string;
-  /** The run's database, as the worker processes reach it. */
+  /** The run's database, as the worker processes log in to it (lpmm_worker). */
   workerDbUrl: string;
-  /** The chaos driver's reads, checks and setup. */
+  /** The chaos driver's setup, reads and checks, as the database's administrator: it audits everything. */
   db: Db;
+  /** The default trader's client: creates and funds the pools, sends the operator's commands. */
   client: MarketMakingClient;
+  /** A client acting as `principal` through a login of its own (the takers). */
+  clientFor(principal: string): Promise<MarketMakingClient>;
   taskQueue: string;
   workflowBundlePath: string;
   embeddedPostgres: boolean;
@@ -112,23 +115,32 @@ export async function startChaosStack(opts: {
     const temporal = t.value;
     const postgres = p.value;
     const dbName = `chaos_${runId}`;
-    await createRunDatabase(postgres, dbName, log);
-    const dbUrl = withDatabase(postgres.url, dbName);
+    await dropStaleRunDatabases(postgres, log);
     const dropDb = () => dropDatabase(postgres.url, dbName);
     cleanups.push(dropDb);
-    const db = createDb(dbUrl, { maxConnections: 10, applicationName: 'lpmm-chaos-driver' });
-    cleanups.push(() => db.destroy());
-    await migrateToLatest(db);
+    // Set up as production is: the roles, the database owned and migrated by lpmm_owner, the
+    // default trader registered; each component then logs in as itself.
+    const database = await provisionDatabase(postgres.url, { database: dbName }).catch((err: unknown) => {
+      throw new Error(
+        `could not set up the run's database ${dbName} (${(err as Error).message}); ` +
+          "DATABASE_URL's user must be an administrator (CREATEDB, CREATEROLE)",
+      );
+    });
+    const db = createDb(database.adminUrl, { maxConnections: 10, applicationName: 'lpmm-chaos-driver' });
+    const clientDbs: Db[] = [db];
+    cleanups.push(() => Promise.all(clientDbs.map((d) => d.destroy())));
     const workflowBundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(workflowBundlePath, (await bundle).code);
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const taskQueue = `chaos-${runId}`;
-    const client = new MarketMakingClient({
-      client: new Client({ connection, namespace: temporal.namespace }),
-      taskQueue,
-      db,
-    });
+    const temporalClient = new Client({ connection, namespace: temporal.namespace });
+    const clientAt = (url: string, name: string) => {
+      const clientDb = createDb(url, { maxConnections: 4, applicationName: `lpmm-chaos-${name}` });
+      clientDbs.push(clientDb);
+      return new MarketMakingClient({ client: temporalClient, taskQueue, db: clientDb });
+    };
+    const client = clientAt(database.urls.trader, 'trader');
     log(
       `[chaos] run ${runId}: Temporal ${temporal.address} (history ${join(dir, 'temporal.db')}), database ${dbName} on ${opts.databaseUrl ? 'DATABASE_URL' : 'a throw-away embedded Postgres'}`,
     );
@@ -137,9 +149,10 @@ export async function startChaosStack(opts: {
       temporal,
       adminUrl: postgres.url,
       dbName,
-      workerDbUrl: dbUrl,
+      workerDbUrl: database.urls.worker,
       db,
       client,
+      clientFor: async (principal) => clientAt(await database.clientUrl(principal), principal),
       taskQueue,
       workflowBundlePath,
       embeddedPostgres: postgres.embedded,
@@ -164,7 +177,8 @@ const quietBundlerLogger = {
   log: () => {},
 };
 
-async function createRunDatabase(postgres: RunningPostgres, dbName: string, log: (l: string) => void) {
+/** Databases of chaos runs that were interrupted before they could drop their own. */
+async function dropStaleRunDatabases(postgres: RunningPostgres, log: (l: string) => void) {
   const admin = new pg.Client({ connectionString: postgres.url });
   admin.on('error', () => {});
   try {
@@ -177,11 +191,6 @@ async function createRunDatabase(postgres: RunningPostgres, dbName: string, log:
   }
   try {
     await dropStaleDatabases(admin, log, 'chaos');
-    await admin.query(`create database ${dbName}`);
-  } catch (err) {
-    throw new Error(
-      `could not create the run's database ${dbName} (${(err as Error).message}); the Postgres user needs CREATEDB`,
-    );
   } finally {
     await admin.end().catch(() => {});
   }

@@ -101,6 +101,18 @@ export async function setUpDemoPool(
   return { scale, pool: await getPool(db, poolId) };
 }
 
+/**
+ * Informed and noise flow trade as two principals, each through its own client (its own login), so
+ * trades tell them apart by owner, which the database takes from the login.
+ */
+export function submitAsOwner(clients: Record<string, MarketMakingClient>): SubmitFn {
+  return ({ owner, ...order }) => {
+    const client = clients[owner];
+    if (!client) throw new Error(`no client for taker principal "${owner}"`);
+    return client.submitOrder(order);
+  };
+}
+
 export interface DemoTakers {
   populations: TakerPopulation[];
   /** Ends every pool's loop after its current step and waits for them. */

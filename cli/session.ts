@@ -4,7 +4,7 @@ import { latestTick } from '../db/price-ticks';
 import { Big, formatDecimal } from '../domain/money';
 import { startLocalStack, type LocalStack } from '../devenv/local-stack';
 import { INFORMED_OWNER, NOISE_OWNER } from '../sim/takers';
-import { setUpDemoPool, startDemoTakers, TAKER_FLOW } from './demo-market';
+import { setUpDemoPool, startDemoTakers, submitAsOwner, TAKER_FLOW } from './demo-market';
 import { openFeed, poolIdPrefix } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
@@ -201,7 +201,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
       [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
     };
     const demoTakers = startDemoTakers(stack.db, {
-      submit: ({ owner, ...order }) => takerClients[owner as typeof NOISE_OWNER].submitOrder(order),
+      submit: submitAsOwner(takerClients),
       poolIds,
       scales: setups.map((x) => x.scale),
       seed: opts.seed,

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   assetsConserved,
@@ -31,6 +31,17 @@ import { waitFor } from '../helpers/market';
 
 let t: TestDatabase;
 let poolId: string;
+
+/**
+ * Writes a row the schema's triggers would refuse, as only an administrator bypassing them could:
+ * what the invariants must catch is exactly what the database's own checks were meant to prevent.
+ */
+async function corrupt(statement: RawBuilder<unknown>) {
+  await t.db.transaction().execute(async (trx) => {
+    await sql`set local session_replication_role = replica`.execute(trx);
+    await statement.execute(trx);
+  });
+}
 
 /** The saga's view of the pool stream when it has read all of it, per type. */
 async function honestSagaStatus(upTo?: number): Promise<SpreadSagaStatus> {
@@ -187,10 +198,8 @@ describe('chaos invariants on a broken database (each fails, naming the fault)',
 
   it('fills: a trade without its event, and an event without its trade, are caught', async () => {
     const [trade] = await t.db.selectFrom('trades').selectAll().limit(1).execute();
-    await sql`insert into trades (id, pool_id, maker_order_id, taker_order_id, maker_owner, taker_owner, taker_side, price, quantity, maker_is_pool)
-              values ('silent-trade', ${poolId}, ${trade!.maker_order_id}, ${trade!.taker_order_id}, 'x', 'y', 'buy', 2000, 0.01, false)`.execute(
-      t.db,
-    );
+    await corrupt(sql`insert into trades (id, pool_id, maker_order_id, taker_order_id, maker_owner, taker_owner, taker_side, price, quantity, maker_is_pool)
+              values ('silent-trade', ${poolId}, ${trade!.maker_order_id}, ${trade!.taker_order_id}, 'x', 'y', 'buy', 2000, 0.01, false)`);
     await appendToStream(t.db, poolStream(poolId), 'any', [
       {
         eventId: 'trade/ghost/executed',
@@ -233,9 +242,9 @@ describe('chaos invariants on a broken database (each fails, naming the fault)',
   it('orders: a client order id used twice by one owner is caught', async () => {
     // The unique constraint makes this impossible; without it the check still sees it.
     await sql`alter table orders drop constraint orders_owner_client_order_id_key`.execute(t.db);
-    await sql`insert into orders (id, pool_id, owner, client_order_id, side, type, price, quantity, status)
+    await corrupt(sql`insert into orders (id, pool_id, owner, client_order_id, side, type, price, quantity, status)
               select 'copy-' || id, pool_id, owner, client_order_id, side, type, price, quantity, 'cancelled'
-                from orders where owner = 'alice' and client_order_id = 'a-1'`.execute(t.db);
+                from orders where owner = 'alice' and client_order_id = 'a-1'`);
     const r = await clientOrderIdsUnique(t.db);
     expect(r.pass).toBe(false);
     expect(r.violations).toEqual([{ owner: 'alice', client_order_id: 'a-1', n: '2' }]);
