@@ -21,9 +21,10 @@ config and risk-limit updates through the client. Then stops every pool and chec
 checkpoint, resting orders, workflow tasks) and the recovery time after each fault.
 
 It runs its own Temporal dev server (history in a temporary file, so a restart keeps it) and its
-own database: on DATABASE_URL's cluster when that is set (the URL's user needs CREATEDB and the
-right to terminate other sessions; the database is dropped at the end), otherwise on a throw-away
-embedded Postgres. Only local addresses are accepted.
+own database, set up with the project's roles: on DATABASE_URL's cluster when that is set (an
+administrator's URL: CREATEDB, CREATEROLE, and the right to terminate other sessions; the database
+is dropped at the end, or kept when an invariant failed), otherwise on a throw-away embedded
+Postgres. Only local addresses are accepted; Ctrl-C kills what the run started.
 
 Options:
   --duration <seconds>   how long faults are injected (default 600, 30 to 3600); the first round
