@@ -4,6 +4,12 @@
  */
 
 const pids = new Set<number>();
+let interrupted = false;
+
+/** True once the run was interrupted: nothing may be started any more. */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
 
 export function trackChild(pid: number | undefined): void {
   if (pid !== undefined) pids.add(pid);
@@ -15,6 +21,7 @@ export function untrackChild(pid: number | undefined): void {
 
 /** SIGKILL to every child still tracked; synchronous, for a signal handler. */
 export function killTrackedChildren(): number {
+  interrupted = true;
   let n = 0;
   for (const pid of pids) {
     try {

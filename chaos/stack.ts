@@ -93,7 +93,15 @@ export async function startChaosStack(opts: {
   const { log } = opts;
   const runId = `${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}_${randomBytes(3).toString('hex')}`;
   const dir = mkdtempSync(join(tmpdir(), 'lpmm-chaos-'));
-  const cleanups: Array<() => Promise<unknown>> = [async () => rmSync(dir, { recursive: true, force: true })];
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  // Also when the run is interrupted: the process exits without unwinding.
+  process.once('exit', removeDir);
+  const cleanups: Array<() => Promise<unknown>> = [
+    async () => {
+      removeDir();
+      process.off('exit', removeDir);
+    },
+  ];
   const unwind = async () => {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };

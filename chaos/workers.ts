@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { trackChild, untrackChild } from './children';
+import { isInterrupted, trackChild, untrackChild } from './children';
 import { spawnWorker, type WorkerProcess, type WorkerProcessEnv } from '../devenv/worker-process';
 
 /*
@@ -46,6 +46,7 @@ export class WorkerFleet {
   }
 
   start(): FleetWorker {
+    if (isInterrupted()) throw new Error('the chaos run was interrupted: no worker is started');
     const identity = `chaos-worker-${++this.started}`;
     const proc = spawnWorker({ ...this.env, WORKER_IDENTITY: identity });
     const w: FleetWorker = { identity, process: proc, startedAtMs: Date.now() };
@@ -54,7 +55,7 @@ export class WorkerFleet {
     void proc.exited.then(({ code, signal }) => {
       untrackChild(proc.child.pid);
       this.live.delete(identity);
-      if (this.killing.delete(identity) || this.closed) return;
+      if (this.killing.delete(identity) || this.closed || isInterrupted()) return;
       this.unexpectedExits.push({
         identity,
         code,

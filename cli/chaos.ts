@@ -66,13 +66,15 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  // Ctrl-C: the worker processes and the Temporal server go at once; an embedded Postgres is shut
+  // down by its own exit hook (which then exits); without one, the process exits a moment later.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.on(sig, () => {
       const n = killTrackedChildren();
       process.stderr.write(
         `\n${sig}: chaos run interrupted; killed ${n} child process(es). No invariants were checked.\n`,
       );
-      process.exit(130);
+      setTimeout(() => process.exit(130), 5000);
     });
   }
   for (const n of notes) process.stdout.write(`note: ${n}\n`);
