@@ -4,8 +4,9 @@ import type { MarketMakingClient } from '../client';
 import type { Db } from '../db/connection';
 import { countOpenPoolOrders } from '../db/order-book';
 import { marketMakerStream } from '../domain/streams';
+import { errorMessage, sleep, withTimeout } from './async';
 import { waitForQuotes, type RecoveryOutcome } from './recovery';
-import type { FaultKind, FaultParams, PlannedFault } from './schedule';
+import { FAULT_KINDS, FaultSchedule, type FaultKind, type FaultParams, type PlannedFault } from './schedule';
 import type { RestartableTemporal } from './stack';
 import type { WorkerFleet } from './workers';
 
@@ -45,24 +46,6 @@ export interface FaultRecord {
   error: string | null;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
 export async function injectFault(ctx: FaultContext, planned: PlannedFault): Promise<FaultRecord> {
   const p = planned.params;
   const record: FaultRecord = {
@@ -86,9 +69,47 @@ export async function injectFault(ctx: FaultContext, planned: PlannedFault): Pro
       timeoutMs: ctx.recoveryTimeoutMs,
     });
   } catch (err) {
-    record.error = message(err);
+    record.error = errorMessage(err);
   }
   return record;
+}
+
+/**
+ * Faults one after another on the seeded schedule for `durationMs`; the first round (every kind
+ * once) always runs in full, so a short run still covers each kind.
+ */
+export async function runFaultSchedule(
+  ctx: FaultContext,
+  opts: { seed: number; durationMs: number; gapMs: [number, number] },
+): Promise<{ faults: FaultRecord[]; elapsedMs: number }> {
+  const schedule = new FaultSchedule({ seed: opts.seed, pools: ctx.poolIds.length, gapMs: opts.gapMs });
+  const faults: FaultRecord[] = [];
+  const start = Date.now();
+  const elapsed = () => Date.now() - start;
+  while (faults.length < FAULT_KINDS.length || elapsed() < opts.durationMs) {
+    const planned = schedule.next();
+    if (faults.length >= FAULT_KINDS.length && elapsed() + planned.gapMs >= opts.durationMs) break;
+    await sleep(planned.gapMs);
+    const f = await injectFault(ctx, planned);
+    faults.push(f);
+    const at = `+${(elapsed() / 1000).toFixed(0).padStart(4)} s`;
+    ctx.log(
+      `[chaos] ${String(f.seq).padStart(3)} ${at} ${f.kind.padEnd(18)} ${outcome(f, ctx.recoveryTimeoutMs)}`,
+    );
+  }
+  return { faults, elapsedMs: elapsed() };
+}
+
+function outcome(f: FaultRecord, timeoutMs: number): string {
+  if (f.error) return `FAILED: ${f.error}`;
+  const r = f.recovery;
+  const how =
+    r?.recoveryMs != null
+      ? `quoting again after ${(r.recoveryMs / 1000).toFixed(1)} s`
+      : r?.measured === false
+        ? 'nothing to measure (the pools halted themselves)'
+        : `NOT quoting within ${timeoutMs / 1000} s`;
+  return `${how}; ${f.detail}`;
 }
 
 type Injector<K extends FaultKind> = (
@@ -204,7 +225,7 @@ async function command<T>(
           detail: `accepted, but the returned configuration lacks it: ${JSON.stringify(result)}`,
         };
   } catch (err) {
-    return { pass: false, detail: `refused or failed: ${message(err)}` };
+    return { pass: false, detail: `refused or failed: ${errorMessage(err)}` };
   }
 }
 

@@ -2,13 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
 import { setUpDemoPool, startDemoTakers, submitAsOwner, type DemoTakers } from '../cli/demo-market';
-import { openFeed, poolIdPrefix } from '../cli/feeds';
+import { openFeed, poolIdPrefix, type RunFeed } from '../cli/feeds';
 import { streamVersion } from '../db/event-store';
 import { latestTick } from '../db/price-ticks';
 import { poolStream } from '../domain/streams';
 import { INFORMED_OWNER, NOISE_OWNER } from '../sim/takers';
-import { poolEventHintSignal, type SpreadSagaStatus } from '../workflows/definitions';
-import { injectFault, type FaultContext, type FaultRecord } from './faults';
+import { poolEventHintSignal, type MarketMakerStatus, type SpreadSagaStatus } from '../workflows/definitions';
+import { errorMessage, sleep, withTimeout } from './async';
+import { runFaultSchedule } from './faults';
 import {
   assetsConserved,
   clientOrderIdsUnique,
@@ -24,7 +25,6 @@ import {
 import type { ChaosOptions } from './options';
 import { waitForQuotes } from './recovery';
 import { faultInvariants, summarizeByKind, type ChaosResult } from './report';
-import { FAULT_KINDS, FaultSchedule } from './schedule';
 import { startChaosStack, type ChaosStack } from './stack';
 import { WorkerFleet } from './workers';
 
@@ -52,9 +52,6 @@ const RECOVERY_TIMEOUT_MS = 120_000;
 /** The saga's own catch-up while hints may be lost to a fault; its final catch-up is hinted. */
 const SAGA_CATCH_UP_MS = 10_000;
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
 function uptime(): string {
   try {
     return execFileSync('uptime', { encoding: 'utf8', timeout: 5000 }).trim();
@@ -62,20 +59,6 @@ function uptime(): string {
     return `load average: ${loadavg()
       .map((l) => l.toFixed(2))
       .join(', ')}`;
-  }
-}
-
-async function withTimeout<T>(what: string, ms: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms / 1000} s`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 
@@ -115,14 +98,14 @@ export async function runChaos(o: ChaosRunOptions): Promise<ChaosResult> {
 type StackResult = Omit<ChaosResult, 'command' | 'startedAt' | 'totalSeconds' | 'machine' | 'notes'>;
 
 async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]): Promise<StackResult> {
-  const { client, db } = stack;
   const { log } = o;
-  const durationMs = o.durationSeconds * 1000;
-  const runTag = `chaos-${stack.runId}`;
-  const feed = await openFeed({ kind: 'sim' }, { db, seed: o.seed, durationMs });
+  const feed = await openFeed(
+    { kind: 'sim' },
+    { db: stack.db, seed: o.seed, durationMs: o.durationSeconds * 1000 },
+  );
   let feedErrors = 0;
   const ingester: Ingester = startIngester({
-    db,
+    db: stack.db,
     feed: feed.feed,
     intervalMs: feed.pollMs,
     logger: { warn: () => {} },
@@ -137,158 +120,36 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
       WORKFLOW_BUNDLE_PATH: stack.workflowBundlePath,
       LOG_LEVEL: 'warn',
     },
-    client.temporal,
+    stack.client.temporal,
     log,
   );
   let takers: DemoTakers | undefined;
-  let takerErrors = 0;
   try {
-    const poolIds = Array.from({ length: o.pools }, (_, i) => `${poolIdPrefix({ kind: 'sim' })}-${i + 1}`);
-    const scales: number[] = [];
-    for (const [index, poolId] of poolIds.entries()) {
-      const s = await setUpDemoPool(stack, {
-        poolId,
-        index,
-        feedKind: 'sim',
-        firstPrice: feed.firstPrice,
-        strategy: 'rule_based',
-        refreshMs: REFRESH_MS,
-        runTag,
-      });
-      scales.push(s.scale);
-    }
-    const tickDeadline = Date.now() + 30_000;
-    while (!(await latestTick(db, feed.feed.name))) {
-      if (Date.now() > tickDeadline) throw new Error(`the simulated price feed stored no tick within 30 s`);
-      await sleep(100);
-    }
-    const first = fleet.start();
-    const pollMs = await fleet.waitPolling(first.identity, 120_000);
-    log(
-      `[chaos] worker ${first.identity} polling after ${(pollMs / 1000).toFixed(1)} s; starting ${poolIds.join(', ')}`,
+    const market = await startMarket(stack, fleet, feed, o);
+    takers = market.takers;
+    const { faults, elapsedMs } = await runFaultSchedule(
+      {
+        client: stack.client,
+        db: stack.db,
+        adminUrl: stack.adminUrl,
+        dbName: stack.dbName,
+        temporal: stack.temporal,
+        fleet,
+        poolIds: market.poolIds,
+        recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
+        log,
+      },
+      { seed: o.seed, durationMs: o.durationSeconds * 1000, gapMs: o.gapMs ?? [2000, 6000] },
     );
-    const quotingFrom = Date.now();
-    for (const id of poolIds)
-      await client.startPool(id, { refreshIntervalMs: REFRESH_MS, catchUpIntervalMs: SAGA_CATCH_UP_MS });
-    const firstQuotes = await waitForQuotes(db, poolIds, {
-      injectedAtMs: quotingFrom,
-      restoredAtMs: quotingFrom,
-      timeoutMs: 120_000,
-    });
-    if (firstQuotes.recoveryMs === null)
-      throw new Error(
-        `the pools did not all quote within 120 s of their start: ${JSON.stringify(firstQuotes.perPool)}`,
-      );
-    log(
-      `[chaos] all pools quoting after ${(firstQuotes.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`,
-    );
-    const takerClients = {
-      [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
-      [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
-    };
-    takers = startDemoTakers(db, {
-      submit: submitAsOwner(takerClients),
-      poolIds,
-      scales,
-      seed: o.seed,
-      runTag,
-      feed: feed.feed,
-      onError: () => void takerErrors++,
-    });
-
-    // ---- faults, one at a time
-    const ctx: FaultContext = {
-      client,
-      db,
-      adminUrl: stack.adminUrl,
-      dbName: stack.dbName,
-      temporal: stack.temporal,
-      fleet,
-      poolIds,
-      recoveryTimeoutMs: RECOVERY_TIMEOUT_MS,
-      log,
-    };
-    const schedule = new FaultSchedule({
-      seed: o.seed,
-      pools: poolIds.length,
-      gapMs: o.gapMs ?? [2000, 6000],
-    });
-    const faults: FaultRecord[] = [];
-    const faultPhaseStart = Date.now();
-    const elapsed = () => Date.now() - faultPhaseStart;
-    // The first round (every kind once) always runs in full, so a short run still covers each kind.
-    while (faults.length < FAULT_KINDS.length || elapsed() < durationMs) {
-      const planned = schedule.next();
-      if (faults.length >= FAULT_KINDS.length && elapsed() + planned.gapMs >= durationMs) break;
-      await sleep(planned.gapMs);
-      const f = await injectFault(ctx, planned);
-      faults.push(f);
-      const rec = f.recovery;
-      log(
-        `[chaos] ${String(f.seq).padStart(3)} +${(elapsed() / 1000).toFixed(0).padStart(4)} s ${f.kind.padEnd(18)} ` +
-          (f.error
-            ? `FAILED: ${f.error}`
-            : `${rec?.recoveryMs != null ? `quoting again after ${(rec.recoveryMs / 1000).toFixed(1)} s` : rec?.measured === false ? 'nothing to measure (pools halted themselves)' : `NOT quoting within ${RECOVERY_TIMEOUT_MS / 1000} s`}; ${f.detail}`),
-      );
-    }
-    const faultPhaseSeconds = elapsed() / 1000;
-
-    // ---- graceful end: takers off, the sagas caught up, every pool stopped
     await takers.stop();
     const takerStats = takers.populations.map((p) => p.stats());
     takers = undefined;
-    if (fleet.alive().length === 0) await fleet.waitPolling(fleet.start().identity, 120_000);
-    await catchUpSagas(stack, poolIds, 90_000, log);
-    log(`[chaos] stopping the pools`);
-    const stops = await Promise.allSettled(
-      poolIds.map((id) => withTimeout(`stopPool(${id})`, 120_000, client.stopPool(id, 'chaos run finished'))),
-    );
-    const sagaFinals: Record<string, SpreadSagaStatus | { error: string }> = {};
-    for (const id of poolIds) {
-      sagaFinals[id] = await withTimeout(
-        `the spread saga of ${id}`,
-        60_000,
-        client.spreadSaga(id).result() as Promise<SpreadSagaStatus>,
-      ).catch((err: unknown) => ({ error: message(err) }));
-    }
+    const ended = await stopMarket(stack, fleet, market.poolIds, log);
     await ingester.stop();
     await fleet.close();
 
-    // ---- invariants
     log(`[chaos] checking invariants`);
-    const invariants: InvariantResult[] = [];
-    const stopProblems = stops.flatMap((s, i) =>
-      s.status === 'rejected'
-        ? [{ poolId: poolIds[i], problem: message(s.reason) }]
-        : s.value && s.value.state !== 'stopped'
-          ? [{ poolId: poolIds[i], problem: `ended in state ${s.value.state}` }]
-          : [],
-    );
-    invariants.push({
-      name: 'every market maker stopped gracefully',
-      pass: stopProblems.length === 0,
-      detail: `${poolIds.length - stopProblems.length} of ${poolIds.length} stopped`,
-      ...(stopProblems.length ? { violations: stopProblems } : {}),
-    });
-    invariants.push(await noRestingPoolOrders(db, poolIds));
-    invariants.push(await clientOrderIdsUnique(db));
-    invariants.push(await eventsUnique(db));
-    invariants.push(await streamVersionsContiguous(db));
-    invariants.push(await assetsConserved(db, poolIds));
-    invariants.push(await fillsHaveEvents(db));
-    invariants.push(await sagaCheckpointsAtHead(db, sagaFinals));
-    let workflows: WorkflowHistoryStats | null = null;
-    try {
-      const wf = await noFailingWorkflowTasks(client.temporal, stack.taskQueue);
-      invariants.push(wf.result);
-      workflows = wf.stats;
-    } catch (err) {
-      invariants.push({
-        name: 'no workflow with a failing workflow task',
-        pass: false,
-        detail: `could not read the histories: ${message(err)}`,
-      });
-    }
+    const { invariants, workflows } = await checkInvariants(stack, market.poolIds, ended);
     invariants.push({
       name: 'worker processes exited only when killed',
       pass: fleet.unexpectedExits.length === 0,
@@ -296,18 +157,17 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
       ...(fleet.unexpectedExits.length ? { violations: fleet.unexpectedExits } : {}),
     });
     invariants.push(...faultInvariants(faults, RECOVERY_TIMEOUT_MS));
-
-    const trades = await db
+    if (feedErrors) notes.push(`the price feed's ingester hit ${feedErrors} database errors (retried)`);
+    const trades = await stack.db
       .selectFrom('trades')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .executeTakeFirstOrThrow();
-    if (feedErrors) notes.push(`the price feed's ingester hit ${feedErrors} database errors (retried)`);
     return {
       ok: invariants.every((i) => i.pass),
       seed: o.seed,
-      pools: poolIds,
+      pools: market.poolIds,
       durationSeconds: o.durationSeconds,
-      faultPhaseSeconds,
+      faultPhaseSeconds: elapsedMs / 1000,
       setup: {
         temporal: `own dev server at ${stack.temporal.address}, history in a file (kept across restarts)`,
         postgres: stack.embeddedPostgres
@@ -321,7 +181,7 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
       activity: {
         trades: Number(trades.n),
         takerOrders: takerStats.reduce((n, s) => n + s.orders, 0),
-        takerErrors: takerStats.reduce((n, s) => n + s.errors, 0) + takerErrors,
+        takerErrors: takerStats.reduce((n, s) => n + s.errors, 0) + market.takerLoopErrors(),
         workerKills: fleet.kills,
         workerProcessesStarted: fleet.startedCount,
         temporalRestarts: faults.filter((f) => f.kind === 'temporal-restart' && f.error === null).length,
@@ -335,6 +195,138 @@ async function runOnStack(stack: ChaosStack, o: ChaosRunOptions, notes: string[]
     await ingester.stop().catch(() => undefined);
     await fleet.close();
   }
+}
+
+/** The funded pools, a worker quoting them, and the takers trading against them. */
+async function startMarket(stack: ChaosStack, fleet: WorkerFleet, feed: RunFeed, o: ChaosRunOptions) {
+  const { client, db } = stack;
+  const runTag = `chaos-${stack.runId}`;
+  const poolIds = Array.from({ length: o.pools }, (_, i) => `${poolIdPrefix({ kind: 'sim' })}-${i + 1}`);
+  const scales: number[] = [];
+  for (const [index, poolId] of poolIds.entries()) {
+    const s = await setUpDemoPool(stack, {
+      poolId,
+      index,
+      feedKind: 'sim',
+      firstPrice: feed.firstPrice,
+      strategy: 'rule_based',
+      refreshMs: REFRESH_MS,
+      runTag,
+    });
+    scales.push(s.scale);
+  }
+  const tickDeadline = Date.now() + 30_000;
+  while (!(await latestTick(db, feed.feed.name))) {
+    if (Date.now() > tickDeadline) throw new Error(`the simulated price feed stored no tick within 30 s`);
+    await sleep(100);
+  }
+  const first = fleet.start();
+  const pollMs = await fleet.waitPolling(first.identity, 120_000);
+  o.log(
+    `[chaos] worker ${first.identity} polling after ${(pollMs / 1000).toFixed(1)} s; starting ${poolIds.join(', ')}`,
+  );
+  const startedAt = Date.now();
+  for (const id of poolIds)
+    await client.startPool(id, { refreshIntervalMs: REFRESH_MS, catchUpIntervalMs: SAGA_CATCH_UP_MS });
+  const quoting = await waitForQuotes(db, poolIds, {
+    injectedAtMs: startedAt,
+    restoredAtMs: startedAt,
+    timeoutMs: 120_000,
+  });
+  if (quoting.recoveryMs === null)
+    throw new Error(
+      `the pools did not all quote within 120 s of their start: ${JSON.stringify(quoting.perPool)}`,
+    );
+  o.log(
+    `[chaos] all pools quoting after ${(quoting.recoveryMs / 1000).toFixed(1)} s; takers on, faults begin`,
+  );
+  let loopErrors = 0;
+  const takers = startDemoTakers(db, {
+    submit: submitAsOwner({
+      [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
+      [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
+    }),
+    poolIds,
+    scales,
+    seed: o.seed,
+    runTag,
+    feed: feed.feed,
+    onError: () => void loopErrors++,
+  });
+  return { poolIds, takers, takerLoopErrors: () => loopErrors };
+}
+
+interface MarketEnd {
+  stops: Array<PromiseSettledResult<MarketMakerStatus | undefined>>;
+  sagaFinals: Record<string, SpreadSagaStatus | { error: string }>;
+}
+
+/** The graceful end: the sagas caught up, every pool stopped, each saga's final status collected. */
+async function stopMarket(
+  stack: ChaosStack,
+  fleet: WorkerFleet,
+  poolIds: string[],
+  log: (l: string) => void,
+): Promise<MarketEnd> {
+  const { client } = stack;
+  if (fleet.alive().length === 0) await fleet.waitPolling(fleet.start().identity, 120_000);
+  await catchUpSagas(stack, poolIds, 90_000, log);
+  log(`[chaos] stopping the pools`);
+  const stops = await Promise.allSettled(
+    poolIds.map((id) => withTimeout(`stopPool(${id})`, 120_000, client.stopPool(id, 'chaos run finished'))),
+  );
+  const sagaFinals: MarketEnd['sagaFinals'] = {};
+  for (const id of poolIds) {
+    sagaFinals[id] = await withTimeout(
+      `the spread saga of ${id}`,
+      60_000,
+      client.spreadSaga(id).result() as Promise<SpreadSagaStatus>,
+    ).catch((err: unknown) => ({ error: errorMessage(err) }));
+  }
+  return { stops, sagaFinals };
+}
+
+async function checkInvariants(
+  stack: ChaosStack,
+  poolIds: string[],
+  end: MarketEnd,
+): Promise<{ invariants: InvariantResult[]; workflows: WorkflowHistoryStats | null }> {
+  const { db } = stack;
+  const stopProblems = end.stops.flatMap((s, i) =>
+    s.status === 'rejected'
+      ? [{ poolId: poolIds[i], problem: errorMessage(s.reason) }]
+      : s.value && s.value.state !== 'stopped'
+        ? [{ poolId: poolIds[i], problem: `ended in state ${s.value.state}` }]
+        : [],
+  );
+  const invariants: InvariantResult[] = [
+    {
+      name: 'every market maker stopped gracefully',
+      pass: stopProblems.length === 0,
+      detail: `${poolIds.length - stopProblems.length} of ${poolIds.length} stopped`,
+      ...(stopProblems.length ? { violations: stopProblems } : {}),
+    },
+    await noRestingPoolOrders(db, poolIds),
+    await clientOrderIdsUnique(db),
+    await eventsUnique(db),
+    await streamVersionsContiguous(db),
+    await assetsConserved(db, poolIds),
+    await fillsHaveEvents(db),
+    await sagaCheckpointsAtHead(db, end.sagaFinals),
+  ];
+  let workflows: WorkflowHistoryStats | null = null;
+  try {
+    const wf = await noFailingWorkflowTasks(stack.client.temporal, stack.taskQueue);
+    invariants.push(wf.result);
+    workflows = wf.stats;
+  } catch (err) {
+    invariants.push({
+      name: 'no workflow with a failing workflow task',
+      pass: false,
+      detail: `could not read the histories: ${errorMessage(err)}`,
+    });
+  }
+  return { invariants, workflows };
 }
 
 /**
