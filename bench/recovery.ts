@@ -1,8 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { MarketMakingClient } from '../client';
 import { createDb } from '../db/connection';
+import { killAll, spawnWorker, type WorkerProcess } from '../devenv/worker-process';
 import { marketMakerStream } from '../domain/streams';
 import { createBenchPool, seedTicks, startTicker } from './market';
 import type { BenchInfra } from './stack';
@@ -18,8 +17,6 @@ import { sleep, summarize, type Summary } from './stats';
  * Baseline: the heartbeat timeout itself, the time the server waits before it may move the session.
  */
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
 export interface RecoveryOptions {
   kills: number;
   heartbeatTimeoutMs: number;
@@ -34,28 +31,15 @@ export interface RecoveryResult {
   heartbeatTimeoutMs: number;
 }
 
-interface WorkerChild {
-  name: string;
-  child: ChildProcess;
-  exited: Promise<void>;
-}
-
-function startWorker(infra: BenchInfra, taskQueue: string, name: string): WorkerChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: infra.temporal.address,
-      TEMPORAL_NAMESPACE: infra.temporal.namespace,
-      TASK_QUEUE: taskQueue,
-      DATABASE_URL: infra.urls.worker,
-      WORKER_IDENTITY: name,
-      LOG_LEVEL: 'error',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
+function startWorker(infra: BenchInfra, taskQueue: string, name: string): WorkerProcess {
+  return spawnWorker({
+    TEMPORAL_ADDRESS: infra.temporal.address,
+    TEMPORAL_NAMESPACE: infra.temporal.namespace,
+    TASK_QUEUE: taskQueue,
+    DATABASE_URL: infra.urls.worker,
+    WORKER_IDENTITY: name,
+    LOG_LEVEL: 'error',
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return { name, child, exited };
 }
 
 export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): Promise<RecoveryResult> {
@@ -65,7 +49,7 @@ export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): P
     applicationName: 'bench-recovery-client',
   });
   const client = new MarketMakingClient({ client: infra.temporalClient, taskQueue, db: clientDb });
-  const workers = new Map<string, WorkerChild>();
+  const workers = new Map<string, WorkerProcess>();
   for (const name of ['recovery-a', 'recovery-b']) workers.set(name, startWorker(infra, taskQueue, name));
   const poolId = `recovery-${infra.runId}`;
   const { feed } = await createBenchPool(client, poolId);
@@ -97,8 +81,7 @@ export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): P
       ).rows[0]!;
       const victim = workers.get(holder)!;
       const killedAt = Date.now();
-      victim.child.kill('SIGKILL');
-      await victim.exited;
+      await victim.kill();
       const oldPrefix = `mm/${poolId}/g${fence.g}a${fence.a}c`;
       let recoveredAt: number | undefined;
       while (Date.now() < killedAt + 60_000) {
@@ -125,10 +108,7 @@ export async function runRecoveryBench(infra: BenchInfra, o: RecoveryOptions): P
   } finally {
     await ticker.stop();
     await client.stopPool(poolId, 'recovery benchmark cleanup', { wait: false }).catch(() => undefined);
-    for (const w of workers.values()) {
-      w.child.kill('SIGKILL');
-      await w.exited;
-    }
+    await killAll([...workers.values()]);
     await clientDb.destroy();
   }
   return {

@@ -207,15 +207,18 @@ const STALE_AFTER_MS = 2 * 3600_000;
 
 /**
  * Databases of earlier runs that could not drop their own (Ctrl-C reaches the embedded Postgres
- * too, which then shuts down before the drop). Only names this module makes, and only when their
- * timestamp is older than any benchmark run lasts, so a concurrent run is never touched.
+ * too, which then shuts down before the drop). Only names `<prefix>_<14-digit time>_<6 hex>` that
+ * these commands make, and only when their timestamp is older than any run lasts, so a concurrent
+ * run is never touched.
  */
-async function dropStaleDatabases(admin: pg.Client, log: (l: string) => void) {
+export async function dropStaleDatabases(admin: pg.Client, log: (l: string) => void, prefix = 'bench') {
+  if (!/^[a-z]+$/.test(prefix)) throw new Error(`database prefix must be lowercase letters, got ${prefix}`);
   const { rows } = await admin.query<{ datname: string }>(
-    `select datname from pg_database where datname ~ '^bench_[0-9]{14}_[0-9a-f]{6}$'`,
+    `select datname from pg_database where datname ~ $1`,
+    [`^${prefix}_[0-9]{14}_[0-9a-f]{6}$`],
   );
   for (const { datname } of rows) {
-    const t = datname.slice(6, 20);
+    const t = datname.slice(prefix.length + 1, prefix.length + 15);
     const at = Date.UTC(
       +t.slice(0, 4),
       +t.slice(4, 6) - 1,
@@ -226,7 +229,7 @@ async function dropStaleDatabases(admin: pg.Client, log: (l: string) => void) {
     );
     if (Date.now() - at < STALE_AFTER_MS) continue;
     await admin.query(`drop database if exists ${datname} with (force)`).then(
-      () => log(`[bench] dropped ${datname}, left behind by an interrupted run`),
+      () => log(`[${prefix}] dropped ${datname}, left behind by an interrupted run`),
       () => {},
     );
   }

@@ -1,13 +1,11 @@
-import { mulberry32 } from '../adapters/price-feed/simulated-gbm';
 import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
 import { bookTop } from '../db/order-book';
-import { getPool, updatePoolConfig } from '../db/pools';
 import { latestTick } from '../db/price-ticks';
-import { mergePoolConfig } from '../domain/config';
-import { Big, formatDecimal, roundQtyToLot } from '../domain/money';
+import { Big, formatDecimal } from '../domain/money';
 import { startLocalStack, type LocalStack } from '../devenv/local-stack';
-import { INFORMED_OWNER, NOISE_OWNER, TakerPopulation, type TakerFlowParams } from '../sim/takers';
-import { FEED_NAMES, openFeed, poolIdPrefix, type RunFeed } from './feeds';
+import { INFORMED_OWNER, NOISE_OWNER } from '../sim/takers';
+import { setUpDemoPool, startDemoTakers, submitAsOwner, TAKER_FLOW } from './demo-market';
+import { openFeed, poolIdPrefix } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
 import { countOpenPoolOrders } from '../db/order-book';
@@ -19,33 +17,6 @@ import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } f
  * each pool's market maker and spread saga, lets a simulated population of takers trade against
  * the quotes, shows progress, and on exit stops everything gracefully and reports what happened.
  */
-
-/** Liquidity tiers of the demo pools, repeating: TVL ~100k (no widening), ~40k (x1.2), ~8k (x1.5). */
-const POOL_SCALES = [1, 0.4, 0.08];
-const BASE_LIQUIDITY = '25';
-const BASE_ORDER_SIZE = '1';
-const LOT = '0.0001';
-const MIN_SIZE = '0.001';
-
-/**
- * Taker flow: A arrivals/s per side at zero distance, decaying 3% per bp of distance, so ~2.5/s per
- * side against the default 15 bps half-spread, ~1.6/s at 30 bps and ~1/s at 45 bps; 10% informed.
- */
-export const TAKER_FLOW: Omit<TakerFlowParams, 'meanSize' | 'maxSize'> = {
-  arrivalRate: 4,
-  decayPerBps: 0.03,
-  informedShare: 0.1,
-};
-const TAKER_MEAN_SIZE = 0.12;
-const TAKER_STEP_MS = 200;
-
-function seedFor(seed: number, stream: number): number {
-  // splitmix-style mixing so pool i's takers and the price path draw from unrelated sequences.
-  let x = (seed ^ Math.imul(stream + 1, 0x9e3779b9)) >>> 0;
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0;
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0;
-  return (x ^ (x >>> 16)) >>> 0;
-}
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -61,49 +32,6 @@ class ErrorLog {
   lines() {
     return [...this.seen].map(([k, n]) => (n > 1 ? `${k} (x${n})` : k));
   }
-}
-
-async function setUpPool(
-  stack: LocalStack,
-  feed: RunFeed,
-  poolId: string,
-  index: number,
-  opts: RunOptions,
-  runTag: string,
-) {
-  const scale = POOL_SCALES[index % POOL_SCALES.length]!;
-  const base = roundQtyToLot(new Big(BASE_LIQUIDITY).times(scale), new Big(LOT));
-  const quote = base.times(feed.firstPrice).round(2, Big.roundDown);
-  const orderSize = roundQtyToLot(new Big(BASE_ORDER_SIZE).times(scale), new Big(LOT));
-  await stack.client.createPool({
-    poolId,
-    baseAsset: 'ETH',
-    quoteAsset: 'USDC',
-    tickSize: '0.01',
-    lotSize: LOT,
-    minSize: MIN_SIZE,
-    priceFeed: FEED_NAMES[opts.feed.kind],
-    config: {
-      strategy: { kind: opts.strategy },
-      ladder: { levels: 3, levelSpacingBps: '10', baseOrderSize: formatDecimal(orderSize), sizeDecay: 0.7 },
-      refreshIntervalMs: opts.refreshMs,
-    },
-  });
-  // The demo liquidity goes in once, when the pool is new; later runs trade on what the pool holds.
-  if ((await getPool(stack.db, poolId)).totalShares.eq(0)) {
-    await stack.client.addLiquidity({
-      poolId,
-      base: formatDecimal(base),
-      quote: formatDecimal(quote),
-      requestId: 'demo-initial-liquidity',
-    });
-  }
-  const pool = await getPool(stack.db, poolId);
-  if (pool.config.strategy.kind !== opts.strategy) {
-    const config = mergePoolConfig(pool.config, { strategy: { kind: opts.strategy } });
-    await updatePoolConfig(stack.db, { poolId, config, requestId: `run-${runTag}-strategy` });
-  }
-  return { scale, pool: await getPool(stack.db, poolId) };
 }
 
 /**
@@ -200,7 +128,19 @@ export async function runSession(opts: RunOptions): Promise<number> {
     out(`Feed: ${feed.description}`);
 
     const setups = [];
-    for (const [i, id] of poolIds.entries()) setups.push(await setUpPool(stack, feed, id, i, opts, runTag));
+    for (const [index, poolId] of poolIds.entries()) {
+      setups.push(
+        await setUpDemoPool(stack, {
+          poolId,
+          index,
+          feedKind: opts.feed.kind,
+          firstPrice: feed.firstPrice,
+          strategy: opts.strategy,
+          refreshMs: opts.refreshMs,
+          runTag,
+        }),
+      );
+    }
     const baselines: PoolBaseline[] = [];
     for (const id of poolIds) baselines.push(await captureBaseline(stack.db, id));
     for (const [i, s] of setups.entries()) {
@@ -260,45 +200,16 @@ export async function runSession(opts: RunOptions): Promise<number> {
       [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
       [INFORMED_OWNER]: await stack.clientFor(INFORMED_OWNER),
     };
-    const takers = setups.map(
-      (s, i) =>
-        new TakerPopulation({
-          poolId: poolIds[i]!,
-          rng: mulberry32(seedFor(opts.seed, i)),
-          params: {
-            ...TAKER_FLOW,
-            meanSize: formatDecimal(new Big(TAKER_MEAN_SIZE).times(s.scale).round(4)),
-            maxSize: formatDecimal(roundQtyToLot(new Big(BASE_ORDER_SIZE).times(s.scale), new Big(LOT))),
-          },
-          rules: { lotSize: LOT, minSize: MIN_SIZE },
-          idPrefix: `run-${runTag}-${poolIds[i]}`,
-          submit: ({ owner, ...order }) => takerClients[owner as typeof NOISE_OWNER].submitOrder(order),
-        }),
-    );
-    const takerLoops = takers.map(async (t, i) => {
-      let next = Date.now();
-      while (!stopRequested) {
-        const reference = feed.feed.current();
-        if (reference !== null) {
-          try {
-            const top = await bookTop(stack.db, poolIds[i]!);
-            await t.step(
-              {
-                reference,
-                nextReference: feed.feed.upcoming(),
-                bestBid: top.bestBid ?? null,
-                bestAsk: top.bestAsk ?? null,
-              },
-              TAKER_STEP_MS / 1000,
-            );
-          } catch (err) {
-            errors.add('takers', err instanceof Error ? err.message : String(err));
-          }
-        }
-        next += TAKER_STEP_MS;
-        await sleep(Math.max(0, next - Date.now()));
-      }
+    const demoTakers = startDemoTakers(stack.db, {
+      submit: submitAsOwner(takerClients),
+      poolIds,
+      scales: setups.map((x) => x.scale),
+      seed: opts.seed,
+      runTag,
+      feed: feed.feed,
+      onError: (err) => errors.add('takers', err instanceof Error ? err.message : String(err)),
     });
+    const takers = demoTakers.populations;
 
     const display = new ProgressDisplay();
     const meter = new EventRateMeter(stack.db, poolIds);
@@ -350,7 +261,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     const stopAt = Date.now();
     clearTimeout(timer);
     // ---- shutdown: takers and feed first, then the market makers (which cancel their orders)
-    await Promise.all([...takerLoops, progressLoop]);
+    await Promise.all([demoTakers.stop(), progressLoop]);
     await ingester.stop();
     display.finish();
     out(`Stopping the market makers (each cancels its resting orders)...`);
