@@ -173,7 +173,7 @@ describe('payload encryption: the Temporal server stores only ciphertext', () =>
     const poolId = `missing-secret-${randomBytes(4).toString('hex')}`;
     const handle = await m.client.temporal.workflow.start('MarketMakerWorkflow', {
       taskQueue: m.temporal.taskQueue,
-      workflowId: `encrypted-failure-${randomBytes(4).toString('hex')}`,
+      workflowId: marketMakerWorkflowId(poolId),
       args: [{ poolId }],
     });
     // The encrypting client reads the failure as it was raised.

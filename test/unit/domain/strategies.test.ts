@@ -328,7 +328,7 @@ describe('quote pipeline properties', () => {
     );
     // Guard against a vacuous pass where everything was dropped.
     expect(twoSided).toBeGreaterThan(150);
-  });
+  }, 60_000); // 300 runs of every strategy: the 5 s default is too short on a loaded 2-core machine
 
   it('a long inventory moves both quotes down and a short one up, versus flat', () => {
     // Model parameters are in absolute price units, so the market is kept where the default
