@@ -19,6 +19,7 @@ import type { SessionOutcome } from '../activities/quoting-session';
 import { mergePoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError } from '../domain/errors';
 import { cleanup, describeError, local, writes } from './activity-options';
+import { runScopedKeys } from './patches';
 import {
   invalidInput,
   isNotFound,
@@ -231,7 +232,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       poolId,
       cancelReason: 'market_maker_stopped',
       event: {
-        eventId: `${workflowId}/${info.firstExecutionRunId}/stopped`,
+        eventId: `${workflowId}/${runScopedKeys() ? info.runId : info.firstExecutionRunId}/stopped`,
         type: 'market_maker_stopped',
         reason: stopReason,
         workflowId,
@@ -332,7 +333,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     if (!carried) {
       await record([
         {
-          eventId: `${workflowId}/${info.firstExecutionRunId}/started`,
+          eventId: `${workflowId}/${runScopedKeys() ? info.runId : info.firstExecutionRunId}/started`,
           type: 'market_maker_started',
           payload: { poolId, workflowId, strategy, refreshIntervalMs: refreshIntervalMs() },
         },
