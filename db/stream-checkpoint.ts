@@ -8,8 +8,9 @@ import type { Executor } from './event-store';
  * saga carries its checkpoint in workflow state, which a Temporal reset rewinds to the reset point,
  * and a saga started afresh for the pool begins at 0. The stored checkpoint does not rewind: it only
  * moves forward, by compare-and-set from the value it was read at (and a trigger refuses any
- * backward move). A reader behind it resumes from it, so no run ever processes an event that an
- * earlier run (or an abandoned branch of a reset) already processed.
+ * backward move), and readers of one subscriber take turns. A reader behind it resumes from it, so
+ * no run ever processes an event that an earlier run (or an abandoned branch of a reset) already
+ * processed.
  */
 
 export interface StreamPage {
@@ -22,9 +23,6 @@ export interface StreamPage {
   /** Events between the caller's checkpoint and the stored one: processed by an earlier run, not again. */
   alreadyProcessed: number;
 }
-
-/** Attempts before giving up when another reader keeps moving the same checkpoint. */
-const MAX_ATTEMPTS = 10;
 
 export async function storedStreamCheckpoint(db: Executor, subscriber: string): Promise<number> {
   const row = await db
@@ -46,18 +44,24 @@ export async function readPastCheckpoint(
 ): Promise<StreamPage> {
   const { subscriber, streamId, afterVersion, limit } = input;
   if (!Number.isSafeInteger(afterVersion) || afterVersion < 0) {
-    throw new DomainValidationError('afterVersion', `afterVersion must be a whole number >= 0, got ${afterVersion}`);
+    throw new DomainValidationError(
+      'afterVersion',
+      `afterVersion must be a whole number >= 0, got ${afterVersion}`,
+    );
   }
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
     throw new DomainValidationError('limit', `limit must be a whole number from 1 to 10000, got ${limit}`);
   }
-  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const stored = await storedStreamCheckpoint(db, subscriber);
+  // One reader of a subscriber at a time (a run abandoned by a reset may still be finishing a read):
+  // the second waits and then finds the checkpoint moved, instead of both reading the same events.
+  return db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`checkpoint:${subscriber}`}, 0))`.execute(trx);
+    const stored = await storedStreamCheckpoint(trx, subscriber);
     const from = Math.max(afterVersion, stored);
     const counts: Record<string, number> = {};
     let alreadyProcessed = 0;
     if (from > afterVersion) {
-      const skipped = await db
+      const skipped = await trx
         .selectFrom('events')
         .select(['type', sql<string>`count(*)`.as('n')])
         .where('stream_id', '=', streamId)
@@ -70,7 +74,7 @@ export async function readPastCheckpoint(
         alreadyProcessed += Number(r.n);
       }
     }
-    const rows = await db
+    const rows = await trx
       .selectFrom('events')
       .select(['stream_version', 'type'])
       .where('stream_id', '=', streamId)
@@ -80,20 +84,25 @@ export async function readPastCheckpoint(
       .execute();
     if (!rows.length) return { counts, read: 0, lastVersion: from, alreadyProcessed };
     const to = Number(rows[rows.length - 1]!.stream_version);
-    if (await advance(db, subscriber, streamId, stored, to)) {
-      for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
-      return { counts, read: rows.length, lastVersion: to, alreadyProcessed };
+    if (!(await advance(trx, subscriber, streamId, stored, to))) {
+      throw new Error(
+        `The checkpoint of "${subscriber}" moved while its reader held the lock (expected ${stored}); ` +
+          'something writes the checkpoints table outside readPastCheckpoint.',
+      );
     }
-    // Another reader (a run abandoned by a reset, still finishing its read) moved it meanwhile.
-  }
-  throw new Error(
-    `The checkpoint of "${subscriber}" kept moving under ${MAX_ATTEMPTS} reads in a row: two runs of the same ` +
-      'subscriber are reading at once. Check that only one spread saga runs for the pool.',
-  );
+    for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    return { counts, read: rows.length, lastVersion: to, alreadyProcessed };
+  });
 }
 
 /** Compare-and-set: moves the checkpoint from `expected` (0: no row yet) to `to`, or does nothing. */
-async function advance(db: Db, subscriber: string, streamId: string, expected: number, to: number): Promise<boolean> {
+async function advance(
+  db: Executor,
+  subscriber: string,
+  streamId: string,
+  expected: number,
+  to: number,
+): Promise<boolean> {
   const r = await sql<{ stream_version: string }>`
     insert into checkpoints (subscriber, transaction_id, global_position, stream_version)
     select ${subscriber}, e.transaction_id, e.global_position, e.stream_version

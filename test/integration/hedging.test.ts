@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, type Activities } from '../../activities';
 import { runQuoteCycle, type CycleMemory, type CycleReport } from '../../activities/quote-cycle';
@@ -159,11 +160,9 @@ describe('one owner of hedging per pool', () => {
     }
 
     // An hour later (the last hedge's decision moved back rather than waiting), it hedges again.
-    await t.db
-      .updateTable('hedges')
-      .set({ decided_at: new Date(Date.now() - 3_601_000) })
-      .where('pool_id', '=', poolId)
-      .execute();
+    await sql`update hedges set decided_at = decided_at - interval '3601 seconds' where pool_id = ${poolId}`.execute(
+      t.db,
+    );
     const later = await mm.cycle();
     expect(later.hedge).toMatchObject({ status: 'hedged', side: 'sell' });
     expect(await hedgeEvents(poolId)).toHaveLength(2);
@@ -203,7 +202,9 @@ describe('one owner of hedging per pool', () => {
   });
 
   it('25 concurrent hedges of one pool, with no cool-down at all, trade its excess once', async () => {
-    const { poolId } = await imbalancedPool({ risk: { maxInventoryDeviation: 0.3, hedgeCooldownSeconds: 0 } });
+    const { poolId } = await imbalancedPool({
+      risk: { maxInventoryDeviation: 0.3, hedgeCooldownSeconds: 0 },
+    });
     const mm = await session(poolId);
     // Without costs the excess is exactly tradeable: anything a second trade did would be overshoot.
     const free = new SimulatedHedgeVenue({ ...venueOptions, slippageBps: '0', feeBps: '0' });
@@ -276,8 +277,8 @@ describe('one owner of hedging per pool', () => {
     await session(poolId); // a newer session takes the fence
     await expect(stale.cycle()).rejects.toThrow(/fenced off/);
     expect(await hedgeEvents(poolId)).toHaveLength(0);
-    expect(await t.db.selectFrom('hedges').select('request_id').where('pool_id', '=', poolId).execute()).toEqual(
-      [],
-    );
+    expect(
+      await t.db.selectFrom('hedges').select('request_id').where('pool_id', '=', poolId).execute(),
+    ).toEqual([]);
   });
 });
