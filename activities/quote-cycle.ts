@@ -141,10 +141,13 @@ export async function runQuoteCycle(
       trigger: risk.action === 'flatten' ? 'risk_flatten' : 'saga_request',
       referencePrice: snapshot.referencePrice ?? snapshot.mid,
     });
+    const decided = hedge.status !== 'cool_down' && hedge.status !== 'nothing_to_hedge';
+    // The id is spent once settled; one still in flight is asked again under it next cycle.
     if ((hedge.status === 'hedged' || hedge.status === 'failed') && hedge.requestId === requestId) {
       memory.hedges = (memory.hedges ?? 0) + 1;
     }
-    if (hedge.status === 'hedged') {
+    // A decision cancelled the quotes (and a fill moved the reserves): quote from a fresh read.
+    if (decided) {
       ({ snapshot, view } = await readMarketState(db, poolId, deps.now(), input.baseline, tickHint));
     }
   }

@@ -55,6 +55,8 @@ export interface HedgeFilled {
 
 export type HedgeOutcome =
   | HedgeFilled
+  /** The venue did not answer (it may have traded): the next call asks again under the same client order id. */
+  | { status: 'in_flight'; requestId: string; reason: string }
   | { status: 'failed'; requestId: string; reason: string }
   | { status: 'cool_down'; reason: string; lastRequestId: string; untilMs: number }
   | { status: 'nothing_to_hedge'; reason: string; inventoryShare: string };
@@ -183,8 +185,13 @@ async function settle(db: Db, venue: HedgeVenue, hedge: HedgeRow): Promise<Hedge
   } catch (err) {
     // A refusal means the venue did not trade: the hedge is over. Anything else (a timeout, a lost
     // connection) may have traded: the hedge stays in flight and the next call asks again.
-    if (!(err instanceof DomainValidationError)) throw err;
-    return fail(db, hedge, `the venue refused the hedge: ${err.message}`);
+    if (err instanceof DomainValidationError)
+      return fail(db, hedge, `the venue refused the hedge: ${err.message}`);
+    return {
+      status: 'in_flight',
+      requestId: hedge.request_id,
+      reason: `the venue did not answer (${(err as Error).message ?? String(err)}); asked again under client order id ${hedge.client_order_id} next time`,
+    };
   }
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, hedge.pool_id);
@@ -330,7 +337,11 @@ export async function requestHedge(
       pool.mmAttempt > 0
         ? 'the market maker answers it on its next cycle'
         : 'no quoting session is running: the market maker answers it when it quotes again';
-    const prior = await trx.selectFrom('events').select('event_id').where('event_id', '=', eventId).executeTakeFirst();
+    const prior = await trx
+      .selectFrom('events')
+      .select('event_id')
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
     if (prior) return { applied: false, requested: true, note };
     await trx
       .updateTable('pools')

@@ -12,6 +12,7 @@ import { readStream, type StoredEvent } from '../../db/event-store';
 import { claimSessionAttempt, takeGeneration, type SessionFence } from '../../db/fence';
 import { getPool } from '../../db/pools';
 import { rebuildPoolState } from '../../db/projections/pool-state';
+import { DomainValidationError } from '../../domain/errors';
 import { Big, formatDecimal } from '../../domain/money';
 import { inventoryDeviationBase } from '../../domain/pool';
 import { poolStream } from '../../domain/streams';
@@ -255,11 +256,11 @@ describe('one owner of hedging per pool', () => {
       },
     };
     const mm = await session(poolId, flaky);
-    const failed = await mm.cycle().then(
-      () => undefined,
-      (err: Error) => err,
-    );
-    expect(failed?.message).toMatch(/connection reset/);
+    const unanswered = await mm.cycle();
+    expect(unanswered.hedge).toMatchObject({ status: 'in_flight' });
+    expect((unanswered.hedge as { reason: string }).reason).toMatch(/connection reset/);
+    // The pool keeps quoting meanwhile.
+    expect(unanswered.outcome).toMatchObject({ kind: 'quoted', wrote: 'reconcile' });
     expect(await hedgeEvents(poolId)).toHaveLength(0);
     const finished = await mm.cycle();
     expect(finished.hedge).toMatchObject({ status: 'hedged' });
@@ -268,6 +269,34 @@ describe('one owner of hedging per pool', () => {
     expect(asked).toHaveLength(2);
     expect(asked[1]!.clientOrderId).toBe(asked[0]!.clientOrderId);
     expect(formatDecimal(asked[1]!.baseAmount)).toBe(formatDecimal(asked[0]!.baseAmount));
+    await expectConserved(poolId, { base: '90', quote: '10000' });
+  });
+
+  it('a hedge the venue refuses is over: recorded as failed with why, nothing booked, and the cool-down holds', async () => {
+    const { poolId } = await imbalancedPool({
+      risk: { maxInventoryDeviation: 0.3, hedgeCooldownSeconds: 3600 },
+    });
+    const refusing: HedgeVenue = {
+      name: 'refusing',
+      async execute() {
+        throw new DomainValidationError('baseAmount', 'baseAmount exceeds the venue limit of 10 ETH');
+      },
+    };
+    const mm = await session(poolId, refusing);
+    const refused = await mm.cycle();
+    expect(refused.hedge).toMatchObject({ status: 'failed' });
+    expect((refused.hedge as { reason: string }).reason).toMatch(
+      /venue refused the hedge: baseAmount exceeds/,
+    );
+    const next = await mm.cycle();
+    expect(next.hedge).toMatchObject({ status: 'cool_down' });
+    expect(await hedgeEvents(poolId)).toHaveLength(0);
+    const rows = await t.db
+      .selectFrom('hedges')
+      .select(['status', 'failure'])
+      .where('pool_id', '=', poolId)
+      .execute();
+    expect(rows).toEqual([{ status: 'failed', failure: expect.stringMatching(/venue limit/) }]);
     await expectConserved(poolId, { base: '90', quote: '10000' });
   });
 
