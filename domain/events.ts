@@ -105,7 +105,9 @@ export const EVENT_SCHEMAS = {
     })
     .strict(),
   /** The saga asks the pool's hedging owner (its market maker) to bring inventory back to target. */
-  hedge_requested: z.object({ poolId, requestId: z.string().min(1), requestedBy: z.string().min(1) }).strict(),
+  hedge_requested: z
+    .object({ poolId, requestId: z.string().min(1), requestedBy: z.string().min(1) })
+    .strict(),
   inventory_adjusted: z
     .object({
       poolId,

@@ -33,7 +33,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       fill_fee numeric,
       failure text
     )`.execute(db);
-  await sql`create unique index hedges_one_in_flight on hedges (pool_id) where status = 'in_flight'`.execute(db);
+  await sql`create unique index hedges_one_in_flight on hedges (pool_id) where status = 'in_flight'`.execute(
+    db,
+  );
   await sql`create index hedges_latest on hedges (pool_id, decided_at desc)`.execute(db);
 
   await sql`alter table checkpoints add column stream_version bigint check (stream_version > 0)`.execute(db);

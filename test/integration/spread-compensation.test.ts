@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { defaultHedgeVenue } from '../../worker/create-worker';
 import { createFundedPool as createPoolInDb } from '../helpers/pools';
-import { createFundedPool, eventsOf, seedTicks, startTicker, useMarketHarness, waitFor } from '../helpers/market';
+import {
+  createFundedPool,
+  eventsOf,
+  seedTicks,
+  startTicker,
+  useMarketHarness,
+  waitFor,
+} from '../helpers/market';
 
 /*
  * Finding 7 of issue 10: a failed rebalance "compensated" by restoring the narrower spread while the
@@ -53,7 +60,10 @@ describe('saga compensations leave the pool safer, and write only what the saga 
     });
     expect(await poolEvents(pool.id, 'spread_adjustment_compensated')).toEqual([]);
     // Retried, it answers the same and writes nothing more.
-    expect(await run(acts.restoreSpread, args)).toMatchObject({ outcome: 'withheld', reason: 'would_narrow' });
+    expect(await run(acts.restoreSpread, args)).toMatchObject({
+      outcome: 'withheld',
+      reason: 'would_narrow',
+    });
     expect(await poolEvents(pool.id, 'spread_compensation_withheld')).toHaveLength(1);
   });
 
@@ -129,13 +139,19 @@ describe('saga compensations leave the pool safer, and write only what the saga 
       expect(widened?.payload).toMatchObject({ oldSpreadBps: '30', newSpreadBps: '45' });
       expect(await spreadOf(poolId)).toBe('45');
       const [withheld] = await poolEvents(poolId, 'spread_compensation_withheld');
-      expect(withheld?.payload).toMatchObject({ reason: 'would_narrow', restoreToBps: '30', currentSpreadBps: '45' });
+      expect(withheld?.payload).toMatchObject({
+        reason: 'would_narrow',
+        restoreToBps: '30',
+        currentSpreadBps: '45',
+      });
       expect((withheld?.payload as { error: string }).error).toMatch(/hedge venue unreachable/);
       expect(await poolEvents(poolId, 'spread_adjustment_compensated')).toEqual([]);
     } finally {
       await m.client.stopPool(poolId, 'test done').catch(() => undefined);
       await ticker.stop();
-      await sql.raw('drop trigger refuse_rebalance on events; drop function refuse_rebalance();').execute(m.db);
+      await sql
+        .raw('drop trigger refuse_rebalance on events; drop function refuse_rebalance();')
+        .execute(m.db);
     }
   }, 120_000);
 });
