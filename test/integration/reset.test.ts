@@ -97,6 +97,10 @@ describe('a Temporal reset of either workflow', () => {
       const firstRunId = (await m.temporal.client.workflow.getHandle(workflowId).describe()).runId;
 
       const newRunId = await resetToFirstWorkflowTask(workflowId, firstRunId);
+      // What made first-run keys collide: the reset run is a new run of the same chain.
+      const history = await m.temporal.client.workflow.getHandle(workflowId, newRunId).fetchHistory();
+      const startedAttrs = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect(startedAttrs?.firstExecutionRunId).toBe(firstRunId);
       const after = await waitFor('quotes from the reset run', async () => {
         const s = await m.client.status(poolId);
         return s.state === 'quoting' && s.sessionRunning && s.asks.length ? s : undefined;
