@@ -63,7 +63,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
        or (new.hedge_requested_at is not null and old.hedge_requested_at is distinct from new.hedge_requested_at))
     execute function lpmm_notify_pool_row()`.execute(db);
 
-  await sql`grant select, insert, update on hedges to lpmm_app`.execute(db);
+  // The worker (the quoting session and the saga's activities) decides and books hedges; the
+  // dashboard reads them; clients have no business with them (the events show what was traded).
+  await sql`revoke all on hedges from public`.execute(db);
+  await sql`grant select, insert, update on hedges to lpmm_worker`.execute(db);
+  await sql`grant select on hedges to lpmm_dashboard`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
@@ -79,7 +83,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`drop trigger checkpoints_forward_only on checkpoints`.execute(db);
   await sql`drop function checkpoints_refuse_rewind()`.execute(db);
   await sql`alter table checkpoints drop column stream_version`.execute(db);
-  await sql`revoke all on hedges from lpmm_app`.execute(db);
+  await sql`revoke all on hedges from lpmm_worker, lpmm_dashboard`.execute(db);
   await sql`drop table hedges`.execute(db);
   await sql`alter table pools drop column hedge_requested_at`.execute(db);
 }

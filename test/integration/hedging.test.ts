@@ -8,6 +8,7 @@ import { runQuoteCycle, type CycleMemory, type CycleReport } from '../../activit
 import { readMarketSnapshot } from '../../activities/market-data';
 import type { HedgeOrder, HedgeVenue } from '../../adapters/hedge-venue/port';
 import { SimulatedHedgeVenue } from '../../adapters/hedge-venue/simulated';
+import { createDb, type Db } from '../../db/connection';
 import { readStream, type StoredEvent } from '../../db/event-store';
 import { claimSessionAttempt, takeGeneration, type SessionFence } from '../../db/fence';
 import { getPool } from '../../db/pools';
@@ -30,6 +31,8 @@ const venueOptions = { slippageBps: '5', feeBps: '2', priceDecimals: 8, baseDeci
 
 describe('one owner of hedging per pool', () => {
   let t: TestDatabase;
+  /** The worker's own login: hedging runs with the privileges it has in production. */
+  let worker: Db;
   let venue: SimulatedHedgeVenue;
   let acts: Activities;
   const env = new MockActivityEnvironment({ activityId: 'a-1' }, { logger: new DefaultLogger('ERROR') });
@@ -38,10 +41,14 @@ describe('one owner of hedging per pool', () => {
 
   beforeAll(async () => {
     t = await createTestDatabase();
+    worker = createDb(t.urls.worker, { maxConnections: 30 });
     venue = new SimulatedHedgeVenue(venueOptions);
-    acts = createActivities({ db: t.db, hedgeVenue: venue });
+    acts = createActivities({ db: worker, hedgeVenue: venue });
   });
-  afterAll(() => t?.drop());
+  afterAll(async () => {
+    await worker?.destroy();
+    await t?.drop();
+  });
 
   /** 90 ETH and 10,000 USDC at 2,000: a base share of 0.947, an excess of 42.5 ETH over the 0.5 target. */
   async function imbalancedPool(config: Record<string, unknown> = {}) {
@@ -53,10 +60,10 @@ describe('one owner of hedging per pool', () => {
 
   /** The pool's quoting session, holding its fence, one cycle per call (as runQuotingSession runs them). */
   async function session(poolId: string, hedgeVenue: HedgeVenue = venue) {
-    const generation = await takeGeneration(t.db, poolId);
+    const generation = await takeGeneration(worker, poolId);
     const fence: SessionFence = { generation, attempt: 1 };
-    expect(await claimSessionAttempt(t.db, poolId, fence)).toBe(true);
-    const s = await readMarketSnapshot(t.db, poolId, Date.now());
+    expect(await claimSessionAttempt(worker, poolId, fence)).toBe(true);
+    const s = await readMarketSnapshot(worker, poolId, Date.now());
     const baseline = {
       reserveBase: s.reserveBase,
       reserveQuote: s.reserveQuote,
@@ -72,7 +79,7 @@ describe('one owner of hedging per pool', () => {
       fence,
       cycle: async (): Promise<CycleReport> => {
         const report = await runQuoteCycle(
-          { db: t.db, hedgeVenue, now: () => Date.now() },
+          { db: worker, hedgeVenue, now: () => Date.now() },
           {
             poolId,
             fence,
@@ -212,7 +219,7 @@ describe('one owner of hedging per pool', () => {
     const { hedgeExcess } = await import('../../db/hedging');
     const outcomes = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        hedgeExcess(t.db, free, {
+        hedgeExcess(worker, free, {
           poolId,
           requestId: `race-${i}`,
           fence: mm.fence,
@@ -226,7 +233,7 @@ describe('one owner of hedging per pool', () => {
     expect(new Set(hedged.map((o) => (o as { requestId: string }).requestId)).size).toBe(1);
     expect(outcomes.every((o) => o.status === 'hedged' || o.status === 'nothing_to_hedge')).toBe(true);
     expect(await hedgeEvents(poolId)).toHaveLength(1);
-    const after = await hedgeExcess(t.db, free, {
+    const after = await hedgeExcess(worker, free, {
       poolId,
       requestId: 'race-after',
       fence: mm.fence,

@@ -31,11 +31,12 @@ describe('migrations on real Postgres', () => {
         'orders',
         'pools',
         'price_ticks',
+        'principals',
         'trades',
       ].sort(),
     );
-    // One step down removes hedging and the per-stream checkpoint; the next the quoting session's
-    // fence, expiry and notifications; the last, the schema.
+    // One step down removes hedging and the per-stream checkpoint; the next identity; the next the
+    // quoting session's fence, expiry and notifications; the last, the schema.
     await migrateDown(t.db);
     const hedgingColumns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
@@ -45,13 +46,16 @@ describe('migrations on real Postgres', () => {
     const beforeHedging = await tables(t);
     expect(beforeHedging).toEqual(afterUp.filter((name) => name !== 'hedges'));
     await migrateDown(t.db);
+    const beforeIdentity = await tables(t);
+    expect(beforeIdentity).toEqual(beforeHedging.filter((name) => name !== 'principals'));
+    await migrateDown(t.db);
     const columns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
        where table_name in ('pools', 'orders') and column_name in ('mm_generation', 'mm_attempt', 'expires_at')`.execute(
       t.db,
     );
     expect(columns.rows).toEqual([]);
-    expect(await tables(t)).toEqual(beforeHedging);
+    expect(await tables(t)).toEqual(beforeIdentity);
     await migrateDown(t.db);
     expect(await tables(t)).toEqual([]);
     await migrateToLatest(t.db);

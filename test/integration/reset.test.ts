@@ -157,7 +157,7 @@ describe('a Temporal reset of either workflow', () => {
     })();
     const head = async () => (await readStream(m.db, poolStream(poolId), 0, 100_000)).length;
     const addLiquidity = (requestId: string) =>
-      m.client.addLiquidity({ poolId, provider: 'lp-2', base: '1', quote: '2000', requestId });
+      m.client.addLiquidity({ poolId, base: '1', quote: '2000', requestId });
     /**
      * Until the run has processed the whole stream, its own decisions' events included: two whole
      * iterations (the first may record a decision, the next reads it) and nothing left to read.

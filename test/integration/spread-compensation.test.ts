@@ -1,7 +1,9 @@
 import { DefaultLogger } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { sql } from 'kysely';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../db/connection';
+import { ROLES, urlAs } from '../../db/roles';
 import { createActivities } from '../../activities';
 import { defaultHedgeVenue } from '../../worker/create-worker';
 import { createFundedPool as createPoolInDb } from '../helpers/pools';
@@ -21,7 +23,13 @@ import {
 describe('saga compensations leave the pool safer, and write only what the saga set', () => {
   const m = useMarketHarness('compensation');
   const env = new MockActivityEnvironment({ activityId: 'a-1' }, { logger: new DefaultLogger('ERROR') });
-  const activities = () => createActivities({ db: m.db, hedgeVenue: defaultHedgeVenue() });
+  // The worker's own login, as in production (m.db is the administrator's, for inspection).
+  let worker: Db | undefined;
+  afterAll(async () => worker?.destroy());
+  const activities = () => {
+    worker ??= createDb(urlAs(m.dbUrl, ROLES.worker), { maxConnections: 4 });
+    return createActivities({ db: worker, hedgeVenue: defaultHedgeVenue() });
+  };
   const run = <A extends unknown[], R>(fn: (...a: A) => Promise<R>, ...args: A): Promise<R> =>
     (env.run as (f: unknown, ...a: unknown[]) => Promise<unknown>)(fn, ...args) as Promise<R>;
   const spreadOf = async (poolId: string) =>

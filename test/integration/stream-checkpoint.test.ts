@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../db/connection';
 import { appendToStream } from '../../db/event-store';
 import { readPastCheckpoint, storedStreamCheckpoint } from '../../db/stream-checkpoint';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
@@ -7,14 +8,20 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db';
 /** The spread saga's durable checkpoint: forward only, each event handed over once, however readers race. */
 describe('a per-stream checkpoint in Postgres', () => {
   let t: TestDatabase;
+  /** The worker's login, which the saga's reads run as. */
+  let worker: Db;
   beforeAll(async () => {
     t = await createTestDatabase();
+    worker = createDb(t.urls.worker, { maxConnections: 10 });
   });
-  afterAll(() => t?.drop());
+  afterAll(async () => {
+    await worker?.destroy();
+    await t?.drop();
+  });
 
   async function streamOf(n: number, name: string) {
     await appendToStream(
-      t.db,
+      worker,
       name,
       'any',
       Array.from({ length: n }, (_, i) => ({
@@ -33,7 +40,7 @@ describe('a per-stream checkpoint in Postgres', () => {
       Array.from({ length: 8 }, async () => {
         let after = 0;
         for (;;) {
-          const page = await readPastCheckpoint(t.db, {
+          const page = await readPastCheckpoint(worker, {
             subscriber: 'saga/race',
             streamId: 'race',
             afterVersion: after,
@@ -54,7 +61,12 @@ describe('a per-stream checkpoint in Postgres', () => {
 
   it('the database refuses to move a stream checkpoint backwards', async () => {
     await streamOf(3, 'back');
-    await readPastCheckpoint(t.db, { subscriber: 'saga/back', streamId: 'back', afterVersion: 0, limit: 10 });
+    await readPastCheckpoint(worker, {
+      subscriber: 'saga/back',
+      streamId: 'back',
+      afterVersion: 0,
+      limit: 10,
+    });
     await expect(
       sql`update checkpoints set stream_version = 1 where subscriber = 'saga/back'`.execute(t.db),
     ).rejects.toThrow(/may only move forward/);
@@ -63,10 +75,10 @@ describe('a per-stream checkpoint in Postgres', () => {
 
   it('refuses a bad position or page size, naming it', async () => {
     await expect(
-      readPastCheckpoint(t.db, { subscriber: 's', streamId: 'x', afterVersion: -1, limit: 10 }),
+      readPastCheckpoint(worker, { subscriber: 's', streamId: 'x', afterVersion: -1, limit: 10 }),
     ).rejects.toThrow(/afterVersion/);
     await expect(
-      readPastCheckpoint(t.db, { subscriber: 's', streamId: 'x', afterVersion: 0, limit: 0 }),
+      readPastCheckpoint(worker, { subscriber: 's', streamId: 'x', afterVersion: 0, limit: 0 }),
     ).rejects.toThrow(/limit/);
   });
 });
