@@ -83,6 +83,8 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   const { poolId } = input;
   const info = workflowInfo();
   const workflowId = info.workflowId;
+  // Decided once, in the run's first activation (see workflows/patches.ts for why there).
+  const runScoped = runScopedKeys();
   const carried = input.carried;
   const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const sessions = proxyActivities<Activities>({
@@ -232,7 +234,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       poolId,
       cancelReason: 'market_maker_stopped',
       event: {
-        eventId: `${workflowId}/${runScopedKeys() ? info.runId : info.firstExecutionRunId}/stopped`,
+        eventId: `${workflowId}/${runScoped ? info.runId : info.firstExecutionRunId}/stopped`,
         type: 'market_maker_stopped',
         reason: stopReason,
         workflowId,
@@ -333,7 +335,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     if (!carried) {
       await record([
         {
-          eventId: `${workflowId}/${runScopedKeys() ? info.runId : info.firstExecutionRunId}/started`,
+          eventId: `${workflowId}/${runScoped ? info.runId : info.firstExecutionRunId}/started`,
           type: 'market_maker_started',
           payload: { poolId, workflowId, strategy, refreshIntervalMs: refreshIntervalMs() },
         },

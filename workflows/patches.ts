@@ -6,6 +6,15 @@ import { patched } from '@temporalio/workflow';
  * replays the old branch, a run that reaches the change live takes the new one and records a marker.
  */
 
+/*
+ * Each patch is decided once per run, in the run's first activation, before any await. A patch
+ * decided later, right after a local activity, breaks replay: the replay resolves the local activity
+ * in the workflow task whose history holds its marker, which can be earlier than the task in which
+ * the original run went on (and recorded the patch marker), so the replayed `patched()` does not
+ * know of the marker yet, answers false, and the marker then matches no command (nondeterminism).
+ * Seen with two workers under load; test/integration/replay.test.ts replays such histories.
+ */
+
 /**
  * Idempotency keys and event ids of new decisions carry the run id instead of the first run's id.
  * A Temporal reset starts a new run whose firstExecutionRunId is the old one's: keys built from it

@@ -47,6 +47,8 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
   const input = validateStartInput<SpreadSagaInput>(rawInput, SPREAD_SAGA_START);
   const { poolId } = input;
   const workflowId = workflowInfo().workflowId;
+  // Decided once, in the run's first activation (see workflows/patches.ts for why there).
+  const runScoped = runScopedKeys();
   const c = input.carried;
   let checkpoint = c?.checkpoint ?? 0;
   let iteration = c?.iteration ?? 0;
@@ -153,7 +155,7 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
     // replays this run's iterations under a new run id; either way its decisions are new ones, and
     // request ids shared with the earlier run would be refused or deduplicated (dropped). Histories
     // recorded before the patch keep their first-run ids.
-    const key = `${workflowId}/${runScopedKeys() ? workflowInfo().runId : workflowInfo().firstExecutionRunId}/i${iteration}`;
+    const key = `${workflowId}/${runScoped ? workflowInfo().runId : workflowInfo().firstExecutionRunId}/i${iteration}`;
     if (evaluation.events.length) {
       const events: NewEvent[] = evaluation.events.map((e) => ({
         eventId: `${key}/${e.type}`,
