@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { temporal } from '@temporalio/proto';
+import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { marketMakerWorkflowId, spreadSagaWorkflowId } from '../../client';
@@ -199,31 +198,4 @@ describe('replaying recorded histories against the workflow code', () => {
     for (const r of results)
       expect(r.error, `${r.workflowId} ${r.runId}: ${String(r.error)}`).toBeUndefined();
   }, 240_000);
-
-  it('a market maker whose first local activity resolved a workflow task before the run went on replays', async () => {
-    // Recorded with two workers under load: the local activity's marker closes workflow task 1, the
-    // run went on (and scheduled its first activity) only in task 2. On replay the local activity
-    // resolves in task 1, earlier than it did live; a patch decided after it (instead of at the
-    // run's start) then misses its marker and the replay fails with a nondeterminism error.
-    const file = new URL('../fixtures/histories/market-maker.local-activity-split.json', import.meta.url);
-    const history = temporal.api.history.v1.History.fromObject(JSON.parse(readFileSync(file, 'utf8')));
-    const { EventType } = temporal.api.enums.v1;
-    let task = 0;
-    let marker: number | undefined;
-    let scheduled: number | undefined;
-    for (const e of history.events ?? []) {
-      if (e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED) task++;
-      if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') marker ??= task;
-      if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) scheduled ??= task;
-    }
-    expect({ marker, scheduled }).toEqual({ marker: 1, scheduled: 2 });
-    const workflowId = history.events![0]!.workflowExecutionStartedEventAttributes!.workflowId!;
-    await expect(
-      Worker.runReplayHistory(
-        { workflowsPath: WORKFLOWS_PATH, replayName: 'replay-la-split' },
-        history,
-        workflowId,
-      ),
-    ).resolves.toBeUndefined();
-  });
 });
