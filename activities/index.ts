@@ -23,7 +23,11 @@ import {
   type QuotingSessionInput,
   type SessionOutcome,
 } from './quoting-session';
-import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
+import type { HedgeVenue } from '../adapters/hedge-venue/port';
+import { requestHedge, type HedgeRequestResult } from '../db/hedging';
+import { compensateSpread, type SpreadCompensation } from '../db/spread-compensation';
+import { readPastCheckpoint } from '../db/stream-checkpoint';
+import { spreadSagaWorkflowId } from '../workflows/ids';
 import { readMarketSnapshot } from './market-data';
 import { computeQuotes } from './quotes';
 import type { MarketSnapshot, PnlBaseline, PoolEventSummary, QuoteCycleResult, SpreadInputs } from './types';
@@ -238,7 +242,10 @@ export function createActivities(deps: ActivityDeps) {
       return setSpread(db, input);
     },
 
-    /** Compensation: puts the spread back and says why, idempotently. */
+    /**
+     * Compensation: puts the spread back only while it is still the value this saga set, and never
+     * narrower than it is (db/spread-compensation.ts); says what it did and why, idempotently.
+     */
     async restoreSpread(input: {
       poolId: string;
       requestId: string;
@@ -246,42 +253,19 @@ export function createActivities(deps: ActivityDeps) {
       attemptedSpreadBps: string;
       error: string;
       sagaId: string;
-    }) {
-      const change = await setSpread(db, {
-        poolId: input.poolId,
-        newSpreadBps: input.restoreToBps,
-        reasons: ['compensation'],
-        requestId: `${input.requestId}/restore`,
-        sagaId: input.sagaId,
-      });
-      await recordPoolEvents(db, input.poolId, [
-        {
-          eventId: `spread/${input.poolId}/${input.requestId}/compensated`,
-          type: 'spread_adjustment_compensated',
-          payload: {
-            poolId: input.poolId,
-            attemptedSpreadBps: input.attemptedSpreadBps,
-            restoredSpreadBps: input.restoreToBps,
-            error: input.error,
-            sagaId: input.sagaId,
-          },
-        },
-      ]);
-      return change;
+    }): Promise<SpreadCompensation> {
+      return compensateSpread(db, input);
     },
 
-    async adjustInventory(input: {
-      poolId: string;
-      requestId: string;
-      targetShare?: number;
-      referencePrice?: string;
-    }) {
-      const snapshot = await readMarketSnapshot(db, input.poolId, now());
-      return applyInventoryAdjustment(db, deps.hedgeVenue, {
+    /**
+     * The saga's rebalance. The market maker owns hedging (db/hedging.ts): this records the saga's
+     * request, which the quoting session honours on its next cycle under the pool lock and cool-down.
+     */
+    async adjustInventory(input: { poolId: string; requestId: string }): Promise<HedgeRequestResult> {
+      return requestHedge(db, {
         poolId: input.poolId,
         requestId: input.requestId,
-        targetShare: input.targetShare ?? snapshot.config.spreadPolicy.targetInventoryShare,
-        referencePrice: input.referencePrice ?? snapshot.referencePrice ?? snapshot.mid,
+        requestedBy: spreadSagaWorkflowId(input.poolId),
       });
     },
 
@@ -294,7 +278,7 @@ export function createActivities(deps: ActivityDeps) {
       afterVersion: number;
       limit?: number;
     }): Promise<PoolEventSummary> {
-      return readPoolEventSummary(db, input.poolId, input.afterVersion, input.limit);
+      return readSagaEvents(db, input.poolId, input.afterVersion, input.limit);
     },
 
     /**
@@ -308,7 +292,7 @@ export function createActivities(deps: ActivityDeps) {
       limit?: number;
     }): Promise<SpreadInputs> {
       const [events, s] = await Promise.all([
-        readPoolEventSummary(db, input.poolId, input.afterVersion, input.limit),
+        readSagaEvents(db, input.poolId, input.afterVersion, input.limit),
         readMarketSnapshot(db, input.poolId, now()),
       ]);
       return {
@@ -333,27 +317,23 @@ export function createActivities(deps: ActivityDeps) {
   });
 }
 
-async function readPoolEventSummary(
+/**
+ * The pool's events past the spread saga's checkpoint, summarised by type, through the saga's
+ * durable checkpoint: a rewound saga (a Temporal reset, a fresh start) resumes where the pool's
+ * events were last processed instead of processing them again.
+ */
+async function readSagaEvents(
   db: Db,
   poolId: string,
   afterVersion: number,
   limit = 5000,
 ): Promise<PoolEventSummary> {
-  const rows = await db
-    .selectFrom('events')
-    .select(['stream_version', 'type'])
-    .where('stream_id', '=', poolStream(poolId))
-    .where('stream_version', '>', String(afterVersion) as never)
-    .orderBy('stream_version')
-    .limit(limit)
-    .execute();
-  const counts: Record<string, number> = {};
-  for (const r of rows) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  return {
-    counts,
-    read: rows.length,
-    lastVersion: rows.length ? Number(rows[rows.length - 1]!.stream_version) : afterVersion,
-  };
+  return readPastCheckpoint(db, {
+    subscriber: spreadSagaWorkflowId(poolId),
+    streamId: poolStream(poolId),
+    afterVersion,
+    limit,
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -2,7 +2,8 @@ import type { Db } from '../db/connection';
 import { appendInTransaction } from '../db/event-store';
 import { lockPool } from '../db/pools';
 import { checkFence, FencedError, type SessionFence } from '../db/fence';
-import { cancelAllOrders, reconcileOrders, renewQuotes } from '../db/order-book';
+import { reconcileOrders, renewQuotes } from '../db/order-book';
+import { hedgeExcess, type HedgeOutcome } from '../db/hedging';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
@@ -11,7 +12,7 @@ import { evaluateSpread } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import type { VolatilityRegime } from '../domain/volatility';
-import { applyInventoryAdjustment, type HedgeVenue } from './inventory';
+import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import type { TickBook } from '../db/tick-book';
 import { readMarketState } from './market-data';
 import { computeQuotes } from './quotes';
@@ -39,11 +40,11 @@ export interface CycleMemory {
   /** The spread policy's levels as the session last told the saga: it hints only on a change. */
   sagaView: { volatilityRegime: VolatilityRegime; imbalanceLevel: 'none' | 'moderate' | 'critical' };
   /**
-   * Flattens booked by this generation. The next flatten's request id is built from it, so a failed
-   * booking is retried under the same id (the venue answers a repeated id with its first fill)
-   * instead of trading again under a new one.
+   * Hedges this generation decided. The next hedge's request id is built from it, so a hedge left
+   * in flight is finished under the same id (the venue answers a repeated client order id with its
+   * first fill) instead of being decided again under a new one.
    */
-  flattens?: number;
+  hedges?: number;
 }
 
 export type CycleOutcome =
@@ -58,6 +59,8 @@ export interface CycleReport {
   restingOrders: number;
   /** The spread policy wants a decision from the saga (a change past the hysteresis, or a critical imbalance). */
   sagaDecisionDue: boolean;
+  /** What this cycle's hedge came to (a flatten, or the saga's request), with why when it did not trade. */
+  hedge: HedgeOutcome | null;
 }
 
 function largestNotional(ladder: SerializedQuoteLadder | null): Big {
@@ -123,19 +126,30 @@ export async function runQuoteCycle(
       risk,
       restingOrders: view.resting.length,
       sagaDecisionDue,
+      hedge: null,
     };
   }
-  if (risk.action === 'flatten') {
-    await cancelAllOrders(db, { poolId, owner, reason: 'risk_flatten', fence });
-    await applyInventoryAdjustment(db, deps.hedgeVenue, {
+  // The session owns the pool's hedging: its own flatten and the saga's request go through the one
+  // function that decides under the pool lock, with the cool-down (db/hedging.ts).
+  let hedge: HedgeOutcome | null = null;
+  if (risk.action === 'flatten' || view.pool.hedgeRequestedAt !== null) {
+    const requestId = `mm/${poolId}/g${fence.generation}/hedge${memory.hedges ?? 0}`;
+    hedge = await hedgeExcess(db, deps.hedgeVenue, {
       poolId,
-      requestId: `mm/${poolId}/g${fence.generation}/flatten${memory.flattens ?? 0}`,
-      targetShare: cfg.spreadPolicy.targetInventoryShare,
-      referencePrice: snapshot.referencePrice ?? snapshot.mid,
+      requestId,
       fence,
+      trigger: risk.action === 'flatten' ? 'risk_flatten' : 'saga_request',
+      referencePrice: snapshot.referencePrice ?? snapshot.mid,
     });
-    memory.flattens = (memory.flattens ?? 0) + 1;
-    ({ snapshot, view } = await readMarketState(db, poolId, deps.now(), input.baseline, tickHint));
+    const decided = hedge.status !== 'cool_down' && hedge.status !== 'nothing_to_hedge';
+    // The id is spent once settled; one still in flight is asked again under it next cycle.
+    if ((hedge.status === 'hedged' || hedge.status === 'failed') && hedge.requestId === requestId) {
+      memory.hedges = (memory.hedges ?? 0) + 1;
+    }
+    // A decision cancelled the quotes (and a fill moved the reserves): quote from a fresh read.
+    if (decided) {
+      ({ snapshot, view } = await readMarketState(db, poolId, deps.now(), input.baseline, tickHint));
+    }
   }
 
   const quoted =
@@ -171,6 +185,7 @@ export async function runQuoteCycle(
     risk,
     restingOrders: resting,
     sagaDecisionDue,
+    hedge,
   });
   const ttl = cfg.quoting.quoteTtlMs;
   if (isQuietPlan(plan)) {

@@ -1,6 +1,7 @@
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { claimSessionAttempt, FencedError, type SessionFence } from '../db/fence';
 import { renewQuotes } from '../db/order-book';
+import type { HedgeOutcome } from '../db/hedging';
 import { poolOwner } from '../domain/streams';
 import type { PoolNotificationHub } from '../db/notifications';
 import type { PoolConfig } from '../domain/config';
@@ -50,6 +51,8 @@ export interface SessionLiveStatus {
   reserveQuote: string | null;
   pnl: { totalPnl: string; returnPct: string } | null;
   lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
+  /** The last hedge this session tried (a flatten or the saga's request): what it came to, or why not. */
+  lastHedge: HedgeOutcome | null;
   lastError: string | null;
   lastCycleAtMs: number | null;
   /** Cycles that wrote a reconcile, renewed quote lives only, or wrote nothing (this attempt). */
@@ -74,6 +77,7 @@ export const NO_SESSION_YET: Readonly<SessionLiveStatus> = Object.freeze({
   reserveQuote: null,
   pnl: null,
   lastRisk: null,
+  lastHedge: null,
   lastError: null,
   lastCycleAtMs: null,
   reconciles: 0,
@@ -190,6 +194,7 @@ function liveOf(report: CycleReport | null, prev: SessionLiveStatus, cycle: numb
     reserveQuote: s.reserveQuote,
     pnl: { totalPnl: s.pnl.totalPnl, returnPct: s.pnl.returnPct },
     lastRisk: { action: report.risk.action, reasons: report.risk.reasons },
+    lastHedge: report.hedge ?? prev.lastHedge ?? null,
     lastError: null,
     lastCycleAtMs: s.observedAtMs,
   };

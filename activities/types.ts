@@ -59,11 +59,17 @@ export interface QuoteCycleResult extends ReconcileResult {
 }
 
 export interface PoolEventSummary {
-  /** Events read past the checkpoint, by type. */
+  /** Events past the checkpoint, by type, each counted once. */
   counts: Record<string, number>;
+  /** Events handed over for processing by this read. */
   read: number;
   /** The stream version of the last event read: the new checkpoint. */
   lastVersion: number;
+  /**
+   * Events past the caller's checkpoint that an earlier run already processed (after a reset or a
+   * restart): counted, not processed again. Absent in histories recorded before the durable checkpoint.
+   */
+  alreadyProcessed?: number;
 }
 
 /** One saga iteration's reads: its events past the checkpoint and what the spread policy needs. */

@@ -2,6 +2,7 @@ import { Migrator, type Migration, type MigrationResultSet } from 'kysely';
 import * as schema from '../migrations/0001_schema';
 import * as quotingSession from '../migrations/0002_quoting_session';
 import * as identity from '../migrations/0003_identity';
+import * as hedgingAndCheckpoints from '../migrations/0004_hedging_and_checkpoints';
 import type { Db } from './connection';
 
 /** Listed statically so bundlers and tsx need no directory scanning. */
@@ -9,6 +10,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_schema': schema,
   '0002_quoting_session': quotingSession,
   '0003_identity': identity,
+  '0004_hedging_and_checkpoints': hedgingAndCheckpoints,
 };
 
 export function migrator(db: Db): Migrator {

@@ -30,6 +30,8 @@ export interface PoolState {
   /** The market maker's fence (generation, attempt): see db/fence.ts. */
   mmGeneration: string;
   mmAttempt: number;
+  /** The spread saga asked the market maker to hedge; cleared when the market maker answers. */
+  hedgeRequestedAt: Date | null;
 }
 
 export function toPoolState(row: PoolRow): PoolState {
@@ -51,6 +53,7 @@ export function toPoolState(row: PoolRow): PoolState {
     priceFeed: row.price_feed,
     mmGeneration: String(row.mm_generation),
     mmAttempt: Number(row.mm_attempt),
+    hedgeRequestedAt: row.hedge_requested_at ? new Date(row.hedge_requested_at) : null,
   };
 }
 
@@ -252,7 +255,7 @@ export interface LiquidityResult {
   totalShares: string;
 }
 
-function requestId(value: unknown): string {
+export function validRequestId(value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z0-9_.:/@-]{1,200}$/.test(value)) {
     throw new DomainValidationError(
       'requestId',
@@ -276,7 +279,7 @@ export async function addLiquidity(
     base: formatDecimal(base),
     quote: formatDecimal(quote),
   };
-  const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
+  const eventId = `liquidity/${input.poolId}/${validRequestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const prior = await priorEvent(trx, eventId, {
@@ -333,7 +336,7 @@ export async function removeLiquidity(
   parsePoolId(input.poolId);
   const shares = parseDecimal(input.shares, 'shares', { allowZero: false, ...AMOUNT_LIMITS });
   const request = { provider: provider(input.provider), shares: formatDecimal(shares) };
-  const eventId = `liquidity/${input.poolId}/${requestId(input.requestId)}`;
+  const eventId = `liquidity/${input.poolId}/${validRequestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const prior = await priorEvent(trx, eventId, {
@@ -405,7 +408,7 @@ export async function setSpread(
 ): Promise<SpreadChange> {
   const next = parseDecimal(input.newSpreadBps, 'newSpreadBps', { allowZero: false, maxDecimals: 8 });
   const request = { newSpreadBps: formatDecimal(next) };
-  const eventId = `spread/${input.poolId}/${requestId(input.requestId)}`;
+  const eventId = `spread/${input.poolId}/${validRequestId(input.requestId)}`;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, input.poolId);
     const prior = await priorEvent(trx, eventId, {
@@ -459,7 +462,7 @@ export async function updatePoolConfig(
   db: Db,
   input: { poolId: string; config: PoolConfig; requestId: string },
 ): Promise<void> {
-  const eventId = `config/${input.poolId}/${requestId(input.requestId)}`;
+  const eventId = `config/${input.poolId}/${validRequestId(input.requestId)}`;
   await db.transaction().execute(async (trx) => {
     await lockPool(trx, input.poolId);
     if (

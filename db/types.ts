@@ -25,6 +25,8 @@ export interface PoolsTable {
   /** The market maker's fence: see migrations/0002_quoting_session.ts. */
   mm_generation: ColumnType<string, string | undefined, string>;
   mm_attempt: ColumnType<number, number | undefined, number>;
+  /** A hedge the spread saga asked for and the market maker has not answered yet (db/hedging.ts). */
+  hedge_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -102,7 +104,27 @@ export interface CheckpointsTable {
   subscriber: string;
   transaction_id: string;
   global_position: string;
+  /** Per-stream subscribers only (the spread saga): the last stream version processed. */
+  stream_version: ColumnType<string | null, number | string | null | undefined, number | string | null>;
   updated_at: UpdatedAt;
+}
+
+export interface HedgesTable {
+  request_id: string;
+  pool_id: string;
+  client_order_id: string;
+  trigger: 'risk_flatten' | 'saga_request';
+  status: 'in_flight' | 'filled' | 'failed';
+  side: OrderSide;
+  base_amount: Numeric;
+  reference_price: Numeric;
+  decided_at: CreatedAt;
+  settled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fill_price: ColumnType<string | null, string | null | undefined, string | null>;
+  fill_base: ColumnType<string | null, string | null | undefined, string | null>;
+  fill_quote: ColumnType<string | null, string | null | undefined, string | null>;
+  fill_fee: ColumnType<string | null, string | null | undefined, string | null>;
+  failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface Database {
@@ -113,6 +135,7 @@ export interface Database {
   price_ticks: PriceTicksTable;
   events: EventsTable;
   checkpoints: CheckpointsTable;
+  hedges: HedgesTable;
 }
 
 export type PoolRow = Selectable<PoolsTable>;

@@ -164,6 +164,11 @@ export const riskLimitsSchema = z.strictObject({
   maxOrderNotional: money('1000000'),
   maxPriceAgeSeconds: seconds(30),
   cooldownSeconds: seconds(60, 0),
+  /**
+   * After a hedge (a flatten, or the saga's rebalance), the pool hedges again only this much later:
+   * a breach that outlasts the hedge (the price kept moving) must not trade every cycle. 0 disables it.
+   */
+  hedgeCooldownSeconds: seconds(60, 0),
 });
 
 export const volatilityConfigSchema = z.strictObject({

@@ -70,6 +70,22 @@ export const EVENT_SCHEMAS = {
       sagaId: z.string(),
     })
     .strict(),
+  /**
+   * A compensation the saga asked for and the database did not carry out, with why: it would have
+   * narrowed the spread while the imbalance it was widened for persists, or someone else changed
+   * the spread since the saga set it.
+   */
+  spread_compensation_withheld: z
+    .object({
+      poolId,
+      attemptedSpreadBps: decimal,
+      restoreToBps: decimal,
+      currentSpreadBps: decimal,
+      reason: z.enum(['would_narrow', 'changed_since']),
+      error: z.string(),
+      sagaId: z.string(),
+    })
+    .strict(),
   inventory_imbalance_detected: z
     .object({
       poolId,
@@ -88,10 +104,16 @@ export const EVENT_SCHEMAS = {
       newRegime: z.enum(['normal', 'high', 'extreme']),
     })
     .strict(),
+  /** The saga asks the pool's hedging owner (its market maker) to bring inventory back to target. */
+  hedge_requested: z
+    .object({ poolId, requestId: z.string().min(1), requestedBy: z.string().min(1) })
+    .strict(),
   inventory_adjusted: z
     .object({
       poolId,
       venue: z.string(),
+      /** Why the owner hedged (absent on hedges booked before there were two triggers). */
+      trigger: z.enum(['risk_flatten', 'saga_request']).optional(),
       side,
       baseAmount: positiveDecimal,
       quoteAmount: positiveDecimal,

@@ -5,6 +5,7 @@
 export * from './errors';
 export * from './money';
 export * from './pool';
+export * from './hedge';
 export * from './config';
 export * from './volatility';
 export * from './spread-policy';

@@ -127,7 +127,9 @@ export interface SpreadSagaStatus {
   /** Pool events processed, by type: each counted once, whatever crashed in between. */
   counts: Record<string, number>;
   adjustments: number;
+  /** Failed adjustments compensated: the spread restored, or kept (wider, or changed by someone else) with an event saying why. */
   compensations: number;
+  /** Rebalances asked of the market maker, the pool's hedging owner (it decides, under the pool lock and cool-down). */
   rebalances: number;
   lastAdjustment: SpreadSagaCarriedState['lastAdjustment'];
   lastMetrics: {

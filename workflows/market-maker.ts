@@ -19,6 +19,7 @@ import type { SessionOutcome } from '../activities/quoting-session';
 import { mergePoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError } from '../domain/errors';
 import { cleanup, describeError, local, writes } from './activity-options';
+import { runScopedKeys } from './patches';
 import {
   invalidInput,
   isNotFound,
@@ -82,6 +83,8 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   const { poolId } = input;
   const info = workflowInfo();
   const workflowId = info.workflowId;
+  // Decided once, in the run's first activation (see workflows/patches.ts for why there).
+  const runScoped = runScopedKeys();
   const carried = input.carried;
   const heartbeatTimeoutMs = input.heartbeatTimeoutMs ?? DEFAULT_HEARTBEAT_TIMEOUT_MS;
   const sessions = proxyActivities<Activities>({
@@ -231,7 +234,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       poolId,
       cancelReason: 'market_maker_stopped',
       event: {
-        eventId: `${workflowId}/${info.firstExecutionRunId}/stopped`,
+        eventId: `${workflowId}/${runScoped ? info.runId : info.firstExecutionRunId}/stopped`,
         type: 'market_maker_stopped',
         reason: stopReason,
         workflowId,
@@ -332,7 +335,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     if (!carried) {
       await record([
         {
-          eventId: `${workflowId}/${info.firstExecutionRunId}/started`,
+          eventId: `${workflowId}/${runScoped ? info.runId : info.firstExecutionRunId}/started`,
           type: 'market_maker_started',
           payload: { poolId, workflowId, strategy, refreshIntervalMs: refreshIntervalMs() },
         },

@@ -16,6 +16,7 @@ import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
 import { cleanup, describeError, local, writes } from './activity-options';
 import { invalidInput, isNotFound, recordRefusedSignals, validateStartInput } from './input-validation';
 import { SPREAD_SAGA_START } from './input-rules';
+import { runScopedKeys } from './patches';
 import {
   PoolIdAttribute,
   poolEventHintSignal,
@@ -36,12 +37,18 @@ const PAGE = 5000;
  * Keeps one pool's spread where the policy wants it. The pool's event stream past the saga's own
  * checkpoint is the source of truth. The quoting session, which sees every trade, runs the same
  * pure policy and wakes the saga only when a decision is due; a rare catch-up covers a lost hint. Each adjustment is a saga: set the spread,
- * rebalance if the imbalance is critical, and on failure restore the previous spread and say so.
+ * ask the market maker (the pool's one hedging owner) to rebalance if the imbalance is critical, and on
+ * failure compensate: the previous spread comes back only if it is no narrower and nobody changed the
+ * spread since (db/spread-compensation.ts); otherwise the wider spread stays, and an event says why.
+ * The checkpoint is also kept in Postgres and only moves forward (db/stream-checkpoint.ts): a reset
+ * or a fresh start resumes after the events already processed instead of processing them again.
  */
 export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<SpreadSagaStatus> {
   const input = validateStartInput<SpreadSagaInput>(rawInput, SPREAD_SAGA_START);
   const { poolId } = input;
   const workflowId = workflowInfo().workflowId;
+  // Decided once, in the run's first activation (see workflows/patches.ts for why there).
+  const runScoped = runScopedKeys();
   const c = input.carried;
   let checkpoint = c?.checkpoint ?? 0;
   let iteration = c?.iteration ?? 0;
@@ -115,8 +122,10 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
         adjustments++;
       }
       if (ev.imbalance.level === 'critical') {
+        // A request to the pool's hedging owner, the market maker (histories recorded before that
+        // change answer with the fill they booked themselves).
         const r = await writes.adjustInventory({ poolId, requestId: `${key}/rebalance` });
-        if (r.applied) rebalances++;
+        if (r.applied || r.requested) rebalances++;
       }
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -142,9 +151,11 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
       },
       snapshot.spreadPolicy,
     );
-    // With the run chain's id: a saga started again for the pool restarts at iteration 0, and its
-    // request ids must not collide with the previous run's (they would be refused or deduplicated).
-    const key = `${workflowId}/${workflowInfo().firstExecutionRunId}/i${iteration}`;
+    // Unique per run: a saga started again for the pool restarts at iteration 0, and a Temporal reset
+    // replays this run's iterations under a new run id; either way its decisions are new ones, and
+    // request ids shared with the earlier run would be refused or deduplicated (dropped). Histories
+    // recorded before the patch keep their first-run ids.
+    const key = `${workflowId}/${runScoped ? workflowInfo().runId : workflowInfo().firstExecutionRunId}/i${iteration}`;
     if (evaluation.events.length) {
       const events: NewEvent[] = evaluation.events.map((e) => ({
         eventId: `${key}/${e.type}`,

@@ -17,6 +17,8 @@ export interface TestPoolOptions {
   quote?: string;
   config?: unknown;
   spreadBps?: string;
+  /** The pool's price feed; pools share 'test:eth-usdc' unless a test moves one pool's price alone. */
+  priceFeed?: string;
 }
 
 export function uniquePoolId(prefix = 'eth-usdc'): string {
@@ -33,7 +35,7 @@ export async function createFundedPool(db: Db, opts: TestPoolOptions = {}): Prom
     tickSize: TICK,
     lotSize: LOT,
     minSize: MIN_SIZE,
-    priceFeed: 'test:eth-usdc',
+    priceFeed: opts.priceFeed ?? 'test:eth-usdc',
     config: opts.config ?? {},
     ...(opts.spreadBps ? { spreadBps: opts.spreadBps } : {}),
   });

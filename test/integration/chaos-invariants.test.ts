@@ -11,7 +11,8 @@ import {
   sagaCheckpointsAtHead,
   streamVersionsContiguous,
 } from '../../chaos/invariants';
-import { applyInventoryAdjustment } from '../../activities/inventory';
+import { claimSessionAttempt, takeGeneration } from '../../db/fence';
+import { hedgeExcess } from '../../db/hedging';
 import { appendToStream, readStream, streamVersion } from '../../db/event-store';
 import { cancelAllOrders, reconcileOrders, submitOrder } from '../../db/order-book';
 import { removeLiquidity } from '../../db/pools';
@@ -85,13 +86,17 @@ beforeAll(async () => {
   });
   expect(hit.fills).toHaveLength(1);
   // The pool is now short of base: a hedge buys it back, paying a fee.
-  const hedge = await applyInventoryAdjustment(t.db, defaultHedgeVenue(), {
+  // Only the session holding the pool's fence hedges (db/hedging.ts): take it as a session would.
+  const fence = { generation: await takeGeneration(t.db, poolId), attempt: 1 };
+  expect(await claimSessionAttempt(t.db, poolId, fence)).toBe(true);
+  const hedge = await hedgeExcess(t.db, defaultHedgeVenue(), {
     poolId,
     requestId: 'chaos-hedge-1',
-    targetShare: 0.5,
+    fence,
+    trigger: 'risk_flatten',
     referencePrice: '2000',
   });
-  expect(hedge.applied).toBe(true);
+  expect(hedge.status).toBe('hedged');
   await removeLiquidity(t.db, { poolId, provider: 'lp-seed', shares: '1', requestId: 'w-1' });
   await cancelAllOrders(t.db, { poolId, owner: poolOwner(poolId), reason: 'test' });
 });

@@ -23,9 +23,31 @@ describe('migrations on real Postgres', () => {
     await migrateToLatest(t.db);
     const afterUp = await tables(t);
     expect(afterUp).toEqual(
-      ['checkpoints', 'events', 'liquidity_positions', 'orders', 'pools', 'price_ticks', 'trades'].sort(),
+      [
+        'checkpoints',
+        'events',
+        'hedges',
+        'liquidity_positions',
+        'orders',
+        'pools',
+        'price_ticks',
+        'principals',
+        'trades',
+      ].sort(),
     );
-    // One step down removes the quoting session's fence, expiry and notifications; the next, the schema.
+    // One step down removes hedging and the per-stream checkpoint; the next identity; the next the
+    // quoting session's fence, expiry and notifications; the last, the schema.
+    await migrateDown(t.db);
+    const hedgingColumns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+       where (table_name = 'pools' and column_name = 'hedge_requested_at')
+          or (table_name = 'checkpoints' and column_name = 'stream_version')`.execute(t.db);
+    expect(hedgingColumns.rows).toEqual([]);
+    const beforeHedging = await tables(t);
+    expect(beforeHedging).toEqual(afterUp.filter((name) => name !== 'hedges'));
+    await migrateDown(t.db);
+    const beforeIdentity = await tables(t);
+    expect(beforeIdentity).toEqual(beforeHedging.filter((name) => name !== 'principals'));
     await migrateDown(t.db);
     const columns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
@@ -33,7 +55,7 @@ describe('migrations on real Postgres', () => {
       t.db,
     );
     expect(columns.rows).toEqual([]);
-    expect(await tables(t)).toEqual(afterUp);
+    expect(await tables(t)).toEqual(beforeIdentity);
     await migrateDown(t.db);
     expect(await tables(t)).toEqual([]);
     await migrateToLatest(t.db);

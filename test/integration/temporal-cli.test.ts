@@ -192,7 +192,13 @@ describe('operating the market maker with the temporal CLI (plain JSON)', () => 
         expect(refused.code, `${JSON.stringify(patch)} should be refused: ${refused.stdout}`).not.toBe(0);
         expect(refused.stderr + refused.stdout).toContain(field);
       }
-      const before = (await quotingLive(workflowId))!;
+      // The refresh change restarted the session: wait for its first quotes rather than read once.
+      const before = await waitFor(
+        'quotes after the refused updates',
+        () => quotingLive(workflowId),
+        30_000,
+        250,
+      );
       expect(before.refreshIntervalMs).toBe(700);
       expect(before.lastError).toBeNull();
       const later = await waitFor(
