@@ -22,6 +22,7 @@ export const TABLES = [
   'liquidity_positions',
   'price_ticks',
   'checkpoints',
+  'principals',
 ] as const;
 
 export type TableSnapshot = Record<(typeof TABLES)[number], { rows: number; digest: string }>;
