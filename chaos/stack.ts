@@ -7,6 +7,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import { dropStaleDatabases } from '../bench/stack';
 import { MarketMakingClient } from '../client';
+import { payloadDataConverter } from '../codec/data-converter';
+import { keyRingFromEnv } from '../codec/key-ring';
 import { createDb, type Db } from '../db/connection';
 import { provisionDatabase } from '../devenv/database';
 import { freePort } from '../devenv/ports';
@@ -106,7 +108,16 @@ export async function startChaosStack(opts: {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   };
   try {
-    const bundle = bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+    // With LPMM_PAYLOAD_KEYS set (the workers inherit it) the run is encrypted end to end: the
+    // driver's client decrypts with the same keys and the bundle encodes failure messages.
+    const dataConverter = payloadDataConverter(keyRingFromEnv());
+    const bundle = bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: quietBundlerLogger,
+      ...(dataConverter.failureConverterPath
+        ? { failureConverterPath: dataConverter.failureConverterPath }
+        : {}),
+    });
     // Awaited below; a failure before then must not surface as an unhandled rejection.
     bundle.catch(() => undefined);
     const [t, p] = await Promise.allSettled([
@@ -142,7 +153,7 @@ export async function startChaosStack(opts: {
     const connection = await Connection.connect({ address: temporal.address });
     cleanups.push(() => connection.close());
     const taskQueue = `chaos-${runId}`;
-    const temporalClient = new Client({ connection, namespace: temporal.namespace });
+    const temporalClient = new Client({ connection, namespace: temporal.namespace, dataConverter });
     const clientAt = (url: string, name: string) => {
       const clientDb = createDb(url, { maxConnections: 4, applicationName: `lpmm-chaos-${name}` });
       clientDbs.push(clientDb);
