@@ -42,7 +42,7 @@ function payloadsIn(node: unknown, path = '', out: Array<{ path: string; payload
 function isIndexedOrBookkeeping(path: string): boolean {
   return (
     path.includes('searchAttributes') ||
-    /markerRecordedEventAttributes\.details\.(data|patch_data)\./.test(path)
+    /markerRecordedEventAttributes\.details\.(data|patch[-_]data)\./.test(path)
   );
 }
 
