@@ -71,6 +71,7 @@ function storedBytesWithoutIndexedFields(history: History): Buffer {
     const marker = obj.markerRecordedEventAttributes as { details?: Record<string, unknown> } | undefined;
     delete marker?.details?.data;
     delete marker?.details?.patch_data;
+    delete marker?.details?.['patch-data'];
     for (const v of Object.values(obj)) strip(v);
   };
   strip(copy);
