@@ -131,8 +131,8 @@ describe('property sweep of every boundary, against Temporal and Postgres', () =
         ['tickSize', hostileDecimal(AMOUNT)],
         ['lotSize', hostileDecimal(AMOUNT)],
         ['minSize', hostileDecimal(AMOUNT)],
-        // spreadBps is optional: left out (undefined), the pool's default spread is taken, which is no refusal.
-        ['spreadBps', hostileDecimal(BPS).filter((v) => v !== undefined)],
+        // spreadBps is optional: left out (undefined or null), the pool's default spread is taken, no refusal.
+        ['spreadBps', hostileDecimal(BPS).filter((v) => v !== undefined && v !== null)],
       ]).map(([field, v]) => ({
         what: `createPool ${field}`,
         field,
