@@ -1,0 +1,121 @@
+/*
+ * The backtester's contracts: what a scenario describes, what one simulated path produces, and the
+ * files the tournament, sweep and paper reproduction write for the dashboard. Plain data (JSON
+ * safe) so specs travel to worker threads and results to files unchanged.
+ */
+import type { PoolConfigInput } from '../domain/config';
+
+/** A uniform draw in [0, 1); every random choice of a run comes from seeded ones. */
+export type Rng = () => number;
+
+/** How the reference mid moves. Relative parameters are per year unless named otherwise. */
+export type PriceProcessSpec =
+  | { kind: 'gbm'; drift: number; volatility: number }
+  /** Avellaneda-Stoikov 2008's arithmetic random walk: +-sigma sqrt(dt) with probability 1/2 each. */
+  | { kind: 'binomial_walk'; sigma: number }
+  | {
+      kind: 'jump';
+      drift: number;
+      volatility: number;
+      jumpsPerYear: number;
+      jumpMean: number;
+      jumpStd: number;
+    }
+  | {
+      kind: 'regime_switch';
+      drift: number;
+      /** Volatility of each regime and the rate (per year) of leaving it. */
+      regimes: Array<{ volatility: number; leaveRatePerYear: number }>;
+    }
+  /** Prices replayed from a CSV file (`timestamp,price` or `price` per line), resampled to the step. */
+  | { kind: 'csv'; file: string };
+
+/** Who trades against the quotes. */
+export interface FlowSpec {
+  /**
+   * Poisson fills per quote level: lambda(d) = A exp(-k d) per second with d the level's distance
+   * from the mid in basis points of mid (units: `kPer` says which; 'price' means quote units).
+   */
+  poisson?: { A: number; k: number; kPer: 'bps' | 'price' };
+  /** Takers who know the next mid and trade only when the next move crosses the quote. */
+  informed?: { ratePerSecond: number; lookaheadSeconds: number };
+  /** Taker trades replayed from a CSV file (`timestamp,side,price,quantity`). */
+  replay?: { file: string };
+}
+
+export interface BacktestSpec {
+  name: string;
+  /** The pool configuration the live market maker would run with (strategy, ladder, risk, policy). */
+  config: PoolConfigInput;
+  pool: {
+    s0: string;
+    tickSize: string;
+    lotSize: string;
+    minSize: string;
+    initialBase: string;
+    initialQuote: string;
+  };
+  price: PriceProcessSpec;
+  flow: FlowSpec;
+  /** Seconds between quote updates (and price steps). */
+  dtSeconds: number;
+  steps: number;
+  paths: number;
+  seed: number;
+  /** Delay between deciding quotes and their reaching the book. */
+  latencyMs: number;
+  /** Fee the pool earns (positive) or pays (negative) per fill, in bps of notional. */
+  makerFeeBps: number;
+  /** Fee paid per hedge trade, in bps of notional. */
+  hedgeFeeBps: number;
+  /** Seconds after a fill at which its adverse-selection cost is marked. */
+  markoutSeconds: number;
+}
+
+/** One path's outcome. Money as numbers in quote units: the backtester reports, it never settles. */
+export interface PathSummary {
+  path: number;
+  pnl: number;
+  fees: number;
+  finalInventory: number;
+  maxDrawdown: number;
+  fills: number;
+  volume: number;
+  /** Sum over fills of (markout mid - fill price) x signed size, negative when fills lose. */
+  adverseSelection: number;
+  /** Risk-limit stops, by reason (e.g. max_loss), that halted quoting on this path. */
+  stops: string[];
+  meanSpread: number;
+}
+
+/** Sampled series for charts (every `sampleEvery` steps). */
+export interface PathSeries {
+  t: number[];
+  mid: number[];
+  bid: Array<number | null>;
+  ask: Array<number | null>;
+  equity: number[];
+  inventory: number[];
+}
+
+export interface StrategyMetrics {
+  strategy: string;
+  scenario: string;
+  paths: number;
+  meanPnl: number;
+  stdPnl: number;
+  sharpe: number;
+  maxDrawdown: number;
+  finalInventoryStd: number;
+  meanFills: number;
+  adverseSelection: number;
+  stopped: number;
+}
+
+/** What every results file holds at its top level, so the dashboard can tell them apart. */
+export interface ResultsFileHeader {
+  kind: 'tournament' | 'sweep' | 'paper' | 'run';
+  createdAt: string;
+  command: string;
+  seed: number;
+}
