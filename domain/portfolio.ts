@@ -1,9 +1,15 @@
 import { parseAssetSymbol } from './assets';
 import { DomainValidationError } from './errors';
-import { Big, formatDecimal } from './money';
+import { Big, divideAt, formatDecimal } from './money';
 import { parsePairSymbol } from './pairs';
 import { parsePoolId } from './text';
-import { buildPriceGraph, describeConversion, type PriceGraph, type PriceQuote } from './price-graph';
+import {
+  RATE_DECIMALS,
+  buildPriceGraph,
+  describeConversion,
+  type PriceGraph,
+  type PriceQuote,
+} from './price-graph';
 
 /*
  * The desk's view across pools: how much of each asset it holds beyond what it means to hold (its
@@ -218,11 +224,15 @@ function poolView(
         `${field}.target.share must lie strictly between 0 and 1, got ${String(share)}`,
       );
     }
-    // Split the pool's value at its own pair's price (direct or through cross rates).
+    // Split the pool's value at its own pair's price (direct or through cross rates). The quote
+    // side's excess is exact; the base side's is it divided by the price, so a pool exactly at its
+    // target has exactly zero exposure (no rounding dust that would count it as adding to a breach).
     const mid = graph.conversion(base, quote).rate;
-    const tvl = p.reserveBase.times(mid).plus(p.reserveQuote);
-    targetQuote = new Big(1).minus(share).times(tvl);
-    targetBase = graph.convert(tvl.minus(targetQuote), quote, base);
+    const quoteExcess = share
+      .times(p.reserveQuote)
+      .minus(new Big(1).minus(share).times(p.reserveBase).times(mid));
+    targetQuote = p.reserveQuote.minus(quoteExcess);
+    targetBase = p.reserveBase.plus(divideAt(quoteExcess, mid, RATE_DECIMALS, Big.roundHalfEven));
   } else if (p.target.kind === 'holdings') {
     requireNonNegative(p.target.base, `${field}.target.base`);
     requireNonNegative(p.target.quote, `${field}.target.quote`);
