@@ -23,3 +23,4 @@ export * from './price-graph';
 export * from './portfolio';
 export * from './portfolio-risk';
 export * from './netting';
+export * from './model-scale';
