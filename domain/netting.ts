@@ -73,7 +73,10 @@ function rulesFor(
   rules: NettingRules,
   asset: string,
 ): Required<Pick<AssetHedgeRules, 'tolerance'>> & AssetHedgeRules {
-  const r = { ...rules.defaults, ...rules.assets?.[asset] };
+  // Own entries only: "constructor" is a valid asset symbol and must not read Object.prototype's.
+  const own =
+    rules.assets !== undefined && Object.hasOwn(rules.assets, asset) ? rules.assets[asset] : undefined;
+  const r = { ...rules.defaults, ...own };
   const field = `rules.assets.${asset}`;
   for (const key of ['tolerance', 'lotSize', 'minSize'] as const) {
     const v = r[key];

@@ -215,7 +215,7 @@ function candidates(
   const assets = new Set([...view.exposure.keys(), ...Object.keys(limits.maxNetExposure), ...activeAssets]);
   for (const asset of [...assets].sort()) {
     if (asset === view.numeraire) continue;
-    const limit = limits.maxNetExposure[asset] ?? limits.defaultMaxNetExposure;
+    const limit = ownValue(limits.maxNetExposure, asset) ?? limits.defaultMaxNetExposure;
     if (limit === undefined) continue;
     const exposure = view.exposure.get(asset) ?? { quantity: ZERO, value: ZERO };
     for (const direction of ['long', 'short'] as const) {
@@ -339,7 +339,7 @@ export function evaluatePortfolioRisk(
   for (const d of decisions) {
     if (d.action !== 'continue') poolActions[d.poolId] = d.action;
     if (d.action === 'stop') stopped.add(d.poolId);
-    const from = previous.poolActions[d.poolId] ?? 'continue';
+    const from = ownValue(previous.poolActions, d.poolId) ?? 'continue';
     if (from !== d.action) changes.push({ poolId: d.poolId, from, to: d.action, reasons: d.reasons });
   }
 
@@ -351,6 +351,14 @@ export function evaluatePortfolioRisk(
     changes,
     drawdown: formatDecimal(drawdown.round(MEASUREMENT_DECIMALS, Big.roundHalfEven)),
   };
+}
+
+/*
+ * Asset symbols and pool ids are user-chosen, and "constructor" or "toString" are valid ones: a
+ * plain index would read Object.prototype's member instead of "no entry".
+ */
+function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
 function pick(c: Candidate): Omit<ActiveBreach, 'sinceMs' | 'pools'> {

@@ -92,6 +92,14 @@ describe('netHedges', () => {
     expect(formatDecimal(plan.residual.get('ETH')!)).toBe('0.4996');
   });
 
+  it('an asset called "constructor" takes the default rules, not a member of Object', () => {
+    const plan = netHedges([req('a', 'constructor', '1.2345')], {
+      numeraire: 'USDC',
+      defaults: { lotSize: b('0.1') },
+    });
+    expect(plan.hedges.map((h) => formatDecimal(h.quantity))).toEqual(['1.2']);
+  });
+
   it('refuses bad requests and rules, naming the field', () => {
     expectFieldError(() => netHedges([req('a', 'ETH/USDC', 1)], rules), 'requests[0].asset');
     expectFieldError(() => netHedges([req('bad id', 'ETH', 1)], rules), 'requests[0].poolId');

@@ -206,6 +206,22 @@ describe('evaluatePortfolioRisk: per-asset exposure', () => {
   });
 });
 
+describe('evaluatePortfolioRisk: names that are also Object members', () => {
+  it('an asset called "constructor" and a pool called "toString" are ordinary names', () => {
+    const view = viewOf([
+      { id: 'toString', pair: 'constructor/USDC', exposure: { constructor: 50_000 } },
+      { id: 'constructor', pair: 'ETH/USDC', exposure: { ETH: 500 } },
+    ]);
+    const [e] = run([view]);
+    expect(e!.changes).toEqual([]);
+    expect(e!.decisions.map((d) => d.action)).toEqual(['continue', 'continue']);
+    const [limited] = run([view], limits({ maxNetExposure: { constructor: '1000' } }));
+    expect(limited!.changes).toEqual([
+      { poolId: 'toString', from: 'continue', to: 'pause', reasons: ['exposure:constructor:long'] },
+    ]);
+  });
+});
+
 describe('evaluatePortfolioRisk: loss and drawdown', () => {
   const pools = [
     { id: 'a', pair: 'ETH/USDC', exposure: {} },
