@@ -24,3 +24,4 @@ export * from './portfolio';
 export * from './portfolio-risk';
 export * from './netting';
 export * from './model-scale';
+export * from './portfolio-input';

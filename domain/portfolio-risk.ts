@@ -144,6 +144,55 @@ export const INITIAL_PORTFOLIO_RISK_STATE: PortfolioRiskState = Object.freeze({
   stopped: [],
 }) as PortfolioRiskState;
 
+const actionSchema = z.enum(['continue', 'skew', 'pause', 'stop'], {
+  error: "must be 'continue', 'skew', 'pause' or 'stop'",
+});
+
+const portfolioRiskStateSchema = z.strictObject({
+  peakPnl: z.unknown().transform((value, ctx) => {
+    if (value === null) return null;
+    try {
+      return formatDecimal(
+        parseDecimal(value, 'value', { allowNegative: true, maxIntegerDigits: 24, maxDecimals: 40 }),
+      );
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message.replace(/^value /, '') });
+      return z.NEVER;
+    }
+  }),
+  breaches: z.array(
+    z.strictObject({
+      key: z.string().max(100),
+      limit: z.enum(['maxNetExposure', 'maxTotalLoss', 'maxDrawdown']),
+      asset: assetKey.optional(),
+      direction: z.enum(['long', 'short']).optional(),
+      action: z.enum(['skew', 'pause', 'stop']),
+      sinceMs: z.number().refine(Number.isFinite, 'must be epoch milliseconds'),
+      pools: z.array(z.string()),
+    }),
+  ),
+  poolActions: z.record(z.string(), actionSchema),
+  stopped: z.array(z.string()),
+});
+
+/**
+ * The supervisor's carried state as it comes back from JSON (a workflow input, continueAsNew):
+ * refused with the field named rather than half-trusted.
+ */
+export function parsePortfolioRiskState(input: unknown): PortfolioRiskState {
+  const result = portfolioRiskStateSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = ['state', ...issue.path.map(String)].join('.');
+  if (issue.code === 'unrecognized_keys') {
+    throw new DomainValidationError(
+      `${path}.${issue.keys[0]}`,
+      `${path}.${issue.keys[0]} is not a field of the portfolio risk state`,
+    );
+  }
+  throw new DomainValidationError(path, `${path} ${issue.message}`);
+}
+
 export interface Measurement {
   key: BreachKey;
   /** Null when the limit was removed from the configuration (which clears its breach). */
