@@ -25,3 +25,4 @@ export * from './portfolio-risk';
 export * from './netting';
 export * from './model-scale';
 export * from './portfolio-input';
+export * from './price-band';
