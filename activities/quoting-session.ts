@@ -49,7 +49,8 @@ export interface SessionLiveStatus {
   inventoryShare: string | null;
   reserveBase: string | null;
   reserveQuote: string | null;
-  pnl: { totalPnl: string; returnPct: string } | null;
+  /** returnPct is null while no capital was ever at risk ("n/a"). */
+  pnl: { totalPnl: string; returnPct: string | null } | null;
   lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
   /** The last hedge this session tried (a flatten or the saga's request): what it came to, or why not. */
   lastHedge: HedgeOutcome | null;

@@ -27,6 +27,7 @@ describe('migrations on real Postgres', () => {
         'checkpoints',
         'events',
         'hedges',
+        'intensity_exposure',
         'liquidity_positions',
         'orders',
         'pools',
@@ -35,7 +36,17 @@ describe('migrations on real Postgres', () => {
         'trades',
       ].sort(),
     );
-    // One step down removes hedging and the per-stream checkpoint; the next identity; the next the
+    // The first step down removes the intensity exposure and the pools' fee and capital columns.
+    await migrateDown(t.db);
+    const capitalColumns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+       where table_name = 'pools' and column_name in ('hedge_fees_paid', 'capital_contributed', 'peak_capital')`.execute(
+      t.db,
+    );
+    expect(capitalColumns.rows).toEqual([]);
+    const beforeIntensity = await tables(t);
+    expect(beforeIntensity).toEqual(afterUp.filter((name) => name !== 'intensity_exposure'));
+    // The next step down removes hedging and the per-stream checkpoint; the next identity; the next the
     // quoting session's fence, expiry and notifications; the last, the schema.
     await migrateDown(t.db);
     const hedgingColumns = await sql<{ column_name: string }>`
@@ -44,7 +55,7 @@ describe('migrations on real Postgres', () => {
           or (table_name = 'checkpoints' and column_name = 'stream_version')`.execute(t.db);
     expect(hedgingColumns.rows).toEqual([]);
     const beforeHedging = await tables(t);
-    expect(beforeHedging).toEqual(afterUp.filter((name) => name !== 'hedges'));
+    expect(beforeHedging).toEqual(beforeIntensity.filter((name) => name !== 'hedges'));
     await migrateDown(t.db);
     const beforeIdentity = await tables(t);
     expect(beforeIdentity).toEqual(beforeHedging.filter((name) => name !== 'principals'));
