@@ -1,3 +1,4 @@
+import type { StrategyConfig } from './config';
 import { DomainValidationError } from './errors';
 
 /*
@@ -225,4 +226,54 @@ export function fitIntensity(
       `k = ${k.toPrecision(4)} +/- ${seK.toPrecision(2)} per bps is too uncertain (more than ${maxRel * 100}% relative error); quote at more distinct distances or wait for more fills`,
     );
   return { A, k, usedFallback: false, stdError: { A: seA, k: seK }, ...summary };
+}
+
+/**
+ * The strategy's configured intensity: the prior a fit falls back to. A-S prices from k alone; its
+ * A (1 per second) only completes the pair a fit is compared with. Null for rule_based.
+ */
+export function configuredIntensity(strategy: StrategyConfig): IntensityParams | null {
+  if (strategy.kind === 'rule_based') return null;
+  // Read loosely: A-S has no A, and GLFT may carry a configured intensity.
+  const s = strategy as { k: number; A?: number; intensity?: IntensityParams };
+  return s.intensity ?? { A: s.A ?? 1, k: s.k };
+}
+
+/** Exposure and fills of one distance bin, as the quoting session accumulates and stores them. */
+export interface ExposureBin {
+  /** floor(distance / bin width): the storage key only; the fit uses the mean distance. */
+  bin: number;
+  exposureSeconds: number;
+  /** Sum of seconds x distance (bps): distanceSeconds / exposureSeconds is the bin's mean distance. */
+  distanceSeconds: number;
+  fills: number;
+}
+
+/** Adds one rest of a quote (how long, how far, how many takers reached it) to its bin. */
+export function addExposure(
+  bins: ExposureBin[],
+  rest: { distanceBps: number; seconds: number; fills: number },
+  binWidthBps: number,
+): void {
+  if (!(rest.seconds > 0) || !(rest.distanceBps >= 0) || !Number.isFinite(rest.distanceBps)) return;
+  const bin = Math.floor(rest.distanceBps / binWidthBps);
+  let b = bins.find((x) => x.bin === bin);
+  if (!b) {
+    b = { bin, exposureSeconds: 0, distanceSeconds: 0, fills: 0 };
+    bins.push(b);
+  }
+  b.exposureSeconds += rest.seconds;
+  b.distanceSeconds += rest.seconds * rest.distanceBps;
+  b.fills += rest.fills;
+}
+
+/** Stored bins as fit observations (each at its exposure-weighted mean distance). */
+export function observationsOf(bins: readonly ExposureBin[]): FillObservation[] {
+  return bins
+    .filter((b) => b.exposureSeconds > 0)
+    .map((b) => ({
+      distance: b.distanceSeconds / b.exposureSeconds,
+      fills: b.fills,
+      exposureSeconds: b.exposureSeconds,
+    }));
 }

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { binObservations, fitIntensity, type FillObservation } from '../../../domain';
+import {
+  addExposure,
+  binObservations,
+  configuredIntensity,
+  fitIntensity,
+  observationsOf,
+  parsePoolConfig,
+  type ExposureBin,
+  type FillObservation,
+} from '../../../domain';
 import { expectFieldError } from './helpers';
 
 const PRIOR = { A: 1, k: 0.1 };
@@ -216,5 +225,51 @@ describe('fitIntensity (Poisson maximum likelihood with exposure)', () => {
       'observations[1].exposureSeconds',
     );
     expectFieldError(() => fitIntensity([], { A: 1, k: 0 }), 'prior.k');
+  });
+});
+
+describe('online accumulation', () => {
+  it('adds rests to bins by distance, keeping the exposure-weighted mean distance', () => {
+    const bins: ExposureBin[] = [];
+    addExposure(bins, { distanceBps: 4.2, seconds: 2, fills: 1 }, 1);
+    addExposure(bins, { distanceBps: 4.8, seconds: 1, fills: 0 }, 1);
+    addExposure(bins, { distanceBps: 12, seconds: 3, fills: 2 }, 1);
+    // A quote across the mid (negative distance) or a rest of no time says nothing.
+    addExposure(bins, { distanceBps: -1, seconds: 3, fills: 2 }, 1);
+    addExposure(bins, { distanceBps: 2, seconds: 0, fills: 0 }, 1);
+    expect(bins.map((b) => b.bin)).toEqual([4, 12]);
+    expect(observationsOf(bins)).toEqual([
+      { distance: (4.2 * 2 + 4.8) / 3, fills: 1, exposureSeconds: 3 },
+      { distance: 12, fills: 2, exposureSeconds: 3 },
+    ]);
+  });
+
+  it('the prior is the strategy configuration (GLFT: its A and k, or its configured intensity)', () => {
+    const glft = parsePoolConfig({ strategy: { kind: 'glft', A: 2, k: 0.3 } }).strategy;
+    expect(configuredIntensity(glft)).toEqual({ A: 2, k: 0.3 });
+    const pinned = parsePoolConfig({ strategy: { kind: 'glft', intensity: { A: 4, k: 0.2 } } }).strategy;
+    expect(configuredIntensity(pinned)).toEqual({ A: 4, k: 0.2 });
+    const as = parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', k: 0.5 } }).strategy;
+    expect(configuredIntensity(as)).toEqual({ A: 1, k: 0.5 });
+    expect(configuredIntensity(parsePoolConfig({}).strategy)).toBeNull();
+  });
+
+  it('config: a pool configured before intensityFit existed parses with it off; bad settings are refused', () => {
+    expect(parsePoolConfig({}).intensityFit).toEqual({
+      source: 'configured',
+      windowSeconds: 3600,
+      refreshSeconds: 60,
+      minFills: 20,
+      binWidthBps: 1,
+      maxRelativeStdError: 0.5,
+    });
+    expect(parsePoolConfig({ intensityFit: { source: 'fitted' } }).intensityFit.source).toBe('fitted');
+    expectFieldError(() => parsePoolConfig({ intensityFit: { source: 'guessed' } }), 'intensityFit.source');
+    expectFieldError(() => parsePoolConfig({ intensityFit: { minFills: 0 } }), 'intensityFit.minFills');
+    expectFieldError(() => parsePoolConfig({ intensityFit: { binWidthBps: 0 } }), 'intensityFit.binWidthBps');
+    expectFieldError(
+      () => parsePoolConfig({ intensityFit: { windowSeconds: 5 } }),
+      'intensityFit.windowSeconds',
+    );
   });
 });
