@@ -246,7 +246,6 @@ export async function runQuoteCycle(
     }
     return report('nothing', renewBy === null ? null : renewBy - view.dbNowMs, plan.keep.length);
   }
-  probe(bestPrices(placeable));
   const result = await reconcileOrders(
     db,
     {
@@ -287,6 +286,7 @@ export async function runQuoteCycle(
             ],
     },
   );
+  probe(bestPrices(placeable));
   return report('reconcile', ttl / 2, result.kept + result.placed);
 }
 
