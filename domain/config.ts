@@ -109,7 +109,9 @@ const ruleBasedSchema = z.strictObject({
 const horizonSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('finite'), horizonSeconds: seconds(3600) }),
+    // Sessions of this length, aligned to UTC multiples of it, each counting T - t down to 0.
+    // gamma sigma^2 T grows with the session: 300 s keeps the default gamma in tens of bps.
+    z.strictObject({ type: z.literal('finite'), horizonSeconds: seconds(300) }),
     // Infinite horizon approximated by a rolling window of constant length.
     z.strictObject({ type: z.literal('infinite'), rollingWindowSeconds: seconds(60) }),
   ],
@@ -118,29 +120,117 @@ const horizonSchema = z.discriminatedUnion(
 
 const intensitySchema = z.strictObject({ A: positive(), k: positive() });
 
+/*
+ * Units of the Avellaneda-Stoikov and GLFT parameters.
+ *
+ * 'mid_relative' (the default): distances are measured in basis points of the mid. The intensity
+ * is lambda(d) = A exp(-k d_bps) with A per second and k per basis point, gamma is the risk
+ * aversion per (basis point x order size) and volatility is relative (bps per sqrt(second)). The
+ * formulas run unchanged in that unit; every output (offset, spread, depth) comes out in bps and
+ * is turned into price by x mid / 10,000. In price units this is gamma_abs = gamma x 10^4 / mid and
+ * k_abs = k x 10^4 / mid with sigma_abs = sigma_rel x mid, so
+ *   gamma_abs sigma_abs^2 tau = gamma sigma_rel^2 tau x 10^4 x mid      (proportional to mid)
+ *   (2 / gamma_abs) ln(1 + gamma_abs / k_abs) = (mid / 10^4) (2 / gamma) ln(1 + gamma / k)
+ * and the same parameters quote the same bps at any price.
+ *
+ * 'price': the textbook form, distances in quote units (k per quote unit, gamma per quote unit,
+ * sigma = relative volatility x mid). It quotes a different width in bps at every price level and
+ * is kept to reproduce published results (Avellaneda-Stoikov 2008: s0 100, k 1.5, gamma 0.1) and
+ * for configurations written by the previous release.
+ */
+export const PARAMETER_UNITS = ['mid_relative', 'price'] as const;
+export type ParameterUnits = (typeof PARAMETER_UNITS)[number];
+
+const parameterUnitsSchema = z.enum(PARAMETER_UNITS, {
+  error: "must be 'mid_relative' (k per basis point of mid) or 'price' (k per quote unit)",
+});
+
+/**
+ * Defaults per unit. Mid-relative: k 0.1 per bp (the fill rate falls by e every 10 bps) and gamma
+ * 0.002. At 5% volatility per hour (sigma 8.3 bps per sqrt(second)) the liquidity term
+ * (2 / gamma) ln(1 + gamma / k) is 19.8 bps and the inventory term gamma sigma^2 tau is 8.3 bps
+ * over the 60 s rolling window, so A-S quotes about 28 bps and moves its reservation price 8.3 bps
+ * per order size of inventory; a 300 s finite session starts at 62 bps and narrows to 20. GLFT
+ * (A 1 per second) quotes about 21 bps, skewing 1.4 bps per order size. The same at every price.
+ * Price units keep the previous release's values.
+ */
+export const MODEL_PARAMETER_DEFAULTS = {
+  mid_relative: { gamma: 0.002, k: 0.1, A: 1 },
+  price: { gamma: 0.1, k: 1.5, A: 1 },
+} as const satisfies Record<ParameterUnits, { gamma: number; k: number; A: number }>;
+
 const avellanedaStoikovSchema = z.strictObject({
   kind: z.literal('avellaneda_stoikov'),
-  gamma: positive().default(0.1),
-  k: positive().default(1.5),
+  parameterUnits: parameterUnitsSchema.optional(),
+  /** Risk aversion per (distance unit x order size); default per parameterUnits. */
+  gamma: positive().optional(),
+  /** Intensity decay per distance unit (a basis point of mid, or a quote unit). */
+  k: positive().optional(),
   horizon: horizonSchema.prefault({ type: 'infinite' }),
 });
 
 const glftSchema = z.strictObject({
   kind: z.literal('glft'),
-  gamma: positive().default(0.1),
-  k: positive().default(1.5),
-  A: positive().default(1),
-  /** A fitted order-arrival intensity; when present it replaces A and k. */
+  parameterUnits: parameterUnitsSchema.optional(),
+  gamma: positive().optional(),
+  k: positive().optional(),
+  /** Order arrivals per second at zero distance. */
+  A: positive().optional(),
+  /** A fitted order-arrival intensity (k in the same units as `k`); when present it replaces A and k. */
   intensity: intensitySchema.optional(),
 });
 
-export const strategySchema = z.discriminatedUnion(
-  'kind',
-  [ruleBasedSchema, avellanedaStoikovSchema, glftSchema],
-  {
-    error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
-  },
-);
+type RawStrategy = z.output<typeof strategyUnion>;
+type RawModelStrategy = Exclude<RawStrategy, { kind: 'rule_based' }>;
+
+/**
+ * A block without `parameterUnits` that carries every model parameter (gamma and k, and A for GLFT)
+ * is how the previous release stored a configuration (its parser filled them all, in price units):
+ * it keeps that meaning. Anything else without units is new and mid-relative.
+ */
+function unitsOf(s: RawModelStrategy): ParameterUnits {
+  if (s.parameterUnits !== undefined) return s.parameterUnits;
+  const complete = s.gamma !== undefined && s.k !== undefined && (s.kind !== 'glft' || s.A !== undefined);
+  return complete ? 'price' : 'mid_relative';
+}
+
+function fillModelParameters(s: RawStrategy) {
+  switch (s.kind) {
+    case 'rule_based':
+      return s;
+    case 'avellaneda_stoikov': {
+      const units = unitsOf(s);
+      const d = MODEL_PARAMETER_DEFAULTS[units];
+      return {
+        kind: s.kind,
+        parameterUnits: units,
+        gamma: s.gamma ?? d.gamma,
+        k: s.k ?? d.k,
+        horizon: s.horizon,
+      };
+    }
+    case 'glft': {
+      const units = unitsOf(s);
+      const d = MODEL_PARAMETER_DEFAULTS[units];
+      const filled: {
+        kind: 'glft';
+        parameterUnits: ParameterUnits;
+        gamma: number;
+        k: number;
+        A: number;
+        intensity?: { A: number; k: number };
+      } = { kind: s.kind, parameterUnits: units, gamma: s.gamma ?? d.gamma, k: s.k ?? d.k, A: s.A ?? d.A };
+      if (s.intensity !== undefined) filled.intensity = s.intensity;
+      return filled;
+    }
+  }
+}
+
+const strategyUnion = z.discriminatedUnion('kind', [ruleBasedSchema, avellanedaStoikovSchema, glftSchema], {
+  error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
+});
+
+export const strategySchema = strategyUnion.transform(fillModelParameters);
 
 export const ladderSchema = z.strictObject({
   levels: num()
@@ -154,6 +244,10 @@ export const ladderSchema = z.strictObject({
   /** 0 keeps sizes symmetric; 1 shrinks the inventory-growing side to zero at full imbalance. */
   inventorySizeShape: num().gte(0, 'must not be negative').lte(10, 'must be at most 10').default(1),
   guardMid: z.boolean().default(true),
+  /**
+   * Smallest width of the best bid/ask, in bps of mid. Absent, the pool's live
+   * spreadPolicy.minSpreadBps is the floor (resolved at quote time, so raising it reaches the quotes).
+   */
   minSpreadFloorBps: decimalField({ allowZero: true, ...BPS_LIMITS }).optional(),
 });
 
@@ -296,10 +390,25 @@ export const poolConfigSchema = poolConfigObject
       ctx.addIssue({ code: 'custom', path: issue.path.split('.'), message: issue.message });
     }
   })
-  .transform((c) => ({
-    ...c,
-    ladder: { ...c.ladder, minSpreadFloorBps: c.ladder.minSpreadFloorBps ?? c.spreadPolicy.minSpreadBps },
-  }));
+  .transform(withoutCopiedFloor);
+
+/**
+ * The previous release copied spreadPolicy.minSpreadBps into ladder.minSpreadFloorBps at parse time,
+ * so every stored configuration carries a floor, frozen at the minimum of the day. A floor equal to
+ * the minimum is read as that copy and dropped: the floor then follows the live minimum (the same
+ * width today, and a later raise of minSpreadBps reaches the quotes). A floor set to another value
+ * stays explicit.
+ */
+function withoutCopiedFloor<C extends { spreadPolicy: { minSpreadBps: string }; ladder: LadderShape }>(
+  c: C,
+): C {
+  const floor = c.ladder.minSpreadFloorBps;
+  if (floor === undefined || !new Big(floor).eq(c.spreadPolicy.minSpreadBps)) return c;
+  const { minSpreadFloorBps: _copied, ...ladder } = c.ladder;
+  return { ...c, ladder };
+}
+
+type LadderShape = { minSpreadFloorBps?: string };
 
 export type PoolConfig = z.output<typeof poolConfigSchema>;
 export type PoolConfigInput = z.input<typeof poolConfigSchema>;
@@ -391,7 +500,8 @@ function deepMerge(
 /**
  * Applies a partial configuration (the body of an "update configuration" command) and validates
  * the result as a whole, so a patch that is fine alone but breaks a cross-field rule is refused.
- * `ladder.minSpreadFloorBps` keeps its current value unless the patch sets it.
+ * An explicit `ladder.minSpreadFloorBps` keeps its value unless the patch sets it; an absent one
+ * follows spreadPolicy.minSpreadBps.
  */
 export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig {
   if (!isPlainObject(patch)) {
@@ -401,5 +511,8 @@ export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig
     );
   }
   checkStorable(patch, '');
-  return parsePoolConfig(deepMerge(current as unknown as Record<string, unknown>, patch, ''));
+  // A configuration held since the previous release still carries the copied floor: drop it first,
+  // or a patch raising minSpreadBps would leave the old minimum frozen in the ladder.
+  const base = withoutCopiedFloor(current);
+  return parsePoolConfig(deepMerge(base as unknown as Record<string, unknown>, patch, ''));
 }

@@ -48,9 +48,16 @@ describe('Avellaneda-Stoikov', () => {
       ...patch,
     });
 
+  // The hand-computed figures are in price units (the paper's): k per quote unit, gamma per quote unit.
+  const priceUnits = { parameterUnits: 'price', gamma: 0.1, k: 1.5 } as const;
+
   it('finite horizon reproduces the published quotes (crossing mid when the guard is off)', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 100 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'finite', horizonSeconds: 100 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput());
     expect(formatDecimal(q.reservationPrice)).toBe('92');
@@ -66,7 +73,11 @@ describe('Avellaneda-Stoikov', () => {
 
   it('infinite horizon uses the rolling window as T - t', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'infinite', rollingWindowSeconds: 10 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput({ timeRemainingSeconds: undefined }));
     expect(formatDecimal(q.reservationPrice)).toBe('92');
@@ -75,7 +86,11 @@ describe('Avellaneda-Stoikov', () => {
 
   it('with the guard on, the same quotes are kept off the mid', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'infinite', rollingWindowSeconds: 10 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput({ guardMid: true }));
     expect(prices(q.asks)).toEqual(['100.01']);
@@ -121,8 +136,9 @@ describe('GLFT', () => {
     const q = strategyFor(cfg).compute(input);
     expect(prices(q.bids)).toEqual(['96.11']);
     expect(prices(q.asks)).toEqual(['103.89']);
+    // A fitted k is per bp of mid: 1.5 per bp at mid 100 is 1.5 x 10^4 / 100 = 150 per quote unit.
     const fitted = strategyFor(cfg).compute({ ...input, intensity: { A: 1, k: 1.5 } });
-    expect(fitted.model).toMatchObject({ A: 1, k: 1.5 });
+    expect(fitted.model).toMatchObject({ A: 1, k: 150 });
     expect(prices(fitted.bids)).not.toEqual(['96.11']);
   });
 
@@ -331,9 +347,9 @@ describe('quote pipeline properties', () => {
   }, 60_000); // 300 runs of every strategy: the 5 s default is too short on a loaded 2-core machine
 
   it('a long inventory moves both quotes down and a short one up, versus flat', () => {
-    // Model parameters are in absolute price units, so the market is kept where the default
-    // gamma/k make sense: mid 1000-5000, 5 base units at balance (q up to 4.5 order sizes), and a
-    // 5% deviation moves every model's prices by more than two 0.01 ticks.
+    // Mid 1000-5000 on a 0.01 tick, 5 base units at balance (q up to 4.5 order sizes): a 5%
+    // deviation moves every model's prices (GLFT's default skew is 1.4 bps per order size) by more
+    // than a tick.
     const arb = fc.record({
       kind: fc.constantFrom(...STRATEGY_KINDS),
       midTicks: fc.integer({ min: 100_000, max: 500_000 }),
