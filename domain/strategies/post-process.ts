@@ -99,9 +99,15 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
     if (cap !== null && bestAsk.price.minus(bestBid.price).gt(cap)) {
       const bidCap = lowest(bidCaps.map(([p]) => p));
       const askFloor = highest(askFloors.map(([p]) => p));
+      // The widest width on the grid within the cap, centred as the guards left it.
+      const gridWidth = floorToStep(cap, tick);
       const center = bestBid.price.plus(bestAsk.price).times(HALF);
-      let bid = ceilToStep(center.minus(cap.times(HALF)), tick);
-      let ask = floorToStep(center.plus(cap.times(HALF)), tick);
+      let bid = ceilToStep(center.minus(gridWidth.times(HALF)), tick);
+      let ask = bid.plus(gridWidth);
+      if (ask.gt(bestAsk.price)) {
+        ask = bestAsk.price;
+        bid = ask.minus(gridWidth);
+      }
       // Shifting both keeps the width; each shift only moves toward the side the guard pushed.
       if (askFloor !== null && ask.lt(askFloor)) {
         bid = bid.plus(askFloor.minus(ask));
@@ -111,7 +117,7 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
         ask = ask.minus(bid.minus(bidCap));
         bid = bidCap;
       }
-      if (bid.lt(ask) && (askFloor === null || ask.gte(askFloor))) {
+      if (gridWidth.gt(0) && (askFloor === null || ask.gte(askFloor))) {
         bestBid.price = bid;
         bestAsk.price = ask;
         adjustments.add('spread_capped_max');

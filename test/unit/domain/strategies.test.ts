@@ -271,6 +271,7 @@ const marketArb = fc
     levels: fc.integer({ min: 1, max: 5 }),
     guardMid: fc.boolean(),
     floorBps: fc.integer({ min: 0, max: 100 }),
+    capBps: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
     bestBidOffset: fc.option(fc.integer({ min: -50, max: 200 }), { nil: undefined }),
     bestAskOffset: fc.option(fc.integer({ min: -50, max: 200 }), { nil: undefined }),
   })
@@ -295,6 +296,8 @@ const marketArb = fc
       bestBid: m.bestBidOffset === undefined ? undefined : mid.minus(tick.times(m.bestBidOffset)),
       bestAsk: m.bestAskOffset === undefined ? undefined : mid.plus(tick.times(m.bestAskOffset)),
       ladder: ladder({ levels: m.levels, minSpreadFloorBps: String(m.floorBps), baseOrderSize: '2' }),
+      // The policy's cap, never below the floor (the configuration refuses a floor above it).
+      maxSpreadBps: m.capBps === undefined ? undefined : new Big(Math.max(m.capBps, m.floorBps, 1)),
     });
     if (input.bestBid?.lte(0)) delete input.bestBid;
     if (input.bestAsk?.lte(0)) delete input.bestAsk;
@@ -327,23 +330,36 @@ function checkInvariants(q: QuoteLadder, input: QuoteInput, floorBps: number): v
   const ask = q.asks[0];
   if (bid && ask) {
     expect(bid.price.lt(ask.price)).toBe(true);
-    expect(ask.price.minus(bid.price).gte(mid.times(floorBps).div(10_000))).toBe(true);
+    const width = ask.price.minus(bid.price);
+    // The cap wins over the floor when the tick grid cannot hold both.
+    if (!q.adjustments.includes('spread_capped_max')) {
+      expect(width.gte(mid.times(floorBps).div(10_000))).toBe(true);
+    }
+    // Only another party's crossed book (or a cap under one tick) can keep the cap out of reach.
+    if (input.maxSpreadBps !== undefined && !q.adjustments.includes('spread_cap_unreachable')) {
+      expect(width.lte(mid.times(input.maxSpreadBps).div(10_000))).toBe(true);
+    }
   }
 }
 
 describe('quote pipeline properties', () => {
-  it('bid < ask, on tick and lot grids, never crossing the book or (guarded) the mid, spread floor kept', () => {
+  it('bid < ask, on tick and lot grids, never crossing the book or (guarded) the mid, spread floor and cap kept', () => {
     let twoSided = 0;
+    let capped = 0;
+    let unreachable = 0;
     fc.assert(
       fc.property(marketArb, ({ kind, input, floorBps }) => {
         const q = strategyFor(strategyConfig(kind)).compute(input);
         checkInvariants(q, input, floorBps);
         if (q.bids.length > 0 && q.asks.length > 0) twoSided++;
+        if (q.adjustments.includes('spread_capped_max')) capped++;
+        if (q.adjustments.includes('spread_cap_unreachable')) unreachable++;
       }),
       { numRuns: 300 },
     );
     // Guard against a vacuous pass where everything was dropped.
     expect(twoSided).toBeGreaterThan(150);
+    expect(capped).toBeGreaterThan(unreachable);
   }, 60_000); // 300 runs of every strategy: the 5 s default is too short on a loaded 2-core machine
 
   it('a long inventory moves both quotes down and a short one up, versus flat', () => {
