@@ -346,20 +346,19 @@ describe('quote pipeline properties', () => {
   it('bid < ask, on tick and lot grids, never crossing the book or (guarded) the mid, spread floor and cap kept', () => {
     let twoSided = 0;
     let capped = 0;
-    let unreachable = 0;
     fc.assert(
       fc.property(marketArb, ({ kind, input, floorBps }) => {
         const q = strategyFor(strategyConfig(kind)).compute(input);
         checkInvariants(q, input, floorBps);
         if (q.bids.length > 0 && q.asks.length > 0) twoSided++;
         if (q.adjustments.includes('spread_capped_max')) capped++;
-        if (q.adjustments.includes('spread_cap_unreachable')) unreachable++;
       }),
       { numRuns: 300 },
     );
     // Guard against a vacuous pass where everything was dropped.
     expect(twoSided).toBeGreaterThan(150);
-    expect(capped).toBeGreaterThan(unreachable);
+    // Not vacuous: the cap acted on a good share of the cases.
+    expect(capped).toBeGreaterThan(20);
   }, 60_000); // 300 runs of every strategy: the 5 s default is too short on a loaded 2-core machine
 
   it('a long inventory moves both quotes down and a short one up, versus flat', () => {
