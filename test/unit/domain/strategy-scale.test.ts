@@ -138,6 +138,35 @@ describe('absolute (price-unit) parameters remain available', () => {
     expect(formatDecimal(q.reservationPrice)).toBe('99.2');
     expect(Number(q.halfSpread.times(2).toFixed())).toBeCloseTo(1.690770422751424, 12);
   });
+
+  it("runs the paper's simulation setting: unit count q from targetBase, T - t from the simulated clock", () => {
+    // T = 1 (a 1 s session from t = 0), absolute sigma 2 given as volatility 2 / s per 1 s, q = 3 units.
+    // At t = 0.25: r = s - 3 x 0.1 x 4 x 0.75 = s - 0.9; spread = 0.3 + 20 ln(16/15).
+    const cfg = strategyOf({
+      kind: 'avellaneda_stoikov',
+      parameterUnits: 'price',
+      gamma: 0.1,
+      k: 1.5,
+      horizon: { type: 'finite', horizonSeconds: 1 },
+    });
+    const s = new Big('101.37');
+    const q = strategyFor(cfg).compute(
+      quoteInput({
+        mid: s,
+        reserveBase: new Big(3),
+        reserveQuote: new Big(1000),
+        targetBase: new Big(0),
+        volatility: 2 / 101.37,
+        volatilityHorizonSeconds: 1,
+        nowMs: 250,
+        guardMid: false,
+        ladder: ladder({ levels: 1, inventorySizeShape: 0 }),
+      }),
+    );
+    expect(q.model).toMatchObject({ q: 3, tau: 0.75 });
+    expect(Number(s.minus(q.reservationPrice).toFixed())).toBeCloseTo(0.9, 12);
+    expect(Number(q.halfSpread.times(2).toFixed())).toBeCloseTo(0.3 + 20 * Math.log(16 / 15), 12);
+  });
 });
 
 describe('every quoted width is capped at maxSpreadBps (defects 1 and 2)', () => {
