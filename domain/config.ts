@@ -62,6 +62,14 @@ const seconds = (dflt: number, min = 1) =>
     .lte(31_536_000, 'must be at most one year (31536000 seconds)')
     .default(dflt);
 
+/** A hysteresis band as a fraction of its threshold; 0 disables it. */
+const band = (dflt: number) =>
+  z
+    .number({ error: (iss) => `must be a number from 0 to below 1, got ${describeValue(iss.input)}` })
+    .gte(0, 'must not be negative')
+    .lt(1, 'must be less than 1')
+    .default(dflt);
+
 export const spreadPolicySchema = z.strictObject({
   minSpreadBps: bps('10'),
   maxSpreadBps: bps('500'),
@@ -80,11 +88,18 @@ export const spreadPolicySchema = z.strictObject({
    * below 4.5% when entered above 5%), so an estimate hovering at a threshold does not flip the
    * spread back and forth every few seconds. 0 disables it.
    */
-  volatilityRegimeHysteresis: z
-    .number({ error: (iss) => `must be a number from 0 to below 1, got ${describeValue(iss.input)}` })
-    .gte(0, 'must not be negative')
-    .lt(1, 'must be less than 1')
-    .default(0.1),
+  volatilityRegimeHysteresis: band(0.1),
+  /**
+   * The same band for the imbalance tiers: a tier entered above its threshold is left only at or
+   * below threshold x (1 - band) (0.1: moderate, entered above 0.2, is left at 0.18), so a share
+   * hovering at 0.70 neither flips the spread nor records an imbalance on every evaluation.
+   */
+  imbalanceHysteresis: band(0.1),
+  /**
+   * And for the TVL tiers, whose worse side is below: a tier entered below its threshold is left
+   * only at or above threshold x (1 + band) (0.1: low, entered below 10,000, is left at 11,000).
+   */
+  tvlHysteresis: band(0.1),
   lowTvlThreshold: money('10000'),
   lowTvlMultiplier: multiplier(1.5),
   mediumTvlThreshold: money('50000'),
@@ -296,6 +311,15 @@ export const quotingSchema = z.strictObject({
   maxOrderAgeMs: millis(300_000, 1000, 86_400_000),
 });
 
+/*
+ * 'reserve_ratio' quoted and valued the inventory at reserveQuote / reserveBase, the one price at
+ * which both reserves are worth the same: the value share was 0.5 whatever the pool held. New
+ * configurations refuse it; one stored or carried by a workflow from v0.1.0 is read as 'reference'
+ * (parseStoredPoolConfig), the default, so a pool created with it keeps running and starts seeing
+ * its imbalance.
+ */
+const RETIRED_PRICE_SOURCE = 'reserve_ratio';
+
 const poolConfigObject = z.strictObject({
   spreadPolicy: spreadPolicySchema.prefault({}),
   strategy: strategySchema.prefault({ kind: 'rule_based' }),
@@ -314,8 +338,11 @@ const poolConfigObject = z.strictObject({
    */
   quoteTolerance: bps('2', { allowZero: true }),
   priceSource: z
-    .enum(['reference', 'book_mid', 'reserve_ratio'], {
-      error: "must be 'reference', 'book_mid' or 'reserve_ratio'",
+    .enum(['reference', 'book_mid'], {
+      error: (iss) =>
+        iss.input === RETIRED_PRICE_SOURCE
+          ? `'${RETIRED_PRICE_SOURCE}' is no longer accepted: it valued the inventory at the pool's own reserve ratio, which makes the base value share exactly 0.5, so the imbalance tiers, the skew and the inventory limit could never act; use 'reference' (the pool's price feed) or 'book_mid'`
+          : "must be 'reference' or 'book_mid'",
     })
     .default('reference'),
 });
@@ -452,6 +479,20 @@ export function parsePoolConfig(input: unknown): PoolConfig {
   return result.data;
 }
 
+/**
+ * Parses a configuration this system wrote before (a pool row, a workflow's carried config): like
+ * parsePoolConfig, but a value a previous release accepted and this one retired is mapped to its
+ * replacement instead of refused, so an existing pool keeps loading. Never use it on user input.
+ */
+export function parseStoredPoolConfig(input: unknown): PoolConfig {
+  return parsePoolConfig(upgradeStored(input));
+}
+
+function upgradeStored(input: unknown): unknown {
+  if (!isPlainObject(input) || input.priceSource !== RETIRED_PRICE_SOURCE) return input;
+  return { ...input, priceSource: 'reference' };
+}
+
 export const DEFAULT_POOL_CONFIG: PoolConfig = deepFreeze(parsePoolConfig({}));
 
 function deepFreeze<T>(value: T): T {
@@ -511,8 +552,10 @@ export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig
     );
   }
   checkStorable(patch, '');
-  // A configuration held since the previous release still carries the copied floor: drop it first,
-  // or a patch raising minSpreadBps would leave the old minimum frozen in the ladder.
-  const base = withoutCopiedFloor(current);
-  return parsePoolConfig(deepMerge(base as unknown as Record<string, unknown>, patch, ''));
+  // The current configuration (perhaps carried by a workflow from an older release) may hold a
+  // retired value and is upgraded, and the floor the previous release copied from minSpreadBps is
+  // dropped (or a patch raising minSpreadBps would leave the old minimum frozen in the ladder); the
+  // patch is new input, and one naming a retired value is refused.
+  const base = upgradeStored(withoutCopiedFloor(current));
+  return parsePoolConfig(deepMerge(base as Record<string, unknown>, patch, ''));
 }

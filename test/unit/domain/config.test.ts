@@ -24,6 +24,8 @@ describe('parsePoolConfig defaults', () => {
       highVolatilityMultiplier: 2,
       extremeVolatilityMultiplier: 3,
       volatilityRegimeHysteresis: 0.1,
+      imbalanceHysteresis: 0.1,
+      tvlHysteresis: 0.1,
       lowTvlThreshold: '10000',
       lowTvlMultiplier: 1.5,
       mediumTvlThreshold: '50000',
@@ -190,7 +192,7 @@ describe('parsePoolConfig refuses malformed values naming the field path', () =>
     [{ volatility: { window: 1 } }, 'volatility.window', 'at least 2'],
     [{ refreshIntervalMs: 99 }, 'refreshIntervalMs', 'at least 100'],
     [{ refreshIntervalMs: Number.NaN }, 'refreshIntervalMs', 'got number NaN'],
-    [{ priceSource: 'oracle' }, 'priceSource', "'reference', 'book_mid' or 'reserve_ratio'"],
+    [{ priceSource: 'oracle' }, 'priceSource', "must be 'reference' or 'book_mid'"],
   ])('%j -> %s', (input, field, part) => {
     expectFieldError(() => parsePoolConfig(input), field, part);
   });
