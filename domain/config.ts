@@ -198,15 +198,9 @@ const glftSchema = z.strictObject({
 type RawStrategy = z.output<typeof strategyUnion>;
 type RawModelStrategy = Exclude<RawStrategy, { kind: 'rule_based' }>;
 
-/**
- * A block without `parameterUnits` that carries every model parameter (gamma and k, and A for GLFT)
- * is how the previous release stored a configuration (its parser filled them all, in price units):
- * it keeps that meaning. Anything else without units is new and mid-relative.
- */
+/** Input without `parameterUnits` is mid-relative; stored blocks of the previous release are upgraded first (upgradeStored). */
 function unitsOf(s: RawModelStrategy): ParameterUnits {
-  if (s.parameterUnits !== undefined) return s.parameterUnits;
-  const complete = s.gamma !== undefined && s.k !== undefined && (s.kind !== 'glft' || s.A !== undefined);
-  return complete ? 'price' : 'mid_relative';
+  return s.parameterUnits ?? 'mid_relative';
 }
 
 function fillModelParameters(s: RawStrategy) {
@@ -489,8 +483,28 @@ export function parseStoredPoolConfig(input: unknown): PoolConfig {
 }
 
 function upgradeStored(input: unknown): unknown {
-  if (!isPlainObject(input) || input.priceSource !== RETIRED_PRICE_SOURCE) return input;
-  return { ...input, priceSource: 'reference' };
+  if (!isPlainObject(input)) return input;
+  let out = input;
+  if (out.priceSource === RETIRED_PRICE_SOURCE) out = { ...out, priceSource: 'reference' };
+  if (isLegacyModelBlock(out.strategy))
+    out = { ...out, strategy: { ...out.strategy, parameterUnits: 'price' } };
+  return out;
+}
+
+/**
+ * A model block without `parameterUnits` that carries every model parameter (gamma and k, and A
+ * for GLFT) is how the previous release stored a configuration (its parser filled them all, in
+ * price units): it keeps that meaning. Only stored or carried configurations get this reading;
+ * new input without units is mid-relative, whatever parameters it names.
+ */
+function isLegacyModelBlock(strategy: unknown): strategy is Record<string, unknown> {
+  if (!isPlainObject(strategy) || strategy.parameterUnits !== undefined) return false;
+  if (strategy.kind !== 'avellaneda_stoikov' && strategy.kind !== 'glft') return false;
+  return (
+    strategy.gamma !== undefined &&
+    strategy.k !== undefined &&
+    (strategy.kind !== 'glft' || strategy.A !== undefined)
+  );
 }
 
 export const DEFAULT_POOL_CONFIG: PoolConfig = deepFreeze(parsePoolConfig({}));

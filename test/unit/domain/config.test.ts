@@ -4,6 +4,7 @@ import {
   parsePoolConfig,
   mergePoolConfig,
   DomainValidationError,
+  parseStoredPoolConfig,
 } from '../../../domain';
 import { expectFieldError } from './helpers';
 
@@ -129,14 +130,22 @@ describe('parsePoolConfig defaults', () => {
       k: 1.5,
       horizon: { type: 'finite', horizonSeconds: 3600 },
     };
-    expect(parsePoolConfig({ strategy: as }).strategy).toEqual({ ...as, parameterUnits: 'price' });
+    expect(parseStoredPoolConfig({ strategy: as }).strategy).toEqual({ ...as, parameterUnits: 'price' });
     const glft = { kind: 'glft', gamma: 0.2, k: 3, A: 2, intensity: { A: 1, k: 2 } };
-    expect(parsePoolConfig({ strategy: glft }).strategy).toEqual({ ...glft, parameterUnits: 'price' });
-    // Once parsed the units are written out, so the stored form is unambiguous from then on.
-    const stored = JSON.parse(JSON.stringify(parsePoolConfig({ strategy: as })));
-    expect(mergePoolConfig(stored, { strategy: { k: 2 } }).strategy).toMatchObject({
+    expect(parseStoredPoolConfig({ strategy: glft }).strategy).toEqual({ ...glft, parameterUnits: 'price' });
+    // A workflow of the previous release carries the old form and merges patches onto it.
+    const carried = { ...JSON.parse(JSON.stringify(DEFAULT_POOL_CONFIG)), strategy: as };
+    expect(mergePoolConfig(carried, { strategy: { k: 2 } }).strategy).toMatchObject({
       parameterUnits: 'price',
       k: 2,
+    });
+    // New input naming gamma and k without units means the documented default: mid-relative.
+    expect(parsePoolConfig({ strategy: as }).strategy).toMatchObject({ parameterUnits: 'mid_relative' });
+    // A patch that switches the strategy is new input too.
+    expect(
+      mergePoolConfig(carried, { strategy: { kind: 'glft', gamma: 0.2, k: 3, A: 2 } }).strategy,
+    ).toMatchObject({
+      parameterUnits: 'mid_relative',
     });
   });
 

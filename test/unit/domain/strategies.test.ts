@@ -124,7 +124,9 @@ describe('GLFT', () => {
 
   it('full strategy: flat inventory quotes mid -/+ (c1 + c2 sigma / 2); a fitted intensity replaces A and k', () => {
     // sigma = 0.5 x 100 / sqrt(100) = 5; c1 = 1.386294361119891, c2 = 1 -> depth 3.886294361119891.
-    const cfg = parsePoolConfig({ strategy: { kind: 'glft', gamma: 0.5, k: 0.5, A: 2 } }).strategy;
+    const cfg = parsePoolConfig({
+      strategy: { kind: 'glft', parameterUnits: 'price', gamma: 0.5, k: 0.5, A: 2 },
+    }).strategy;
     const input = quoteInput({
       mid: new Big(100),
       reserveBase: new Big(1),
