@@ -139,11 +139,11 @@ export function refreshDue(memory: IntensityMemory, cfg: PoolConfig, nowMs: numb
 /** Writes the pending bins, fits on the window and records the fit, in one fenced transaction. */
 export async function refreshIntensityFit(
   db: Db,
-  input: { poolId: string; fence: SessionFence; cfg: PoolConfig; nowMs: number },
+  input: { poolId: string; fence: SessionFence; cfg: PoolConfig; nowMs: number; mid: number },
   memory: IntensityMemory,
 ): Promise<IntensityFitSummary> {
   const { poolId, fence, cfg } = input;
-  const prior = configuredIntensity(cfg.strategy)!;
+  const prior = configuredIntensity(cfg.strategy, input.mid)!;
   const settings = cfg.intensityFit;
   const sampleKey = `${poolId}/g${fence.generation}/intensity${memory.refreshes}`;
   const summary = await db.transaction().execute(async (trx) => {
@@ -206,10 +206,11 @@ export function quotingIntensity(memory: IntensityMemory | undefined): Intensity
 export function quotedIntensityRecord(
   memory: IntensityMemory,
   cfg: PoolConfig,
+  mid: number,
 ): { source: 'fitted' | 'configured'; A: number; k: number; reason?: string } {
   const fit = memory.fit;
   if (fit && fit.source === 'fitted') return { source: 'fitted', A: fit.A, k: fit.k };
-  const prior = configuredIntensity(cfg.strategy)!;
+  const prior = configuredIntensity(cfg.strategy, mid)!;
   return { source: 'configured', ...prior, ...(fit?.reason ? { reason: fit.reason } : {}) };
 }
 

@@ -229,14 +229,16 @@ export function fitIntensity(
 }
 
 /**
- * The strategy's configured intensity: the prior a fit falls back to. A-S prices from k alone; its
- * A (1 per second) only completes the pair a fit is compared with. Null for rule_based.
+ * The strategy's configured intensity, per bp of mid: the prior a fit falls back to and is compared
+ * with. A strategy in price units has k per quote unit, which is k x mid / 10^4 per bp at this mid.
+ * A-S prices from k alone; its A (1 per second) only completes the pair. Null for rule_based.
  */
-export function configuredIntensity(strategy: StrategyConfig): IntensityParams | null {
+export function configuredIntensity(strategy: StrategyConfig, mid: number): IntensityParams | null {
   if (strategy.kind === 'rule_based') return null;
-  // Read loosely: A-S has no A, and GLFT may carry a configured intensity.
-  const s = strategy as { k: number; A?: number; intensity?: IntensityParams };
-  return s.intensity ?? { A: s.A ?? 1, k: s.k };
+  // Read loosely: A-S has no A, and GLFT may carry a configured intensity (in its own units).
+  const s = strategy as { k: number; A?: number; intensity?: IntensityParams; parameterUnits?: string };
+  const own = s.intensity ?? { A: s.A ?? 1, k: s.k };
+  return s.parameterUnits === 'price' ? { A: own.A, k: (own.k * mid) / 10_000 } : own;
 }
 
 /** Exposure and fills of one distance bin, as the quoting session accumulates and stores them. */

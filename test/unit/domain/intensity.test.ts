@@ -244,14 +244,19 @@ describe('online accumulation', () => {
     ]);
   });
 
-  it('the prior is the strategy configuration (GLFT: its A and k, or its configured intensity)', () => {
+  it('the prior is the strategy configuration per bp of mid (GLFT: its A and k, or its configured intensity)', () => {
     const glft = parsePoolConfig({ strategy: { kind: 'glft', A: 2, k: 0.3 } }).strategy;
-    expect(configuredIntensity(glft)).toEqual({ A: 2, k: 0.3 });
+    expect(configuredIntensity(glft, 2000)).toEqual({ A: 2, k: 0.3 });
     const pinned = parsePoolConfig({ strategy: { kind: 'glft', intensity: { A: 4, k: 0.2 } } }).strategy;
-    expect(configuredIntensity(pinned)).toEqual({ A: 4, k: 0.2 });
+    expect(configuredIntensity(pinned, 2000)).toEqual({ A: 4, k: 0.2 });
     const as = parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov', k: 0.5 } }).strategy;
-    expect(configuredIntensity(as)).toEqual({ A: 1, k: 0.5 });
-    expect(configuredIntensity(parsePoolConfig({}).strategy)).toBeNull();
+    expect(configuredIntensity(as, 2000)).toEqual({ A: 1, k: 0.5 });
+    // Price units: k 1.5 per quote unit is 1.5 x 2000 / 10^4 = 0.3 per bp at a mid of 2000.
+    const price = parsePoolConfig({
+      strategy: { kind: 'glft', parameterUnits: 'price', A: 1, k: 1.5, gamma: 0.1 },
+    }).strategy;
+    expect(configuredIntensity(price, 2000)!.k).toBeCloseTo(0.3, 12);
+    expect(configuredIntensity(parsePoolConfig({}).strategy, 2000)).toBeNull();
   });
 
   it('config: a pool configured before intensityFit existed parses with it off; bad settings are refused', () => {
