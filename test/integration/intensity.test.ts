@@ -26,8 +26,14 @@ const fittedConfig = {
 type Intensity = { source: string; A: number; k: number; reason?: string };
 
 const fits = (mm: StoredEvent[]) => mm.filter((e) => e.type === 'intensity_fitted');
+const quotesUpdated = (mm: StoredEvent[]) => mm.filter((e) => e.type === 'quotes_updated');
 const quotedIntensities = (mm: StoredEvent[]) =>
-  mm.filter((e) => e.type === 'quotes_updated').map((e) => e.payload.intensity as Intensity | undefined);
+  quotesUpdated(mm).map((e) => e.payload.intensity as Intensity | undefined);
+/** The level-0 width of a quotes_updated event, in bps of its mid. */
+function widthBps(e: StoredEvent): number {
+  const p = e.payload as { mid: string; bids: Array<{ price: string }>; asks: Array<{ price: string }> };
+  return ((Number(p.asks[0]!.price) - Number(p.bids[0]!.price)) / Number(p.mid)) * 10_000;
+}
 
 describe('fitted trading intensity in live quoting', () => {
   const m = useMarketHarness('intensity');
@@ -130,8 +136,13 @@ describe('fitted trading intensity in live quoting', () => {
         await ticker.setPrice('2010'); // a move past the tolerance makes the session requote
         return quotedIntensities((await eventsOf(m.db, poolId)).mm).find((q) => q?.source === 'fitted');
       });
-      expect(quoted.k).toBeGreaterThan(0);
       expect(Math.abs(quoted.k / truth.k - 1)).toBeLessThan(0.05);
+      // GLFT priced them with it: fills decaying over ~12 bps (k 0.08) rather than under one (the
+      // prior's 1.5) widen its liquidity term from under a bp to about 12 bps a side.
+      const updates = quotesUpdated((await eventsOf(m.db, poolId)).mm);
+      const onPrior = updates.find((e) => (e.payload.intensity as Intensity).source === 'configured')!;
+      const onFit = updates.find((e) => (e.payload.intensity as Intensity).source === 'fitted')!;
+      expect(widthBps(onFit)).toBeGreaterThan(widthBps(onPrior) + 10);
       await waitFor(
         'the fitted status',
         async () => (await m.client.status(poolId)).intensity?.source === 'fitted',
