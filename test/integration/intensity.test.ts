@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { newIntensityMemory, refreshIntensityFit } from '../../activities/intensity';
 import type { StoredEvent } from '../../db/event-store';
+import { claimSessionAttempt, takeGeneration } from '../../db/fence';
+import { readExposure } from '../../db/intensity';
+import { parsePoolConfig } from '../../domain/config';
 import {
   createFundedPool,
   eventsOf,
@@ -163,4 +167,30 @@ describe('fitted trading intensity in live quoting', () => {
       await m.client.stopPool(poolId, 'test done');
     }
   }, 90_000);
+
+  it('a refresh repeated by a retried attempt stores its exposure once', async () => {
+    const { poolId } = await createFundedPool(m.client, { config: fittedConfig });
+    const cfg = parsePoolConfig(fittedConfig);
+    const generation = await takeGeneration(m.db, poolId);
+    const pending = [
+      { bin: 3, exposureSeconds: 12, distanceSeconds: 40, fills: 2 },
+      { bin: 9, exposureSeconds: 8, distanceSeconds: 76, fills: 0 },
+    ];
+    const refresh = async (attempt: number) => {
+      expect(await claimSessionAttempt(m.db, poolId, { generation, attempt })).toBe(true);
+      // The attempt resumes from heartbeat details sent before the first refresh was recorded.
+      const memory = { ...newIntensityMemory(), pending: pending.map((b) => ({ ...b })) };
+      return refreshIntensityFit(
+        m.db,
+        { poolId, fence: { generation, attempt }, cfg, nowMs: Date.now(), mid: 2000 },
+        memory,
+      );
+    };
+    await refresh(1);
+    const second = await refresh(2);
+    expect(await readExposure(m.db, poolId, 3600)).toEqual(pending);
+    expect(second).toMatchObject({ source: 'configured', reason: 'too_few_fills', fills: 2 });
+    // Each attempt's fit is recorded (an operator sees both), the exposure only once.
+    expect(fits((await eventsOf(m.db, poolId)).mm)).toHaveLength(2);
+  });
 });
