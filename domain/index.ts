@@ -23,7 +23,6 @@ export * from './price-graph';
 export * from './portfolio';
 export * from './portfolio-risk';
 export * from './netting';
-export * from './model-scale';
 export * from './portfolio-input';
 export * from './price-band';
 export * from './portfolio-report';
