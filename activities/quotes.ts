@@ -1,5 +1,6 @@
 import type { IntensityParams } from '../domain/intensity';
 import { Big } from '../domain/money';
+import { applyPriceBand, type PriceBand } from '../domain/price-band';
 import { strategyFor } from '../domain/strategies';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
 import type { MarketSnapshot } from './types';
@@ -39,5 +40,22 @@ export function computeQuotes(
     guardMid: cfg.ladder.guardMid,
     maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
   });
-  return serializeLadder(ladder);
+  const band = priceBandOf(cfg.ladder);
+  if (band.ceiling === undefined && band.floor === undefined) return serializeLadder(ladder);
+  // The band comes last, after every guard and rounding, so no later step can move a level back
+  // across a bound; what it removed is recorded with the ladder's other adjustments.
+  const banded = applyPriceBand(ladder, new Big(snapshot.mid), band);
+  return serializeLadder({
+    ...ladder,
+    bids: banded.bids,
+    asks: banded.asks,
+    adjustments: [...ladder.adjustments, ...banded.adjustments],
+  });
+}
+
+function priceBandOf(ladder: { priceCeiling?: string; priceFloor?: string }): PriceBand {
+  return {
+    ...(ladder.priceCeiling !== undefined ? { ceiling: new Big(ladder.priceCeiling) } : {}),
+    ...(ladder.priceFloor !== undefined ? { floor: new Big(ladder.priceFloor) } : {}),
+  };
 }
