@@ -6,6 +6,7 @@ import type { HistoryResult } from './history';
 import type { RecoveryResult } from './recovery';
 import type { EventsRow } from './events';
 import type { LatencyResult } from './latency';
+import { nettingMarkdown, nettingRows, type NettingRow } from './netting';
 
 /* latest.json and BENCHMARKS.md: every figure beside its baseline from the same run. */
 
@@ -64,6 +65,7 @@ export interface BenchResults {
     recovery: Section<RecoveryResult>;
     capacity: Section<CapacityResult>;
     capacityQuiet: Section<CapacityResult>;
+    netting: Section<NettingRow[]>;
   };
 }
 
@@ -206,6 +208,8 @@ function summaryRows(r: BenchResults): Row[] {
       ]);
     }
   }
+  const netting = r.sections.netting;
+  if (skip('netting', netting) && netting.status === 'ok') rows.push(...nettingRows(netting.result));
   if (skip('quotes', quotes) && quotes.status === 'ok') {
     const [base, ...rest] = quotes.result;
     for (const q of rest) {
@@ -364,6 +368,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.sections.netting.status === 'ok') lines.push(...nettingMarkdown(r.sections.netting.result), '');
   if (capacity.status === 'ok' || capacityQuiet.status === 'ok') {
     lines.push(
       "Lag = a session's interval between consecutive cycle starts (from the worker's cycle observer) minus the 1 s refresh, never below 0; " +

@@ -4,6 +4,7 @@
  *   npm run bench                                # everything (~25 min on 2 cores)
  *   npm run bench -- --quick                     # fewer samples and shorter windows (~12 min)
  *   npm run bench -- --only latency,capacity     # some sections only
+ *   npx tsx bench/run.ts --only netting --out bench/results/netting   # hedge volume figure, no servers
  *   npm run bench -- --help
  *
  * Uses DATABASE_URL or the project's embedded Postgres, in a database created for this run and
@@ -22,6 +23,7 @@ import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
 import { runRecoveryBench } from './recovery';
+import { runNettingBench } from './netting';
 import { startMarketWorker, type MarketWorkerHarness } from './market';
 import {
   machineBase,
@@ -43,7 +45,10 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'netting',
 ] as const;
+/** Pure simulations: they need neither Temporal nor Postgres. */
+const PURE_SECTIONS: readonly string[] = ['quotes', 'netting'];
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -146,6 +151,7 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    netting: { informedFlows: quick ? [2] : [0, 2, 20] },
   };
 }
 
@@ -215,6 +221,7 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      netting: skipped(),
     },
   };
 
@@ -227,8 +234,10 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    // Every section but the pure quote benchmark needs the servers.
-    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && o.only.has(s));
+    if (o.only.has('netting'))
+      results.sections.netting = await section('netting', async () => runNettingBench({ ...o.netting, log }));
+    // Every section but the pure simulations needs the servers.
+    const needsInfra = SECTIONS.some((s) => !PURE_SECTIONS.includes(s) && o.only.has(s));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
