@@ -20,7 +20,7 @@ import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } f
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-class ErrorLog {
+export class ErrorLog {
   private readonly seen = new Map<string, number>();
   add(source: string, message: string) {
     const key = `${source}: ${message}`;
@@ -38,7 +38,7 @@ class ErrorLog {
  * Starts the pool's workflows. A market maker left over from an interrupted run may still be
  * finishing its stop (startPool would attach to it): wait for it to end, then start anew.
  */
-async function startFresh(
+export async function startFresh(
   stack: LocalStack,
   poolId: string,
   refreshIntervalMs: number,
@@ -62,7 +62,7 @@ async function startFresh(
   );
 }
 
-async function waitForQuotes(
+export async function waitForQuotes(
   stack: LocalStack,
   poolIds: string[],
   timeoutMs: number,
@@ -79,6 +79,10 @@ async function waitForQuotes(
 }
 
 export async function runSession(opts: RunOptions): Promise<number> {
+  if (opts.pairs) {
+    const { runDeskSession } = await import('./desk-session');
+    return runDeskSession({ ...opts, pairs: opts.pairs });
+  }
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const errors = new ErrorLog();
   let stopRequested = false;
