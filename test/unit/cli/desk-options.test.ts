@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HELP, parseRunArgs, UsageError } from '../../../cli/options';
 import { formatDeskReport, formatPortfolioLine } from '../../../cli/desk-portfolio';
-import type { PoolReportData } from '../../../cli/report';
+import { quoteDecimals, type PoolReportData } from '../../../cli/report';
 import { Big, computePortfolio, type PortfolioInput } from '../../../domain';
 
 describe('npm start -- --pairs (the multi-pair desk options)', () => {
@@ -92,5 +92,13 @@ describe('the desk portfolio lines', () => {
     expect(text).toContain('trades: 0 buys, 2 sells');
     expect(text).toMatch(/ETH\/BTC: 1 pool\(s\), 2 trades/);
     expect(text).toMatch(/desk: 5 trades, P&L/);
+  });
+});
+
+describe('the per-pool report at a cross price', () => {
+  it('prints quote amounts of a 0.033 pair with six decimals and keeps cents for USDC pairs', () => {
+    expect(quoteDecimals('0.033445')).toBe(6);
+    expect(quoteDecimals('148.5')).toBe(2);
+    expect(quoteDecimals('60000')).toBe(2);
   });
 });
