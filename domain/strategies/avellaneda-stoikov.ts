@@ -1,8 +1,8 @@
-import { modelNumberToBig } from '../money';
 import type { AvellanedaStoikovConfig } from '../config';
 import { absoluteSigmaPerSecond } from './inventory';
-import { runPipeline, type PriceModel } from './pipeline';
-import type { QuoteInput, QuoteStrategy } from './types';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
+import type { QuoteStrategy } from './types';
 
 export interface AvellanedaStoikovParams {
   /** Mid price s (quote units). */
@@ -22,7 +22,7 @@ export interface AvellanedaStoikovParams {
 /**
  * Avellaneda & Stoikov (2008): r = s - q gamma sigma^2 tau,
  * total spread = gamma sigma^2 tau + (2 / gamma) ln(1 + gamma / k). Plain numbers so the
- * formula can be checked by hand; prices are derived from it through modelNumberToBig.
+ * formula can be checked by hand; both quoting paths derive prices from it (see model-core.ts).
  */
 export function avellanedaStoikov(p: AvellanedaStoikovParams): {
   reservationOffset: number;
@@ -36,40 +36,44 @@ export function avellanedaStoikov(p: AvellanedaStoikovParams): {
 }
 
 /**
- * T - t: the finite form counts down the session (input.timeRemainingSeconds, clamped to the
+ * T - t: the finite form counts down the session (timeRemainingSeconds, clamped to the
  * configured horizon; missing means the session just started). The infinite form uses a constant
  * rolling window, the usual practical stand-in for the stationary solution.
  */
-export function avellanedaStoikovTau(cfg: AvellanedaStoikovConfig, input: QuoteInput): number {
+export function avellanedaStoikovTau(
+  cfg: AvellanedaStoikovConfig,
+  input: { timeRemainingSeconds?: number | undefined },
+): number {
   if (cfg.horizon.type === 'infinite') return cfg.horizon.rollingWindowSeconds;
   const remaining = input.timeRemainingSeconds ?? cfg.horizon.horizonSeconds;
   return Math.min(Math.max(remaining, 0), cfg.horizon.horizonSeconds);
 }
 
-export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
-  return (input, position) => {
-    const sigma = absoluteSigmaPerSecond(input);
-    const tau = avellanedaStoikovTau(cfg, input);
-    const k = input.intensity?.k ?? cfg.k;
-    const s = Number(input.mid.toPrecision(15));
+export function avellanedaStoikovCore(cfg: AvellanedaStoikovConfig): ModelCore {
+  return (st) => {
+    const sigma = absoluteSigmaPerSecond(st);
+    const tau = avellanedaStoikovTau(cfg, st);
+    const k = st.intensity?.k ?? cfg.k;
     const { reservationOffset, spread } = avellanedaStoikov({
-      s,
-      q: position.q,
+      s: st.s,
+      q: st.q,
       gamma: cfg.gamma,
       sigma,
       tau,
       k,
     });
-    const offset = modelNumberToBig(reservationOffset, 'reservationOffset');
-    const half = modelNumberToBig(spread / 2, 'halfSpread');
+    const half = spread / 2;
     return {
-      // Offset applied to the exact Big mid so the mid's own digits are never rounded.
-      reservationPrice: input.mid.minus(offset),
-      bidDepth: offset.plus(half),
-      askDepth: half.minus(offset),
+      reservationOffset,
+      bidDepth: reservationOffset + half,
+      askDepth: half - reservationOffset,
       model: { sigma, tau, gamma: cfg.gamma, k, spread },
     };
   };
+}
+
+export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
+  return decimalPriceModel(avellanedaStoikovCore(cfg));
 }
 
 export function avellanedaStoikovStrategy(cfg: AvellanedaStoikovConfig): QuoteStrategy {

@@ -1,8 +1,8 @@
-import { modelNumberToBig } from '../money';
 import { DomainValidationError } from '../errors';
 import type { GlftConfig } from '../config';
 import { absoluteSigmaPerSecond } from './inventory';
-import { runPipeline, type PriceModel } from './pipeline';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 /**
@@ -38,23 +38,30 @@ export function glftDepths(
   return { bidDepth: c1 + ((2 * q + 1) / 2) * c2 * sigma, askDepth: c1 - ((2 * q - 1) / 2) * c2 * sigma };
 }
 
-export function glftModel(cfg: GlftConfig): PriceModel {
-  return (input, position) => {
-    const intensity = input.intensity ?? cfg.intensity ?? { A: cfg.A, k: cfg.k };
-    const { c1, c2 } = glftCoefficients(cfg.gamma, intensity.k, intensity.A);
-    const sigma = absoluteSigmaPerSecond(input);
-    const depths = glftDepths(c1, c2, position.q, sigma);
-    const bidDepth = modelNumberToBig(depths.bidDepth, 'bidDepth');
-    const askDepth = modelNumberToBig(depths.askDepth, 'askDepth');
-    // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
-    const skew = modelNumberToBig(position.q * c2 * sigma, 'skew');
+export function glftCore(cfg: GlftConfig): ModelCore {
+  // Coefficients depend only on gamma, A and k: kept for the last intensity seen, so a pool on
+  // its configured (or a slowly refreshed fitted) intensity pays for log/pow/sqrt once.
+  let last: { A: number; k: number; c1: number; c2: number } | undefined;
+  return (st) => {
+    const intensity = st.intensity ?? cfg.intensity ?? { A: cfg.A, k: cfg.k };
+    if (last === undefined || last.A !== intensity.A || last.k !== intensity.k) {
+      last = { A: intensity.A, k: intensity.k, ...glftCoefficients(cfg.gamma, intensity.k, intensity.A) };
+    }
+    const { c1, c2 } = last;
+    const sigma = absoluteSigmaPerSecond(st);
+    const depths = glftDepths(c1, c2, st.q, sigma);
     return {
-      reservationPrice: input.mid.minus(skew),
-      bidDepth,
-      askDepth,
+      // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
+      reservationOffset: st.q * c2 * sigma,
+      bidDepth: depths.bidDepth,
+      askDepth: depths.askDepth,
       model: { sigma, c1, c2, gamma: cfg.gamma, k: intensity.k, A: intensity.A },
     };
   };
+}
+
+export function glftModel(cfg: GlftConfig): PriceModel {
+  return decimalPriceModel(glftCore(cfg));
 }
 
 export function glftStrategy(cfg: GlftConfig): QuoteStrategy {

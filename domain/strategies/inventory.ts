@@ -1,5 +1,6 @@
-import { Big, parseDecimal, ratioToBig, divideAt, RATIO_DECIMALS } from '../money';
-import { inventoryShare, inventoryDeviationBase } from '../pool';
+import { Big, parseDecimal, ratioToBig } from '../money';
+import { inventoryShare } from '../pool';
+import { inventoryNumbers } from './model-core';
 import type { QuoteInput } from './types';
 
 export interface InventoryPosition {
@@ -9,6 +10,7 @@ export interface InventoryPosition {
   /**
    * q of the A-S and GLFT models: the base units held beyond the target, in units of
    * `ladder.baseOrderSize`. Both models use this same q so their parameters are comparable.
+   * A model parameter, so a double (`inventoryNumbers`), the same one the fast quoter computes.
    */
   q: number;
 }
@@ -17,11 +19,16 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
   const target = ratioToBig(input.targetInventoryShare, 'targetInventoryShare');
   const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
   const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
-  const deviationBase = inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
   return {
     share,
     shareDeviation: share.minus(target),
-    q: Number(divideAt(deviationBase, orderSize, RATIO_DECIMALS, Big.roundHalfUp).toPrecision(15)),
+    q: inventoryNumbers(
+      input.reserveBase.toNumber(),
+      input.reserveQuote.toNumber(),
+      input.mid.toNumber(),
+      input.targetInventoryShare,
+      orderSize.toNumber(),
+    ).q,
   };
 }
 
@@ -29,6 +36,10 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
  * Price volatility in quote units per sqrt(second), from a relative volatility per horizon:
  * sigma = vol x mid / sqrt(horizonSeconds).
  */
-export function absoluteSigmaPerSecond(input: QuoteInput): number {
-  return (input.volatility * Number(input.mid.toPrecision(15))) / Math.sqrt(input.volatilityHorizonSeconds);
+export function absoluteSigmaPerSecond(st: {
+  volatility: number;
+  volatilityHorizonSeconds: number;
+  s: number;
+}): number {
+  return (st.volatility * st.s) / Math.sqrt(st.volatilityHorizonSeconds);
 }

@@ -1,7 +1,20 @@
-import { modelNumberToBig, ratioToBig, ONE_BASIS_POINT, HALF } from '../money';
 import type { RuleBasedConfig } from '../config';
-import { runPipeline, type PriceModel } from './pipeline';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
+
+export interface RuleBasedParams {
+  /** Mid (quote units). */
+  s: number;
+  /** The spread policy's current spread. */
+  spreadBps: number;
+  /** Relative volatility per horizon. */
+  volatility: number;
+  volatilitySpreadFactor: number;
+  skewFactor: number;
+  /** Value share in base minus its target. */
+  shareDeviation: number;
+}
 
 /**
  * Fixed-spread policy quoting. Full spread = spreadBps x (1 + volatilitySpreadFactor x volatility)
@@ -10,25 +23,38 @@ import type { QuoteStrategy } from './types';
  * r = mid - skewFactor x (share - target) x fullSpread, so a pool long base by value quotes both
  * sides lower (selling base more readily) and a short pool both sides higher.
  */
-export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
-  return (input, position) => {
-    const widening = modelNumberToBig(
-      1 + cfg.volatilitySpreadFactor * input.volatility,
-      'volatilityWidening',
-    );
-    const fullSpread = input.mid.times(input.spreadBps).times(ONE_BASIS_POINT).times(widening);
-    const half = fullSpread.times(HALF);
-    const shift = ratioToBig(cfg.skewFactor, 'strategy.skewFactor')
-      .times(position.shareDeviation)
-      .times(fullSpread);
-    const reservationPrice = input.mid.minus(shift);
+export function ruleBased(p: RuleBasedParams): {
+  widening: number;
+  fullSpread: number;
+  reservationOffset: number;
+} {
+  const widening = 1 + p.volatilitySpreadFactor * p.volatility;
+  const fullSpread = p.s * p.spreadBps * 1e-4 * widening;
+  return { widening, fullSpread, reservationOffset: p.skewFactor * p.shareDeviation * fullSpread };
+}
+
+export function ruleBasedCore(cfg: RuleBasedConfig): ModelCore {
+  return (st) => {
+    const r = ruleBased({
+      s: st.s,
+      spreadBps: st.spreadBps,
+      volatility: st.volatility,
+      volatilitySpreadFactor: cfg.volatilitySpreadFactor,
+      skewFactor: cfg.skewFactor,
+      shareDeviation: st.shareDeviation,
+    });
+    const half = r.fullSpread / 2;
     return {
-      reservationPrice,
-      bidDepth: shift.plus(half),
-      askDepth: half.minus(shift),
-      model: { widening: Number(widening.toFixed()), fullSpread: Number(fullSpread.toPrecision(15)) },
+      reservationOffset: r.reservationOffset,
+      bidDepth: r.reservationOffset + half,
+      askDepth: half - r.reservationOffset,
+      model: { widening: r.widening, fullSpread: r.fullSpread },
     };
   };
+}
+
+export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
+  return decimalPriceModel(ruleBasedCore(cfg));
 }
 
 export function ruleBasedStrategy(cfg: RuleBasedConfig): QuoteStrategy {
