@@ -46,3 +46,4 @@ export {
   type SerializedQuoteLevel,
 } from './serialize';
 export { validateQuoteInput } from './validate-input';
+export * from './fast/index';

@@ -1,0 +1,468 @@
+import {
+  Big,
+  HALF,
+  ONE_BASIS_POINT,
+  ceilToStep,
+  floorToStep,
+  modelNumberToBig,
+  parseDecimal,
+  ratioToBig,
+  truncatedQuotient,
+} from '../../money';
+import { DomainValidationError } from '../../errors';
+import { modelCoreFor } from '../cores';
+import { inventoryPosition } from '../inventory';
+import { inventorySizeFactors } from '../ladder';
+import { modelState, type ModelOutput, type ModelState } from '../model-core';
+import { decimalPriceModel, modelNumberToPrice, runPipeline } from '../pipeline';
+import type { QuoteInput } from '../types';
+import { ADJ, adjustmentBits } from './adjustments';
+import { toDecimalQuoteInput } from './bridge';
+import { DecimalGrid, MAX_GRID_INDEX, U } from './grid';
+import type {
+  FastLadder,
+  FastMarket,
+  FastQuoteInput,
+  FastQuoter,
+  FastQuoterConfig,
+  FastQuoterStats,
+} from './types';
+import { validateFastInput } from './validate';
+
+/*
+ * Error bounds. Every float below is within a few roundings (u = 2^-53 each) of the exact decimal
+ * value the decimal pipeline computes; the model's depths additionally differ from their decimal
+ * form by the 15-significant-digit conversion (at most 5e-15 relative) and the cut to 20 decimals.
+ * A floor or ceil is taken in floats only when the value is farther from an integer than these
+ * bounds (with a margin of several times); otherwise that one value is computed in decimals with
+ * the pipeline's own helpers.
+ */
+const REL = 4e-15; // >= 7 roundings of the sum of magnitudes
+const MODEL_REL = 2e-14; // >= 15-digit conversion + roundings of a model depth
+const TIDY_ABS = 1e-20; // >= the cut of a depth to 20 decimals (5e-21)
+/** Share deviations below this are too close to zero to take their sign from floats. */
+const DEVIATION_ABS = 1e-14;
+/** Absolute error bound of the share deviation in floats (about 7 roundings of a share <= 1). */
+const DEVIATION_ERR = 2e-15;
+
+/**
+ * A quoter for one pool configuration and market: plain numbers in, a ladder in whole ticks and
+ * lots out, equal to what `strategyFor(config.strategy).compute` returns for the same values as
+ * decimals (`toDecimalQuoteInput`). It calls the same model core (`modelCoreFor`) and re-expresses
+ * only the ladder building and post-processing in integer ticks and lots.
+ */
+export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): FastQuoter {
+  const core = modelCoreFor(config.strategy);
+  const decimalModel = decimalPriceModel(core);
+  const { ladder } = config;
+  validateLadderShape(ladder.levels, ladder.sizeDecay);
+
+  const tick = new DecimalGrid(market.tickSize, 'tickSize');
+  const lot = new DecimalGrid(market.lotSize, 'lotSize');
+  const minSize = parseDecimal(market.minSize, 'minSize');
+  const maxNotional =
+    market.maxOrderNotional === undefined
+      ? undefined
+      : parseDecimal(market.maxOrderNotional, 'maxOrderNotional', { allowZero: false });
+  const spacingBps = parseDecimal(ladder.levelSpacingBps, 'ladder.levelSpacingBps', { allowZero: false });
+  const baseSize = parseDecimal(ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
+  const decay = ratioToBig(ladder.sizeDecay, 'ladder.sizeDecay');
+  const floorBps = parseDecimal(ladder.minSpreadFloorBps ?? '0', 'ladder.minSpreadFloorBps');
+  const shape = ladder.inventorySizeShape;
+  ratioToBig(shape, 'ladder.inventorySizeShape');
+  const levels = ladder.levels;
+  const baseOrderSize = baseSize.toNumber();
+
+  // Per level: exact size, whole lots at full size, and size in lots as a double.
+  const levelSize: Big[] = [];
+  const fullLots = new Float64Array(levels);
+  const levelLots = new Float64Array(levels);
+  for (let i = 0; i < levels; i++) {
+    levelSize.push(baseSize.times(decay.pow(i)));
+    const lots = levelSize[i]!.div(lot.big);
+    if (lots.gte(MAX_GRID_INDEX)) {
+      throw new DomainValidationError(
+        'ladder.baseOrderSize',
+        `ladder.baseOrderSize is more than 2^50 lots of ${market.lotSize}; use a larger lot for fast quoting`,
+      );
+    }
+    fullLots[i] = lots.round(0, Big.roundDown).toNumber();
+    levelLots[i] = lots.toNumber();
+  }
+  // Kept levels need lots >= 1 and lots x lot >= minSize.
+  const minLots = Math.max(1, ceilToStep(minSize, lot.big).div(lot.big).toNumber());
+  const spacingTicksPerMid = spacingBps.times(ONE_BASIS_POINT).div(tick.big).toNumber();
+  const floorTicksPerMid = floorBps.times(ONE_BASIS_POINT).div(tick.big).toNumber();
+  const notionalTickLots =
+    maxNotional === undefined ? Infinity : maxNotional.div(tick.big.times(lot.big)).toNumber();
+  const floorIsZero = floorBps.eq(0);
+
+  const out: FastLadder = {
+    bidCount: 0,
+    askCount: 0,
+    bidTicks: new Float64Array(levels),
+    bidLots: new Float64Array(levels),
+    askTicks: new Float64Array(levels),
+    askLots: new Float64Array(levels),
+    adjustments: 0,
+    reservationPrice: 0,
+    bidDepth: 0,
+    askDepth: 0,
+    q: 0,
+    inventoryShare: 0,
+    model: {},
+    exactness: 0,
+  };
+  const stats: FastQuoterStats = { quotes: 0, exactDecisions: 0, decimalFallbacks: 0 };
+  // Raw level prices (ticks) and sizes (lots) before dropping.
+  const bidT = new Float64Array(levels);
+  const askT = new Float64Array(levels);
+  const bidL = new Float64Array(levels);
+  const askL = new Float64Array(levels);
+
+  // Per-call state and its decimal counterparts, computed only when a value needs them.
+  let input!: FastQuoteInput;
+  let st!: ModelState;
+  let model!: ModelOutput;
+  let exactUsed = false;
+  let dInput: QuoteInput | undefined;
+  let dMid: Big | undefined;
+  let dSpacing: Big | undefined;
+  let dBidDepth: Big | undefined;
+  let dAskDepth: Big | undefined;
+  let dFactors: { bid: Big; ask: Big } | undefined;
+
+  const decimalInput = (): QuoteInput => (dInput ??= toDecimalQuoteInput(config, market, input));
+  const exactMid = (): Big => (dMid ??= new Big(input.mid));
+  const exactSpacing = (): Big => (dSpacing ??= exactMid().times(spacingBps).times(ONE_BASIS_POINT));
+  const exactFactors = () =>
+    (dFactors ??= inventorySizeFactors(inventoryPosition(decimalInput()), input.targetInventoryShare, shape));
+
+  function exactBid(i: number): number {
+    exactUsed = true;
+    dBidDepth ??= modelNumberToPrice(model.bidDepth, 'bidDepth');
+    const price = exactMid().minus(dBidDepth).minus(exactSpacing().times(i));
+    return tick.slowIndex(floorToStep(price, tick.big));
+  }
+  function exactAsk(i: number): number {
+    exactUsed = true;
+    dAskDepth ??= modelNumberToPrice(model.askDepth, 'askDepth');
+    const price = exactMid().plus(dAskDepth).plus(exactSpacing().times(i));
+    return tick.slowIndex(ceilToStep(price, tick.big));
+  }
+  function exactLots(i: number, side: 'bid' | 'ask'): number {
+    exactUsed = true;
+    return lot.slowIndex(floorToStep(levelSize[i]!.times(exactFactors()[side]), lot.big));
+  }
+
+  /** Sizes in lots of one side; `factor` is 1 for full size, NaN to take every level exactly. */
+  function sideLots(lots: Float64Array, side: 'bid' | 'ask', factor: number, factorErr: number): void {
+    for (let i = 0; i < levels; i++) {
+      if (factor === 1) {
+        lots[i] = fullLots[i]!;
+      } else if (factor === 0) {
+        lots[i] = 0;
+      } else if (Number.isNaN(factor)) {
+        lots[i] = exactLots(i, side);
+      } else {
+        const v = levelLots[i]! * factor;
+        const t = Math.floor(v);
+        const eps = levelLots[i]! * (factorErr + 4 * U) + 4 * U * v;
+        lots[i] = v - t < eps || t + 1 - v < eps ? exactLots(i, side) : t;
+      }
+    }
+  }
+
+  function sizes(): void {
+    if (shape === 0) {
+      sideLots(bidL, 'bid', 1, 0);
+      sideLots(askL, 'ask', 1, 0);
+      return;
+    }
+    const dev = st.shareDeviation;
+    if (Math.abs(dev) <= DEVIATION_ABS) {
+      // The sign (or zero) is decided in decimals; any non-zero factor then too.
+      const exact = exactFactors();
+      sideLots(bidL, 'bid', exact.bid.eq(1) ? 1 : NaN, 0);
+      sideLots(askL, 'ask', exact.ask.eq(1) ? 1 : NaN, 0);
+      exactUsed = true;
+      return;
+    }
+    const target = input.targetInventoryShare;
+    const room = dev > 0 ? 1 - target : target;
+    const ratio = Math.abs(dev) / room;
+    const factor = 1 - shape * ratio;
+    const ratioErr = (2 * DEVIATION_ERR + REL * ratio) / room;
+    const factorErr = 2 * shape * ratioErr + REL * (1 + shape * ratio);
+    // max(0, 1 - shape x ratio): the clamp at zero is a boundary of its own.
+    const f = factor < -factorErr ? 0 : factor <= factorErr ? NaN : factor;
+    if (dev > 0) {
+      sideLots(bidL, 'bid', f, factorErr);
+      sideLots(askL, 'ask', 1, 0);
+    } else {
+      sideLots(bidL, 'bid', 1, 0);
+      sideLots(askL, 'ask', f, factorErr);
+    }
+  }
+
+  /** Step 3 of finalizeQuotes: best bid and ask at least minSpreadFloorBps of mid apart. */
+  function spreadFloor(): void {
+    const b = bidT[0]!;
+    const a = askT[0]!;
+    const w = a - b;
+    const center = (a + b) / 2;
+    if (floorIsZero) {
+      if (w > 0) return;
+      bidT[0] = Math.floor(center);
+      askT[0] = Math.ceil(center);
+    } else {
+      const minW = input.mid * floorTicksPerMid;
+      const wEps = REL * minW;
+      if (w > 0 && w - minW > wEps) return;
+      if (w > 0 && minW - w <= wEps) {
+        exactSpreadFloor(b, a);
+        return;
+      }
+      const lo = center - minW / 2;
+      const hi = center + minW / 2;
+      const eps = REL * (Math.abs(center) + minW);
+      const nb = Math.floor(lo);
+      const na = Math.ceil(hi);
+      if (lo - nb < eps || nb + 1 - lo < eps || na - hi < eps || hi - (na - 1) < eps) {
+        exactSpreadFloor(b, a);
+        return;
+      }
+      bidT[0] = nb;
+      askT[0] = na;
+    }
+    if (askT[0]! <= bidT[0]!) askT[0] = bidT[0]! + 1;
+    out.adjustments |= ADJ.spread_floor;
+  }
+
+  function exactSpreadFloor(b: number, a: number): void {
+    exactUsed = true;
+    const bid = new Big(b).times(tick.big);
+    const ask = new Big(a).times(tick.big);
+    const minWidth = exactMid().times(floorBps).times(ONE_BASIS_POINT);
+    const width = ask.minus(bid);
+    if (!(width.lt(minWidth) || width.lte(0))) return;
+    const center = bid.plus(ask).times(HALF);
+    const half = minWidth.times(HALF);
+    const nb = floorToStep(center.minus(half), tick.big);
+    let na = ceilToStep(center.plus(half), tick.big);
+    if (na.lte(nb)) na = nb.plus(tick.big);
+    bidT[0] = tick.slowIndex(nb);
+    askT[0] = tick.slowIndex(na);
+    out.adjustments |= ADJ.spread_floor;
+  }
+
+  /** Step 5 of finalizeQuotes for one side: notional cap, lot floor (done), min size and price > 0. */
+  function finish(
+    prices: Float64Array,
+    lots: Float64Array,
+    outTicks: Float64Array,
+    outLots: Float64Array,
+    nonPositive: number,
+    capped: number,
+    belowMin: number,
+  ): number {
+    let n = 0;
+    for (let i = 0; i < levels; i++) {
+      const p = prices[i]!;
+      if (p <= 0) {
+        out.adjustments |= nonPositive;
+        continue;
+      }
+      let s = lots[i]!;
+      if (maxNotional !== undefined && s > 0) {
+        const over = overNotional(p, s);
+        if (over) {
+          s = cappedLots(p);
+          out.adjustments |= capped;
+        }
+      }
+      if (s <= 0 || s < minLots) {
+        out.adjustments |= belowMin;
+        continue;
+      }
+      outTicks[n] = p;
+      outLots[n] = s;
+      n++;
+    }
+    return n;
+  }
+
+  /** price x size > maxOrderNotional, i.e. ticks x lots > maxOrderNotional / (tick x lot). */
+  function overNotional(p: number, s: number): boolean {
+    const prod = p * s;
+    if (Math.abs(prod - notionalTickLots) > REL * notionalTickLots) return prod > notionalTickLots;
+    exactUsed = true;
+    return new Big(p).times(tick.big).times(new Big(s).times(lot.big)).gt(maxNotional!);
+  }
+
+  /** floor(maxOrderNotional / (price x lot)) lots. */
+  function cappedLots(p: number): number {
+    const v = notionalTickLots / p;
+    const t = Math.floor(v);
+    const eps = REL * v;
+    if (v - t > eps && t + 1 - v > eps) return t;
+    exactUsed = true;
+    return truncatedQuotient(maxNotional!, new Big(p).times(tick.big).times(lot.big)).toNumber();
+  }
+
+  function decimalFallback(): FastLadder {
+    stats.decimalFallbacks++;
+    const q = runPipeline(config.strategy.kind, decimalModel, decimalInput());
+    out.bidCount = q.bids.length;
+    out.askCount = q.asks.length;
+    q.bids.forEach((l, j) => {
+      out.bidTicks[j] = tick.slowIndex(l.price);
+      out.bidLots[j] = lot.slowIndex(l.size);
+    });
+    q.asks.forEach((l, j) => {
+      out.askTicks[j] = tick.slowIndex(l.price);
+      out.askLots[j] = lot.slowIndex(l.size);
+    });
+    out.adjustments = adjustmentBits(q.adjustments);
+    out.reservationPrice = q.reservationPrice.toNumber();
+    out.exactness = 2;
+    return out;
+  }
+
+  function quote(next: FastQuoteInput): FastLadder {
+    stats.quotes++;
+    validateFastInput(next);
+    input = next;
+    exactUsed = false;
+    dInput = dMid = dSpacing = dBidDepth = dAskDepth = dFactors = undefined;
+    st = modelState({
+      mid: next.mid,
+      reserveBase: next.reserveBase,
+      reserveQuote: next.reserveQuote,
+      targetInventoryShare: next.targetInventoryShare,
+      baseOrderSize,
+      spreadBps: next.spreadBps,
+      volatility: next.volatility,
+      volatilityHorizonSeconds: next.volatilityHorizonSeconds,
+      timeRemainingSeconds: next.timeRemainingSeconds,
+      intensity: next.intensity,
+    });
+    model = core(st);
+    // The same refusals as the decimal conversion (a model that produced NaN or Infinity).
+    if (!Number.isFinite(model.reservationOffset))
+      modelNumberToBig(model.reservationOffset, 'reservationOffset');
+    if (!Number.isFinite(model.bidDepth)) modelNumberToBig(model.bidDepth, 'bidDepth');
+    if (!Number.isFinite(model.askDepth)) modelNumberToBig(model.askDepth, 'askDepth');
+    out.adjustments = 0;
+    out.exactness = 0;
+    out.reservationPrice = next.mid - model.reservationOffset;
+    out.bidDepth = model.bidDepth;
+    out.askDepth = model.askDepth;
+    out.q = st.q;
+    out.inventoryShare = st.share;
+    out.model = model.model;
+
+    const x = next.mid;
+    const midT = x / tick.f;
+    const bdT = model.bidDepth / tick.f;
+    const adT = model.askDepth / tick.f;
+    const spT = x * spacingTicksPerMid;
+    const reach = Math.abs(midT) + Math.max(Math.abs(bdT), Math.abs(adT)) + spT * levels;
+    // Beyond 2^50 ticks, integers in doubles are no longer exact through the steps below.
+    if (!(reach < MAX_GRID_INDEX)) return decimalFallback();
+
+    // 1. Raw ladder rounded to the tick: bids down, asks up.
+    const tidy = TIDY_ABS / tick.f;
+    for (let i = 0; i < levels; i++) {
+      const off = spT * i;
+      const b = midT - bdT - off;
+      const bEps = REL * (midT + Math.abs(bdT) + off) + MODEL_REL * Math.abs(bdT) + tidy;
+      const bt = Math.floor(b);
+      bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exactBid(i) : bt;
+      const a = midT + adT + off;
+      const aEps = REL * (midT + Math.abs(adT) + off) + MODEL_REL * Math.abs(adT) + tidy;
+      const at = Math.ceil(a);
+      askT[i] = at - a < aEps || a - (at - 1) < aEps ? exactAsk(i) : at;
+    }
+
+    // 2. Bids strictly below the best ask (and mid), asks strictly above the best bid (and mid).
+    const capAsk = next.bestAsk === undefined ? Infinity : tick.ceilOf(next.bestAsk) - 1;
+    const floorBid = next.bestBid === undefined ? -Infinity : tick.floorOf(next.bestBid) + 1;
+    const capMid = config.ladder.guardMid ? tick.ceilOf(x) - 1 : Infinity;
+    const floorMid = config.ladder.guardMid ? tick.floorOf(x) + 1 : -Infinity;
+    for (let i = 0; i < levels; i++) {
+      if (bidT[i]! > capAsk) {
+        bidT[i] = capAsk;
+        out.adjustments |= ADJ.bid_capped_by_best_ask;
+      }
+      if (bidT[i]! > capMid) {
+        bidT[i] = capMid;
+        out.adjustments |= ADJ.bid_capped_by_mid;
+      }
+      if (askT[i]! < floorBid) {
+        askT[i] = floorBid;
+        out.adjustments |= ADJ.ask_raised_by_best_bid;
+      }
+      if (askT[i]! < floorMid) {
+        askT[i] = floorMid;
+        out.adjustments |= ADJ.ask_raised_by_mid;
+      }
+    }
+
+    // 3. Spread floor; 4. levels strictly ordered away from the touch.
+    spreadFloor();
+    for (let i = 1; i < levels; i++) {
+      if (bidT[i]! > bidT[i - 1]! - 1) {
+        bidT[i] = bidT[i - 1]! - 1;
+        out.adjustments |= ADJ.bid_level_stepped;
+      }
+      if (askT[i]! < askT[i - 1]! + 1) {
+        askT[i] = askT[i - 1]! + 1;
+        out.adjustments |= ADJ.ask_level_stepped;
+      }
+    }
+
+    // 5. Sizes.
+    sizes();
+    out.bidCount = finish(
+      bidT,
+      bidL,
+      out.bidTicks,
+      out.bidLots,
+      ADJ.bid_dropped_non_positive_price,
+      ADJ.bid_size_capped_by_notional,
+      ADJ.bid_dropped_below_min_size,
+    );
+    out.askCount = finish(
+      askT,
+      askL,
+      out.askTicks,
+      out.askLots,
+      ADJ.ask_dropped_non_positive_price,
+      ADJ.ask_size_capped_by_notional,
+      ADJ.ask_dropped_below_min_size,
+    );
+    if (exactUsed) {
+      stats.exactDecisions++;
+      out.exactness = 1;
+    }
+    return out;
+  }
+
+  return Object.assign(quote, { stats });
+}
+
+function validateLadderShape(levels: number, sizeDecay: number): void {
+  if (!Number.isInteger(levels) || levels < 1 || levels > 10) {
+    throw new DomainValidationError(
+      'ladder.levels',
+      `ladder.levels must be an integer from 1 to 10, got ${levels}`,
+    );
+  }
+  if (!(sizeDecay > 0 && sizeDecay <= 1)) {
+    throw new DomainValidationError(
+      'ladder.sizeDecay',
+      `ladder.sizeDecay must be in (0, 1], got ${sizeDecay}`,
+    );
+  }
+}
