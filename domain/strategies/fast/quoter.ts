@@ -4,6 +4,7 @@ import {
   ONE_BASIS_POINT,
   ceilToStep,
   floorToStep,
+  formatDecimal,
   modelNumberToBig,
   parseDecimal,
   ratioToBig,
@@ -18,7 +19,7 @@ import { decimalPriceModel, modelNumberToPrice, runPipeline } from '../pipeline'
 import type { QuoteInput } from '../types';
 import { ADJ, adjustmentBits } from './adjustments';
 import { toDecimalQuoteInput } from './bridge';
-import { DecimalGrid, MAX_GRID_INDEX, U } from './grid';
+import { DecimalGrid, EXACT_INTEGER, MAX_GRID_INDEX, U } from './grid';
 import type {
   FastLadder,
   FastMarket,
@@ -113,7 +114,12 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     model: {},
     exactness: 0,
   };
-  const stats: FastQuoterStats = { quotes: 0, exactDecisions: 0, decimalFallbacks: 0 };
+  const stats: FastQuoterStats = {
+    quotes: 0,
+    exactDecisions: 0,
+    decimalFallbacks: 0,
+    exactValues: { prices: 0, sizes: 0, spreadFloor: 0, notional: 0 },
+  };
   // Raw level prices (ticks) and sizes (lots) before dropping.
   const bidT = new Float64Array(levels);
   const askT = new Float64Array(levels);
@@ -140,29 +146,35 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
 
   function exactBid(i: number): number {
     exactUsed = true;
+    stats.exactValues.prices++;
     dBidDepth ??= modelNumberToPrice(model.bidDepth, 'bidDepth');
     const price = exactMid().minus(dBidDepth).minus(exactSpacing().times(i));
     return tick.slowIndex(floorToStep(price, tick.big));
   }
   function exactAsk(i: number): number {
     exactUsed = true;
+    stats.exactValues.prices++;
     dAskDepth ??= modelNumberToPrice(model.askDepth, 'askDepth');
     const price = exactMid().plus(dAskDepth).plus(exactSpacing().times(i));
     return tick.slowIndex(ceilToStep(price, tick.big));
   }
   function exactLots(i: number, side: 'bid' | 'ask'): number {
     exactUsed = true;
+    stats.exactValues.sizes++;
     return lot.slowIndex(floorToStep(levelSize[i]!.times(exactFactors()[side]), lot.big));
   }
 
-  /** Sizes in lots of one side; `factor` is 1 for full size, NaN to take every level exactly. */
-  function sideLots(lots: Float64Array, side: 'bid' | 'ask', factor: number, factorErr: number): void {
+  /**
+   * Sizes in lots of one side: FULL (factor exactly 1), ZERO (factor exactly 0), EXACT (every
+   * level decided in decimals) or FLOAT (factor within factorErr of the decimal factor).
+   */
+  function sideLots(lots: Float64Array, side: 'bid' | 'ask', mode: number, factor = 1, factorErr = 0): void {
     for (let i = 0; i < levels; i++) {
-      if (factor === 1) {
+      if (mode === FULL) {
         lots[i] = fullLots[i]!;
-      } else if (factor === 0) {
+      } else if (mode === ZERO) {
         lots[i] = 0;
-      } else if (Number.isNaN(factor)) {
+      } else if (mode === EXACT) {
         lots[i] = exactLots(i, side);
       } else {
         const v = levelLots[i]! * factor;
@@ -175,17 +187,21 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
 
   function sizes(): void {
     if (shape === 0) {
-      sideLots(bidL, 'bid', 1, 0);
-      sideLots(askL, 'ask', 1, 0);
+      sideLots(bidL, 'bid', FULL);
+      sideLots(askL, 'ask', FULL);
       return;
     }
     const dev = st.shareDeviation;
-    if (Math.abs(dev) <= DEVIATION_ABS) {
-      // The sign (or zero) is decided in decimals; any non-zero factor then too.
+    if (
+      Math.abs(dev) <= DEVIATION_ABS ||
+      !normalMagnitudes(input.reserveBase * input.mid, input.reserveQuote)
+    ) {
+      // The sign (or zero) is decided in decimals; any factor other than 1 then too.
       const exact = exactFactors();
-      sideLots(bidL, 'bid', exact.bid.eq(1) ? 1 : NaN, 0);
-      sideLots(askL, 'ask', exact.ask.eq(1) ? 1 : NaN, 0);
+      sideLots(bidL, 'bid', exact.bid.eq(1) ? FULL : EXACT);
+      sideLots(askL, 'ask', exact.ask.eq(1) ? FULL : EXACT);
       exactUsed = true;
+      stats.exactValues.sizes++;
       return;
     }
     const target = input.targetInventoryShare;
@@ -195,14 +211,9 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     const ratioErr = (2 * DEVIATION_ERR + REL * ratio) / room;
     const factorErr = 2 * shape * ratioErr + REL * (1 + shape * ratio);
     // max(0, 1 - shape x ratio): the clamp at zero is a boundary of its own.
-    const f = factor < -factorErr ? 0 : factor <= factorErr ? NaN : factor;
-    if (dev > 0) {
-      sideLots(bidL, 'bid', f, factorErr);
-      sideLots(askL, 'ask', 1, 0);
-    } else {
-      sideLots(bidL, 'bid', 1, 0);
-      sideLots(askL, 'ask', f, factorErr);
-    }
+    const mode = factor < -factorErr ? ZERO : factor <= factorErr ? EXACT : FLOAT;
+    sideLots(bidL, 'bid', dev > 0 ? mode : FULL, factor, factorErr);
+    sideLots(askL, 'ask', dev > 0 ? FULL : mode, factor, factorErr);
   }
 
   /** Step 3 of finalizeQuotes: best bid and ask at least minSpreadFloorBps of mid apart. */
@@ -241,6 +252,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
 
   function exactSpreadFloor(b: number, a: number): void {
     exactUsed = true;
+    stats.exactValues.spreadFloor++;
     const bid = new Big(b).times(tick.big);
     const ask = new Big(a).times(tick.big);
     const minWidth = exactMid().times(floorBps).times(ONE_BASIS_POINT);
@@ -297,6 +309,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     const prod = p * s;
     if (Math.abs(prod - notionalTickLots) > REL * notionalTickLots) return prod > notionalTickLots;
     exactUsed = true;
+    stats.exactValues.notional++;
     return new Big(p).times(tick.big).times(new Big(s).times(lot.big)).gt(maxNotional!);
   }
 
@@ -307,12 +320,21 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     const eps = REL * v;
     if (v - t > eps && t + 1 - v > eps) return t;
     exactUsed = true;
+    stats.exactValues.notional++;
     return truncatedQuotient(maxNotional!, new Big(p).times(tick.big).times(lot.big)).toNumber();
   }
 
   function decimalFallback(): FastLadder {
     stats.decimalFallbacks++;
     const q = runPipeline(config.strategy.kind, decimalModel, decimalInput());
+    for (const l of [...q.bids, ...q.asks]) {
+      if (l.price.abs().div(tick.big).gte(EXACT_INTEGER)) {
+        throw new DomainValidationError(
+          'mid',
+          `a quote of ${formatDecimal(l.price)} is 2^53 or more ticks of ${market.tickSize}, beyond what whole ticks in doubles hold; quote this market with the decimal pipeline (strategyFor)`,
+        );
+      }
+    }
     out.bidCount = q.bids.length;
     out.askCount = q.asks.length;
     q.bids.forEach((l, j) => {
@@ -451,6 +473,20 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
 
   return Object.assign(quote, { stats });
 }
+
+/**
+ * The share's error bound holds while the base value and quote reserve are normal doubles: a
+ * subnormal (below about 1e-308) has lost relative precision, and a sum near the top overflows.
+ */
+function normalMagnitudes(value: number, quote: number): boolean {
+  const ok = (v: number) => v === 0 || (v > 1e-280 && v < 1e300);
+  return ok(value) && ok(quote);
+}
+
+const FULL = 0;
+const ZERO = 1;
+const EXACT = 2;
+const FLOAT = 3;
 
 function validateLadderShape(levels: number, sizeDecay: number): void {
   if (!Number.isInteger(levels) || levels < 1 || levels > 10) {

@@ -65,6 +65,8 @@ export interface FastQuoterStats {
   exactDecisions: number;
   /** Quotes handed whole to the decimal pipeline (values beyond the float range). */
   decimalFallbacks: number;
+  /** Values decided in decimals, by kind (level prices, level sizes, spread floor, notional cap). */
+  exactValues: { prices: number; sizes: number; spreadFloor: number; notional: number };
 }
 
 export interface FastQuoter {
