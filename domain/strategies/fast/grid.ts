@@ -1,4 +1,4 @@
-import { Big, ceilToStep, decimalPlaces, floorToStep, parseDecimal } from '../../money';
+import { Big, ceilToStep, decimalPlaces, floorToStep, parseDecimal, truncatedQuotient } from '../../money';
 import { DomainValidationError } from '../../errors';
 
 /** Integers up to this size are exact doubles and stay exact through sums and products below it. */
@@ -65,7 +65,7 @@ export class DecimalGrid {
 
   /** Grid index of a Big that lies on the grid. */
   slowIndex(onGrid: Big): number {
-    return onGrid.div(this.big).toNumber();
+    return truncatedQuotient(onGrid, this.big).toNumber();
   }
 
   // Result registers of locate(), so the hot path allocates nothing.

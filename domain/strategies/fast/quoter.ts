@@ -12,7 +12,7 @@ import {
 } from '../../money';
 import { DomainValidationError } from '../../errors';
 import { modelCoreFor } from '../cores';
-import { inventoryPosition } from '../inventory';
+import { inventoryShare } from '../../pool';
 import { inventorySizeFactors } from '../ladder';
 import { modelState, type ModelOutput, type ModelState } from '../model-core';
 import { decimalPriceModel, modelNumberToPrice, runPipeline } from '../pipeline';
@@ -141,8 +141,17 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   const decimalInput = (): QuoteInput => (dInput ??= toDecimalQuoteInput(config, market, input));
   const exactMid = (): Big => (dMid ??= new Big(input.mid));
   const exactSpacing = (): Big => (dSpacing ??= exactMid().times(spacingBps).times(ONE_BASIS_POINT));
-  const exactFactors = () =>
-    (dFactors ??= inventorySizeFactors(inventoryPosition(decimalInput()), input.targetInventoryShare, shape));
+  // inventoryPosition's share and deviation (its q is not read by inventorySizeFactors).
+  const exactFactors = () => {
+    if (dFactors) return dFactors;
+    const share = inventoryShare(new Big(input.reserveBase), new Big(input.reserveQuote), exactMid());
+    const shareDeviation = share.minus(ratioToBig(input.targetInventoryShare, 'targetInventoryShare'));
+    return (dFactors = inventorySizeFactors(
+      { share, shareDeviation, q: st.q },
+      input.targetInventoryShare,
+      shape,
+    ));
+  };
 
   function exactBid(i: number): number {
     exactUsed = true;
