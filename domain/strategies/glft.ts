@@ -1,6 +1,6 @@
 import { DomainValidationError } from '../errors';
 import type { GlftConfig } from '../config';
-import { absoluteSigmaPerSecond } from './inventory';
+import { kFromBps, modelSigma } from './units';
 import type { ModelCore } from './model-core';
 import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
@@ -8,6 +8,7 @@ import type { QuoteStrategy } from './types';
 /**
  * Guéant-Lehalle-Fernandez-Tapia closed-form approximation (infinite horizon):
  * c1 = (1/gamma) ln(1 + gamma/k), c2 = sqrt( gamma / (2 A k) * (1 + gamma/k)^(1 + k/gamma) ).
+ * gamma and k per distance unit (a bp of mid, or a quote unit), A per second.
  */
 export function glftCoefficients(gamma: number, k: number, A: number): { c1: number; c2: number } {
   for (const [name, v] of [
@@ -27,7 +28,7 @@ export function glftCoefficients(gamma: number, k: number, A: number): { c1: num
 /**
  * Optimal depths from mid with q in units of the base order size (the same q as
  * Avellaneda-Stoikov): bid = c1 + ((2q + 1) / 2) c2 sigma, ask = c1 - ((2q - 1) / 2) c2 sigma,
- * sigma in quote units per sqrt(second).
+ * sigma in distance units per sqrt(second); the depths come out in the same unit.
  */
 export function glftDepths(
   c1: number,
@@ -39,18 +40,23 @@ export function glftDepths(
 }
 
 export function glftCore(cfg: GlftConfig): ModelCore {
+  const units = cfg.parameterUnits;
   // Coefficients depend only on gamma, A and k: kept for the last intensity seen, so a pool on
   // its configured (or a slowly refreshed fitted) intensity pays for log/pow/sqrt once.
   let last: { A: number; k: number; c1: number; c2: number } | undefined;
   return (st) => {
-    const intensity = st.intensity ?? cfg.intensity ?? { A: cfg.A, k: cfg.k };
+    // A fitted intensity is per bp of mid (QuoteInput.intensity); the configured one is in cfg's units.
+    const intensity = st.intensity
+      ? { A: st.intensity.A, k: kFromBps(units, st.intensity.k, st.s) }
+      : (cfg.intensity ?? { A: cfg.A, k: cfg.k });
     if (last === undefined || last.A !== intensity.A || last.k !== intensity.k) {
       last = { A: intensity.A, k: intensity.k, ...glftCoefficients(cfg.gamma, intensity.k, intensity.A) };
     }
     const { c1, c2 } = last;
-    const sigma = absoluteSigmaPerSecond(st);
+    const sigma = modelSigma(units, st.volatility, st.volatilityHorizonSeconds, st.s);
     const depths = glftDepths(c1, c2, st.q, sigma);
     return {
+      units,
       // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
       reservationOffset: st.q * c2 * sigma,
       bidDepth: depths.bidDepth,

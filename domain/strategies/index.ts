@@ -19,13 +19,14 @@ export {
   type ModelOutput,
   type ModelCore,
 } from './model-core';
-export { decimalModelState, modelNumberToPrice, MODEL_DECIMALS } from './pipeline';
+export { decimalModelState, modelQuoteToPrices, MODEL_DECIMALS } from './pipeline';
 export {
   ruleBasedStrategy,
   ruleBasedModel,
   ruleBasedCore,
   ruleBased,
   type RuleBasedParams,
+  type RuleBasedResult,
 } from './rule-based';
 export {
   avellanedaStoikovStrategy,
@@ -33,12 +34,23 @@ export {
   avellanedaStoikov,
   avellanedaStoikovTau,
   avellanedaStoikovCore,
+  sessionTimeRemainingSeconds,
   type AvellanedaStoikovParams,
+  type AvellanedaStoikovResult,
 } from './avellaneda-stoikov';
 export { glftStrategy, glftModel, glftCore, glftCoefficients, glftDepths } from './glft';
 export { finalizeQuotes, type FinalQuotes } from './post-process';
 export { buildRawLadder, inventorySizeFactors, type RawLadder } from './ladder';
 export { inventoryPosition, absoluteSigmaPerSecond, type InventoryPosition } from './inventory';
+export {
+  BPS_PER_UNIT,
+  modelUnitPrice,
+  midInModelUnits,
+  modelSigma,
+  kFromBps,
+  modelDistanceToPrice,
+} from './units';
+export { capModelWidth, resolveMinSpreadFloorBps } from './width-limits';
 export {
   serializeLadder,
   parseLadder,

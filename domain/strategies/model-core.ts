@@ -1,3 +1,5 @@
+import type { ParameterUnits } from '../config';
+
 /**
  * The seam between the price models and the two ways of turning their output into orders (the
  * decimal pipeline and the fast quoter in `fast/`). A model is a plain-number function of a
@@ -19,13 +21,25 @@ export interface ModelState {
   /** The pool's current spread from the spread policy. */
   spreadBps: number;
   timeRemainingSeconds: number | undefined;
+  /** The caller's clock (ms since the epoch), for the finite-horizon session. */
+  nowMs: number | undefined;
+  /** Fitted intensity, k per basis point of mid. */
   intensity: { A: number; k: number } | undefined;
 }
 
-/** What every model returns, in quote units: level-0 bid = s - bidDepth, ask = s + askDepth. */
+/**
+ * What every model returns. Distances are in `units`: basis points of mid ('mid_relative') or
+ * quote units ('price'); level-0 bid = mid - bidDepth, ask = mid + askDepth.
+ */
 export interface ModelOutput {
-  /** s - reservation price. */
+  units: ParameterUnits;
+  /** mid - reservation price. */
   reservationOffset: number;
+  /**
+   * Set by models whose depths are offset +/- halfSpread: their prices are built from the two
+   * converted terms (see modelQuoteToPrices), not from the depths below.
+   */
+  halfSpread?: number;
   bidDepth: number;
   askDepth: number;
   /** Intermediates for logs and the backtester (sigma, tau, ...). */
@@ -45,12 +59,16 @@ export interface ModelStateInput {
   volatility: number;
   volatilityHorizonSeconds: number;
   timeRemainingSeconds?: number | undefined;
+  nowMs?: number | undefined;
   intensity?: { A: number; k: number } | undefined;
+  /** Inventory target in base units (QuoteInput.targetBase). */
+  targetBase?: number | undefined;
 }
 
 /**
  * Inventory as a model sees it, in doubles: share = base x mid / tvl (0.5 for an empty pool, as
- * `inventoryShare`), q = (base - target x tvl / mid) / baseOrderSize.
+ * `inventoryShare`); q = (base - target base) / baseOrderSize, the target base being `targetBase`
+ * when given, else the base worth the target share of the tvl.
  */
 export function inventoryNumbers(
   base: number,
@@ -58,11 +76,13 @@ export function inventoryNumbers(
   mid: number,
   target: number,
   orderSize: number,
+  targetBase?: number,
 ): { share: number; q: number } {
   const value = base * mid;
   const total = value + quote;
-  if (total === 0) return { share: 0.5, q: 0 };
-  return { share: value / total, q: (base - (target * total) / mid) / orderSize };
+  const share = total === 0 ? 0.5 : value / total;
+  const q = (base - (targetBase ?? (target * total) / mid)) / orderSize;
+  return { share, q };
 }
 
 export function modelState(x: ModelStateInput): ModelState {
@@ -72,6 +92,7 @@ export function modelState(x: ModelStateInput): ModelState {
     x.mid,
     x.targetInventoryShare,
     x.baseOrderSize,
+    x.targetBase,
   );
   return {
     s: x.mid,
@@ -82,6 +103,7 @@ export function modelState(x: ModelStateInput): ModelState {
     volatilityHorizonSeconds: x.volatilityHorizonSeconds,
     spreadBps: x.spreadBps,
     timeRemainingSeconds: x.timeRemainingSeconds,
+    nowMs: x.nowMs,
     intensity: x.intensity,
   };
 }

@@ -1,11 +1,13 @@
 import type { StrategyKind } from '../config';
 import { inventoryPosition, type InventoryPosition } from './inventory';
 import { buildRawLadder } from './ladder';
-import { modelState, type ModelCore, type ModelState } from './model-core';
 import { finalizeQuotes } from './post-process';
 import type { ModelQuote, QuoteInput, QuoteLadder } from './types';
 import { validateQuoteInput } from './validate-input';
-import { Big, HALF, modelNumberToBig } from '../money';
+import { modelState, type ModelCore, type ModelOutput, type ModelState } from './model-core';
+import { modelDistanceToPrice } from './units';
+import { capModelWidth } from './width-limits';
+import { Big, HALF } from '../money';
 
 export type PriceModel = (input: QuoteInput, position: InventoryPosition) => ModelQuote;
 
@@ -13,8 +15,11 @@ export type PriceModel = (input: QuoteInput, position: InventoryPosition) => Mod
 export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteInput): QuoteLadder {
   validateQuoteInput(input);
   const position = inventoryPosition(input);
-  const quote = tidy(model(input, position));
+  const { quote, capped } = capModelWidth(tidy(model(input, position)), input);
   const final = finalizeQuotes(buildRawLadder(quote, input, position), input);
+  const adjustments = capped
+    ? ['spread_capped_max', ...final.adjustments.filter((a) => a !== 'spread_capped_max')]
+    : final.adjustments;
   return {
     strategy: kind,
     reservationPrice: quote.reservationPrice,
@@ -23,7 +28,7 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
     askDepth: quote.askDepth,
     bids: final.bids,
     asks: final.asks,
-    adjustments: final.adjustments,
+    adjustments,
     model: { q: position.q, inventoryShare: Number(position.share.toPrecision(15)), ...quote.model },
   };
 }
@@ -40,31 +45,35 @@ export function decimalModelState(input: QuoteInput): ModelState {
     volatility: input.volatility,
     volatilityHorizonSeconds: input.volatilityHorizonSeconds,
     timeRemainingSeconds: input.timeRemainingSeconds,
+    nowMs: input.nowMs,
     intensity: input.intensity,
+    targetBase: input.targetBase?.toNumber(),
   });
 }
 
 /**
- * A model's depths enter price arithmetic through modelNumberToBig (15 significant digits) and
- * are then cut to MODEL_DECIMALS: the one conversion from model numbers to prices, used by the
- * decimal pipeline and by the fast quoter when it must decide a price exactly.
+ * The one conversion of a model's numbers to prices (each distance through modelDistanceToPrice:
+ * 15 significant digits, times the exact mid when mid-relative), used by the decimal pipeline and
+ * by the fast quoter when it must decide a price exactly.
  */
-export function modelNumberToPrice(x: number, field: string): Big {
-  return modelNumberToBig(x, field).round(MODEL_DECIMALS, Big.roundHalfUp);
+export function modelQuoteToPrices(out: ModelOutput, mid: Big): ModelQuote {
+  const offset = modelDistanceToPrice(out.units, out.reservationOffset, mid, 'reservationOffset');
+  const reservationPrice = mid.minus(offset);
+  if (out.halfSpread !== undefined) {
+    const half = modelDistanceToPrice(out.units, out.halfSpread, mid, 'halfSpread');
+    return { reservationPrice, bidDepth: offset.plus(half), askDepth: half.minus(offset), model: out.model };
+  }
+  return {
+    reservationPrice,
+    bidDepth: modelDistanceToPrice(out.units, out.bidDepth, mid, 'bidDepth'),
+    askDepth: modelDistanceToPrice(out.units, out.askDepth, mid, 'askDepth'),
+    model: out.model,
+  };
 }
 
 /** A plain-number model core as a decimal price model. */
 export function decimalPriceModel(core: ModelCore): PriceModel {
-  return (input) => {
-    const out = core(decimalModelState(input));
-    return {
-      // Offset applied to the exact Big mid so the mid's own digits are never rounded.
-      reservationPrice: input.mid.minus(modelNumberToBig(out.reservationOffset, 'reservationOffset')),
-      bidDepth: modelNumberToPrice(out.bidDepth, 'bidDepth'),
-      askDepth: modelNumberToPrice(out.askDepth, 'askDepth'),
-      model: out.model,
-    };
-  };
+  return (input) => modelQuoteToPrices(core(decimalModelState(input)), input.mid);
 }
 
 /**
@@ -73,7 +82,7 @@ export function decimalPriceModel(core: ModelCore): PriceModel {
  */
 export const MODEL_DECIMALS = 20;
 
-function tidy(quote: ModelQuote): ModelQuote {
+export function tidy(quote: ModelQuote): ModelQuote {
   const r = (b: Big) => b.round(MODEL_DECIMALS, Big.roundHalfUp);
   return {
     ...quote,

@@ -4,51 +4,58 @@ import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 export interface RuleBasedParams {
-  /** Mid (quote units). */
-  s: number;
-  /** The spread policy's current spread. */
+  /** The spread policy's current spread, bps of mid. */
   spreadBps: number;
-  /** Relative volatility per horizon. */
+  /** Relative volatility per the volatility horizon. */
   volatility: number;
   volatilitySpreadFactor: number;
   skewFactor: number;
-  /** Value share in base minus its target. */
+  /** Value share minus target: positive when the pool is long base. */
   shareDeviation: number;
 }
 
+export interface RuleBasedResult {
+  widening: number;
+  fullSpreadBps: number;
+  /** How far the reservation price sits below the mid, bps of mid (negative: above). */
+  reservationShiftBps: number;
+  halfSpreadBps: number;
+}
+
 /**
- * Fixed-spread policy quoting. Full spread = spreadBps x (1 + volatilitySpreadFactor x volatility)
- * of mid: the policy's regime multipliers are steps, the factor adds a continuous widening within
- * a regime. Inventory moves the reservation price, not the width:
+ * Fixed-spread policy quoting, in bps of mid. Full spread = spreadBps x (1 + volatilitySpreadFactor x
+ * volatility): the policy's regime multipliers are steps, the factor adds a continuous widening
+ * within a regime. Inventory moves the reservation price, not the width:
  * r = mid - skewFactor x (share - target) x fullSpread, so a pool long base by value quotes both
  * sides lower (selling base more readily) and a short pool both sides higher.
  */
-export function ruleBased(p: RuleBasedParams): {
-  widening: number;
-  fullSpread: number;
-  reservationOffset: number;
-} {
+export function ruleBased(p: RuleBasedParams): RuleBasedResult {
   const widening = 1 + p.volatilitySpreadFactor * p.volatility;
-  const fullSpread = p.s * p.spreadBps * 1e-4 * widening;
-  return { widening, fullSpread, reservationOffset: p.skewFactor * p.shareDeviation * fullSpread };
+  const fullSpreadBps = p.spreadBps * widening;
+  return {
+    widening,
+    fullSpreadBps,
+    reservationShiftBps: p.skewFactor * p.shareDeviation * fullSpreadBps,
+    halfSpreadBps: fullSpreadBps / 2,
+  };
 }
 
 export function ruleBasedCore(cfg: RuleBasedConfig): ModelCore {
   return (st) => {
     const r = ruleBased({
-      s: st.s,
       spreadBps: st.spreadBps,
       volatility: st.volatility,
       volatilitySpreadFactor: cfg.volatilitySpreadFactor,
       skewFactor: cfg.skewFactor,
       shareDeviation: st.shareDeviation,
     });
-    const half = r.fullSpread / 2;
     return {
-      reservationOffset: r.reservationOffset,
-      bidDepth: r.reservationOffset + half,
-      askDepth: half - r.reservationOffset,
-      model: { widening: r.widening, fullSpread: r.fullSpread },
+      units: 'mid_relative',
+      reservationOffset: r.reservationShiftBps,
+      halfSpread: r.halfSpreadBps,
+      bidDepth: r.reservationShiftBps + r.halfSpreadBps,
+      askDepth: r.halfSpreadBps - r.reservationShiftBps,
+      model: { widening: r.widening, fullSpreadBps: r.fullSpreadBps },
     };
   };
 }

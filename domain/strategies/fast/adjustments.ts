@@ -9,6 +9,8 @@ export const QUOTE_ADJUSTMENTS = [
   'ask_raised_by_best_bid',
   'ask_raised_by_mid',
   'spread_floor',
+  'spread_capped_max',
+  'spread_cap_unreachable',
   'bid_level_stepped',
   'ask_level_stepped',
   'bid_dropped_non_positive_price',

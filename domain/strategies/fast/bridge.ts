@@ -34,6 +34,13 @@ export function toDecimalQuoteInput(
   if (bestAsk) decimal.bestAsk = bestAsk;
   if (input.timeRemainingSeconds !== undefined) decimal.timeRemainingSeconds = input.timeRemainingSeconds;
   if (input.intensity !== undefined) decimal.intensity = input.intensity;
+  if (input.nowMs !== undefined) decimal.nowMs = input.nowMs;
+  const targetBase = big(input.targetBase);
+  const minSpreadBps = big(input.minSpreadBps);
+  const maxSpreadBps = big(input.maxSpreadBps);
+  if (targetBase) decimal.targetBase = targetBase;
+  if (minSpreadBps) decimal.minSpreadBps = minSpreadBps;
+  if (maxSpreadBps) decimal.maxSpreadBps = maxSpreadBps;
   if (market.maxOrderNotional !== undefined) decimal.maxOrderNotional = new Big(market.maxOrderNotional);
   return decimal;
 }

@@ -15,8 +15,9 @@ import { modelCoreFor } from '../cores';
 import { inventoryShare } from '../../pool';
 import { inventorySizeFactors } from '../ladder';
 import { modelState, type ModelOutput, type ModelState } from '../model-core';
-import { decimalPriceModel, modelNumberToPrice, runPipeline } from '../pipeline';
-import type { QuoteInput } from '../types';
+import { decimalPriceModel, modelQuoteToPrices, runPipeline, tidy } from '../pipeline';
+import { capModelWidth, maxWidth, resolveMinSpreadFloorBps } from '../width-limits';
+import type { ModelQuote, QuoteInput } from '../types';
 import { ADJ, adjustmentBits } from './adjustments';
 import { toDecimalQuoteInput } from './bridge';
 import { DecimalGrid, EXACT_INTEGER, MAX_GRID_INDEX, U } from './grid';
@@ -68,7 +69,11 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   const spacingBps = parseDecimal(ladder.levelSpacingBps, 'ladder.levelSpacingBps', { allowZero: false });
   const baseSize = parseDecimal(ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
   const decay = ratioToBig(ladder.sizeDecay, 'ladder.sizeDecay');
-  const floorBps = parseDecimal(ladder.minSpreadFloorBps ?? '0', 'ladder.minSpreadFloorBps');
+  // The floor is the ladder's when it sets one, else the caller's live minSpreadBps (per call).
+  const ladderFloorBps =
+    ladder.minSpreadFloorBps === undefined
+      ? undefined
+      : parseDecimal(ladder.minSpreadFloorBps, 'ladder.minSpreadFloorBps').toNumber();
   const shape = ladder.inventorySizeShape;
   ratioToBig(shape, 'ladder.inventorySizeShape');
   const levels = ladder.levels;
@@ -93,10 +98,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   // Kept levels need lots >= 1 and lots x lot >= minSize.
   const minLots = Math.max(1, ceilToStep(minSize, lot.big).div(lot.big).toNumber());
   const spacingTicksPerMid = spacingBps.times(ONE_BASIS_POINT).div(tick.big).toNumber();
-  const floorTicksPerMid = floorBps.times(ONE_BASIS_POINT).div(tick.big).toNumber();
   const notionalTickLots =
     maxNotional === undefined ? Infinity : maxNotional.div(tick.big.times(lot.big)).toNumber();
-  const floorIsZero = floorBps.eq(0);
 
   const out: FastLadder = {
     bidCount: 0,
@@ -118,7 +121,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     quotes: 0,
     exactDecisions: 0,
     decimalFallbacks: 0,
-    exactValues: { prices: 0, sizes: 0, spreadFloor: 0, notional: 0 },
+    exactValues: { prices: 0, sizes: 0, spreadFloor: 0, spreadCap: 0, notional: 0 },
   };
   // Raw level prices (ticks) and sizes (lots) before dropping.
   const bidT = new Float64Array(levels);
@@ -134,8 +137,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   let dInput: QuoteInput | undefined;
   let dMid: Big | undefined;
   let dSpacing: Big | undefined;
-  let dBidDepth: Big | undefined;
-  let dAskDepth: Big | undefined;
+  let dQuote: { quote: ModelQuote; capped: boolean } | undefined;
+  let pricesExact = false;
   let dFactors: { bid: Big; ask: Big } | undefined;
 
   const decimalInput = (): QuoteInput => (dInput ??= toDecimalQuoteInput(config, market, input));
@@ -153,18 +156,20 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     ));
   };
 
+  /** The pipeline's level-0 quote: converted, cut to 20 decimals, width-capped (runPipeline). */
+  const exactQuote = () =>
+    (dQuote ??= capModelWidth(tidy(modelQuoteToPrices(model, exactMid())), decimalInput()));
+
   function exactBid(i: number): number {
     exactUsed = true;
     stats.exactValues.prices++;
-    dBidDepth ??= modelNumberToPrice(model.bidDepth, 'bidDepth');
-    const price = exactMid().minus(dBidDepth).minus(exactSpacing().times(i));
+    const price = exactMid().minus(exactQuote().quote.bidDepth).minus(exactSpacing().times(i));
     return tick.slowIndex(floorToStep(price, tick.big));
   }
   function exactAsk(i: number): number {
     exactUsed = true;
     stats.exactValues.prices++;
-    dAskDepth ??= modelNumberToPrice(model.askDepth, 'askDepth');
-    const price = exactMid().plus(dAskDepth).plus(exactSpacing().times(i));
+    const price = exactMid().plus(exactQuote().quote.askDepth).plus(exactSpacing().times(i));
     return tick.slowIndex(ceilToStep(price, tick.big));
   }
   function exactLots(i: number, side: 'bid' | 'ask'): number {
@@ -226,17 +231,17 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   }
 
   /** Step 3 of finalizeQuotes: best bid and ask at least minSpreadFloorBps of mid apart. */
-  function spreadFloor(): void {
+  function spreadFloor(floorBps: number): void {
     const b = bidT[0]!;
     const a = askT[0]!;
     const w = a - b;
     const center = (a + b) / 2;
-    if (floorIsZero) {
+    if (floorBps === 0) {
       if (w > 0) return;
       bidT[0] = Math.floor(center);
       askT[0] = Math.ceil(center);
     } else {
-      const minW = input.mid * floorTicksPerMid;
+      const minW = (input.mid * floorBps * 1e-4) / tick.f;
       const wEps = REL * minW;
       if (w > 0 && w - minW > wEps) return;
       if (w > 0 && minW - w <= wEps) {
@@ -264,7 +269,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     stats.exactValues.spreadFloor++;
     const bid = new Big(b).times(tick.big);
     const ask = new Big(a).times(tick.big);
-    const minWidth = exactMid().times(floorBps).times(ONE_BASIS_POINT);
+    const minWidth = exactMid().times(resolveMinSpreadFloorBps(decimalInput())).times(ONE_BASIS_POINT);
     const width = ask.minus(bid);
     if (!(width.lt(minWidth) || width.lte(0))) return;
     const center = bid.plus(ask).times(HALF);
@@ -275,6 +280,64 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     bidT[0] = tick.slowIndex(nb);
     askT[0] = tick.slowIndex(na);
     out.adjustments |= ADJ.spread_floor;
+  }
+
+  /**
+   * Step 3b of finalizeQuotes: a touch wider than maxSpreadBps (a guard pushed one side out) is
+   * brought to the widest grid width within the cap, never past the guards.
+   */
+  function spreadCap(
+    maxBps: number,
+    capAsk: number,
+    capMid: number,
+    floorBid: number,
+    floorMid: number,
+  ): void {
+    const b = bidT[0]!;
+    const a = askT[0]!;
+    const w = a - b;
+    const capT = (input.mid * maxBps * 1e-4) / tick.f;
+    const capEps = REL * capT;
+    let gw: number;
+    if (Math.abs(w - capT) > capEps) {
+      if (w < capT) return;
+      gw = Math.floor(capT);
+      if (capT - gw < capEps || gw + 1 - capT < capEps) gw = exactGridWidth();
+    } else {
+      exactUsed = true;
+      stats.exactValues.spreadCap++;
+      if (!new Big(w).times(tick.big).gt(maxWidth(decimalInput())!)) return;
+      gw = exactGridWidth();
+    }
+    const bidCap = Math.min(capAsk, capMid);
+    const askFloor = Math.max(floorBid, floorMid);
+    let bid = Math.ceil((a + b - gw) / 2);
+    let ask = bid + gw;
+    if (ask > a) {
+      ask = a;
+      bid = ask - gw;
+    }
+    if (ask < askFloor) {
+      bid += askFloor - ask;
+      ask = askFloor;
+    }
+    if (bid > bidCap) {
+      ask -= bid - bidCap;
+      bid = bidCap;
+    }
+    if (gw > 0 && ask >= askFloor) {
+      bidT[0] = bid;
+      askT[0] = ask;
+      out.adjustments |= ADJ.spread_capped_max;
+    } else {
+      out.adjustments |= ADJ.spread_cap_unreachable;
+    }
+  }
+
+  function exactGridWidth(): number {
+    exactUsed = true;
+    stats.exactValues.spreadCap++;
+    return tick.slowIndex(floorToStep(maxWidth(decimalInput())!, tick.big));
   }
 
   /** Step 5 of finalizeQuotes for one side: notional cap, lot floor (done), min size and price > 0. */
@@ -365,7 +428,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     validateFastInput(next);
     input = next;
     exactUsed = false;
-    dInput = dMid = dSpacing = dBidDepth = dAskDepth = dFactors = undefined;
+    dInput = dMid = dSpacing = dQuote = dFactors = undefined;
+    pricesExact = false;
     st = modelState({
       mid: next.mid,
       reserveBase: next.reserveBase,
@@ -376,42 +440,78 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       volatility: next.volatility,
       volatilityHorizonSeconds: next.volatilityHorizonSeconds,
       timeRemainingSeconds: next.timeRemainingSeconds,
+      nowMs: next.nowMs,
       intensity: next.intensity,
+      targetBase: next.targetBase,
     });
     model = core(st);
     // The same refusals as the decimal conversion (a model that produced NaN or Infinity).
+    const half = model.halfSpread;
     if (!Number.isFinite(model.reservationOffset))
       modelNumberToBig(model.reservationOffset, 'reservationOffset');
-    if (!Number.isFinite(model.bidDepth)) modelNumberToBig(model.bidDepth, 'bidDepth');
-    if (!Number.isFinite(model.askDepth)) modelNumberToBig(model.askDepth, 'askDepth');
+    if (half !== undefined) {
+      if (!Number.isFinite(half)) modelNumberToBig(half, 'halfSpread');
+    } else {
+      if (!Number.isFinite(model.bidDepth)) modelNumberToBig(model.bidDepth, 'bidDepth');
+      if (!Number.isFinite(model.askDepth)) modelNumberToBig(model.askDepth, 'askDepth');
+    }
     out.adjustments = 0;
     out.exactness = 0;
-    out.reservationPrice = next.mid - model.reservationOffset;
-    out.bidDepth = model.bidDepth;
-    out.askDepth = model.askDepth;
     out.q = st.q;
     out.inventoryShare = st.share;
     out.model = model.model;
 
     const x = next.mid;
     const midT = x / tick.f;
-    const bdT = model.bidDepth / tick.f;
-    const adT = model.askDepth / tick.f;
+    // One model distance unit in ticks: a basis point of mid, or one quote unit.
+    const unitT = model.units === 'mid_relative' ? (x * 1e-4) / tick.f : 1 / tick.f;
+    let bdT = model.bidDepth * unitT;
+    let adT = model.askDepth * unitT;
+    // Error bounds of the depths against their decimal form, from the magnitudes of the converted terms.
+    const terms = half === undefined ? 0 : Math.abs(model.reservationOffset) + Math.abs(half);
+    let bErr =
+      MODEL_REL * unitT * (half === undefined ? Math.abs(model.bidDepth) : terms) + TIDY_ABS / tick.f;
+    let aErr =
+      MODEL_REL * unitT * (half === undefined ? Math.abs(model.askDepth) : terms) + TIDY_ABS / tick.f;
     const spT = x * spacingTicksPerMid;
     const reach = Math.abs(midT) + Math.max(Math.abs(bdT), Math.abs(adT)) + spT * levels;
     // Beyond 2^50 ticks, integers in doubles are no longer exact through the steps below.
     if (!(reach < MAX_GRID_INDEX)) return decimalFallback();
 
+    // 0. The model's level-0 width capped at maxSpreadBps around its centre (capModelWidth).
+    if (next.maxSpreadBps !== undefined) {
+      const capT = (x * next.maxSpreadBps * 1e-4) / tick.f;
+      const excess = bdT + adT - capT;
+      const err = bErr + aErr + REL * (Math.abs(bdT) + Math.abs(adT) + capT);
+      if (excess > err) {
+        bdT -= excess / 2;
+        adT -= excess / 2;
+        bErr = aErr = err + REL * Math.abs(excess);
+        out.adjustments |= ADJ.spread_capped_max;
+      } else if (excess >= -err) {
+        pricesExact = true;
+        if (exactQuote().capped) out.adjustments |= ADJ.spread_capped_max;
+      }
+    }
+
+    out.reservationPrice = x - model.reservationOffset * unitT * tick.f;
+    out.bidDepth = bdT * tick.f;
+    out.askDepth = adT * tick.f;
+
     // 1. Raw ladder rounded to the tick: bids down, asks up.
-    const tidy = TIDY_ABS / tick.f;
     for (let i = 0; i < levels; i++) {
+      if (pricesExact) {
+        bidT[i] = exactBid(i);
+        askT[i] = exactAsk(i);
+        continue;
+      }
       const off = spT * i;
       const b = midT - bdT - off;
-      const bEps = REL * (midT + Math.abs(bdT) + off) + MODEL_REL * Math.abs(bdT) + tidy;
+      const bEps = REL * (midT + Math.abs(bdT) + off) + bErr;
       const bt = Math.floor(b);
       bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exactBid(i) : bt;
       const a = midT + adT + off;
-      const aEps = REL * (midT + Math.abs(adT) + off) + MODEL_REL * Math.abs(adT) + tidy;
+      const aEps = REL * (midT + Math.abs(adT) + off) + aErr;
       const at = Math.ceil(a);
       askT[i] = at - a < aEps || a - (at - 1) < aEps ? exactAsk(i) : at;
     }
@@ -440,8 +540,9 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       }
     }
 
-    // 3. Spread floor; 4. levels strictly ordered away from the touch.
-    spreadFloor();
+    // 3. Spread floor and cap; 4. levels strictly ordered away from the touch.
+    spreadFloor(ladderFloorBps ?? next.minSpreadBps ?? 0);
+    if (next.maxSpreadBps !== undefined) spreadCap(next.maxSpreadBps, capAsk, capMid, floorBid, floorMid);
     for (let i = 1; i < levels; i++) {
       if (bidT[i]! > bidT[i - 1]! - 1) {
         bidT[i] = bidT[i - 1]! - 1;

@@ -29,7 +29,15 @@ export interface FastQuoteInput {
   bestBid?: number | undefined;
   bestAsk?: number | undefined;
   timeRemainingSeconds?: number | undefined;
+  /** The caller's clock (simulated in a backtest), ms since the epoch: the finite A-S session. */
+  nowMs?: number | undefined;
+  /** Fitted intensity lambda(d) = A exp(-k d_bps), k per basis point of mid. */
   intensity?: { A: number; k: number } | undefined;
+  /** Inventory target in base units (q = (reserveBase - targetBase) / baseOrderSize). */
+  targetBase?: number | undefined;
+  /** The spread policy's live bounds, bps of mid (see QuoteInput). */
+  minSpreadBps?: number | undefined;
+  maxSpreadBps?: number | undefined;
 }
 
 /**
@@ -48,7 +56,7 @@ export interface FastLadder {
   adjustments: number;
   /** mid - the model's reservation offset, as a double (the decimal path's value to ~1e-15). */
   reservationPrice: number;
-  /** The model's level-0 depths from mid, quote units, doubles. */
+  /** The model's level-0 depths from mid after the maxSpreadBps cap, quote units, doubles. */
   bidDepth: number;
   askDepth: number;
   q: number;
@@ -65,8 +73,8 @@ export interface FastQuoterStats {
   exactDecisions: number;
   /** Quotes handed whole to the decimal pipeline (values beyond the float range). */
   decimalFallbacks: number;
-  /** Values decided in decimals, by kind (level prices, level sizes, spread floor, notional cap). */
-  exactValues: { prices: number; sizes: number; spreadFloor: number; notional: number };
+  /** Values decided in decimals, by kind (level prices, level sizes, spread floor and cap, notional cap). */
+  exactValues: { prices: number; sizes: number; spreadFloor: number; spreadCap: number; notional: number };
 }
 
 export interface FastQuoter {

@@ -18,6 +18,15 @@ export function validateFastInput(input: FastQuoteInput): void {
   nonNegative(input.spreadBps, 'spreadBps');
   if (input.bestBid !== undefined) positive(input.bestBid, 'bestBid');
   if (input.bestAsk !== undefined) positive(input.bestAsk, 'bestAsk');
+  if (input.minSpreadBps !== undefined) nonNegative(input.minSpreadBps, 'minSpreadBps');
+  if (input.maxSpreadBps !== undefined) positive(input.maxSpreadBps, 'maxSpreadBps');
+  if (input.targetBase !== undefined) nonNegative(input.targetBase, 'targetBase');
+  if (input.nowMs !== undefined && !Number.isFinite(input.nowMs)) {
+    throw new DomainValidationError(
+      'nowMs',
+      `nowMs must be a finite time in ms since the epoch, got ${input.nowMs}`,
+    );
+  }
   const target = input.targetInventoryShare;
   if (!(target > 0 && target < 1)) {
     throw new DomainValidationError(

@@ -4,6 +4,7 @@ import {
   Big,
   DomainValidationError,
   adjustmentNames,
+  QUOTE_ADJUSTMENTS,
   createFastQuoter,
   formatDecimal,
   parsePoolConfig,
@@ -64,6 +65,9 @@ function decimalView(q: QuoteLadder) {
   return { bids: levels(q.bids), asks: levels(q.asks), adjustments: [...q.adjustments].sort() };
 }
 
+/** Adjustments met across all cases of this file, to check the generators reach every one. */
+const seen = new Set<string>();
+
 /** Runs one case through both paths and asserts they agree; returns the fast ladder's exactness. */
 function expectSame(c: Case, quoter = createFastQuoter(c.config, c.market)): number {
   const decimal = decimalOutcome(c);
@@ -73,6 +77,7 @@ function expectSame(c: Case, quoter = createFastQuoter(c.config, c.market)): num
   }
   const f = quoter(c.input);
   const d = decimal.ladder;
+  for (const a of d.adjustments) seen.add(a);
   expect(fastView(f, c), JSON.stringify(c)).toEqual(decimalView(d));
   const { q, inventoryShare, ...model } = d.model;
   expect(f.q).toBe(q);
@@ -80,7 +85,8 @@ function expectSame(c: Case, quoter = createFastQuoter(c.config, c.market)): num
   // The reported share is a double; subnormal reserves (below ~1e-308) have too few bits to be close.
   if (c.input.reserveBase * c.input.mid + c.input.reserveQuote > 1e-280)
     expect(f.inventoryShare).toBeCloseTo(inventoryShare!, 12);
-  const scale = Math.max(1, Math.abs(c.input.mid), Math.abs(f.reservationPrice));
+  const offset = Math.abs(c.input.mid - f.reservationPrice);
+  const scale = Math.max(1, Math.abs(c.input.mid), Math.abs(f.reservationPrice), offset);
   expect(Math.abs(f.reservationPrice - d.reservationPrice.toNumber())).toBeLessThanOrEqual(1e-13 * scale);
   return f.exactness;
 }
@@ -99,6 +105,7 @@ const strategyArb = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('avellaneda_stoikov' as const),
+    parameterUnits: fc.constantFrom('mid_relative' as const, 'price' as const),
     gamma: fc.double({ min: 0.001, max: 5, noNaN: true }),
     k: fc.double({ min: 0.01, max: 50, noNaN: true }),
     horizon: fc.oneof(
@@ -114,6 +121,7 @@ const strategyArb = fc.oneof(
   }),
   fc.record({
     kind: fc.constant('glft' as const),
+    parameterUnits: fc.constantFrom('mid_relative' as const, 'price' as const),
     gamma: fc.double({ min: 0.001, max: 5, noNaN: true }),
     k: fc.double({ min: 0.01, max: 50, noNaN: true }),
     A: fc.double({ min: 0.01, max: 100, noNaN: true }),
@@ -182,6 +190,18 @@ const caseArb: fc.Arbitrary<Case> = fc
     shape: fc.oneof(fc.constantFrom(0, 1, 2), fc.double({ min: 0, max: 10, noNaN: true })),
     guardMid: fc.boolean(),
     floorBps: fc.option(bpsArb(300), { nil: undefined }),
+    minSpreadBps: fc.option(bpsArb(100), { nil: undefined }),
+    maxSpreadBps: fc.option(
+      bpsArb(2000).filter((b) => new Big(b).gt(0)),
+      { nil: undefined },
+    ),
+    targetBaseOrders: fc.option(
+      fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 100, noNaN: true })),
+      {
+        nil: undefined,
+      },
+    ),
+    nowMs: fc.option(fc.integer({ min: 0, max: 4_000_000_000_000 }), { nil: undefined }),
   })
   .map((g): Case => {
     const mid0 = g.midMantissa * 10 ** g.midExp;
@@ -239,6 +259,10 @@ const caseArb: fc.Arbitrary<Case> = fc
       bestAsk: bookPrice(g.bestAskTicks),
       timeRemainingSeconds: g.timeRemaining,
       intensity: g.intensity,
+      nowMs: g.nowMs,
+      minSpreadBps: g.minSpreadBps === undefined ? undefined : Number(g.minSpreadBps),
+      maxSpreadBps: g.maxSpreadBps === undefined ? undefined : Number(g.maxSpreadBps),
+      targetBase: g.targetBaseOrders === undefined ? undefined : g.targetBaseOrders * orderSize.toNumber(),
     };
     return { config, market, input };
   });
@@ -362,7 +386,7 @@ describe('fast quoter on boundaries', () => {
     expect(exact).toBeGreaterThan(100);
   }, 60_000);
 
-  it('book prices on the tick, best bid/ask at or inside the quotes, spread floor exactly met', () => {
+  it('book prices on the tick, best bid/ask at or inside the quotes, spread floor and cap exactly met', () => {
     fc.assert(
       fc.property(
         fc.constantFrom('rule_based', 'avellaneda_stoikov', 'glft'),
@@ -371,7 +395,8 @@ describe('fast quoter on boundaries', () => {
         fc.integer({ min: -5, max: 50 }),
         fc.integer({ min: 0, max: 200 }),
         fc.boolean(),
-        (kind, midTicks, bidOff, askOff, floorBps, guardMid) => {
+        fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),
+        (kind, midTicks, bidOff, askOff, floorBps, guardMid, maxSpreadBps) => {
           const tick = new Big('0.01');
           const mid = tick.times(midTicks);
           const c: Case = {
@@ -390,6 +415,7 @@ describe('fast quoter on boundaries', () => {
               volatilityHorizonSeconds: 3600,
               bestBid: mid.minus(tick.times(bidOff)).toNumber(),
               bestAsk: mid.plus(tick.times(askOff)).toNumber(),
+              maxSpreadBps,
             },
           };
           expectSame(c);
@@ -448,6 +474,45 @@ describe('fast quoter on boundaries', () => {
     );
     expect(exact).toBeGreaterThan(10);
   }, 60_000);
+
+  it('model quotes beyond the mid: non-positive prices dropped, width caps and guards', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.integer({ min: -50, max: 50 }),
+        fc.double({ min: 0.01, max: 0.5, noNaN: true }),
+        fc.boolean(),
+        fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+        (midTicks, orders, volatility, guardMid, maxSpreadBps) => {
+          const mid = new Big('0.01').times(midTicks).toNumber();
+          // Price units at a low mid: the inventory term dwarfs the mid, so quotes cross it or go below 0.
+          const strategy = parsePoolConfig({
+            strategy: { kind: 'avellaneda_stoikov', parameterUnits: 'price', gamma: 1, k: 1.5 },
+          }).strategy;
+          expectSame({
+            config: { strategy, ladder: ladder({ guardMid, levels: 4 }) },
+            market: { tickSize: '0.01', lotSize: '0.001', minSize: '0.001' },
+            input: {
+              mid,
+              reserveBase: Math.max(0, 50 + orders),
+              reserveQuote: 50 * mid,
+              targetInventoryShare: 0.5,
+              targetBase: 50,
+              spreadBps: 30,
+              volatility,
+              volatilityHorizonSeconds: 60,
+              maxSpreadBps,
+            },
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  }, 60_000);
+
+  it('the generators above reach every adjustment the pipeline can report', () => {
+    expect(QUOTE_ADJUSTMENTS.filter((a) => !seen.has(a))).toEqual([]);
+  });
 
   it('prices beyond 2^50 ticks are handed to the decimal pipeline and still agree; beyond 2^53 refused', () => {
     const c: Case = {
