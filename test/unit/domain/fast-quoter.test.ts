@@ -4,6 +4,7 @@ import {
   Big,
   DomainValidationError,
   adjustmentNames,
+  adjustmentBits,
   QUOTE_ADJUSTMENTS,
   createFastQuoter,
   formatDecimal,
@@ -64,6 +65,8 @@ function decimalView(q: QuoteLadder) {
     ls.map((l) => ({ price: formatDecimal(l.price), size: formatDecimal(l.size) }));
   return { bids: levels(q.bids), asks: levels(q.asks), adjustments: [...q.adjustments].sort() };
 }
+
+const ADJ_CAPPED = adjustmentBits(['spread_capped_max']);
 
 /** Adjustments met across all cases of this file, to check the generators reach every one. */
 const seen = new Set<string>();
@@ -508,6 +511,44 @@ describe('fast quoter on boundaries', () => {
       ),
       { numRuns: 500 },
     );
+  }, 60_000);
+
+  it('a model width exactly at maxSpreadBps is not capped, one a hair wider is', () => {
+    let capped = 0;
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10_000_000 }),
+        fc.constantFrom('0.01', '0.0001', '1'),
+        fc.integer({ min: 1, max: 500 }),
+        fc.integer({ min: 0, max: 100 }),
+        fc.constantFrom(0, 1e-4),
+        (midTicks, tick, spreadBps, basePercent, wider) => {
+          // Rule-based at zero volatility quotes exactly spreadBps wide; the cap is the same number.
+          const mid = new Big(tick).times(midTicks).toNumber();
+          const c: Case = {
+            config: {
+              strategy: parsePoolConfig({ strategy: { kind: 'rule_based' } }).strategy,
+              ladder: ladder({ guardMid: false, minSpreadFloorBps: '0' }),
+            },
+            market: { tickSize: tick, lotSize: '0.001', minSize: '0.001' },
+            input: {
+              mid,
+              reserveBase: basePercent / mid,
+              reserveQuote: 100 - basePercent,
+              targetInventoryShare: 0.5,
+              spreadBps: spreadBps + wider,
+              volatility: 0,
+              volatilityHorizonSeconds: 3600,
+              maxSpreadBps: spreadBps,
+            },
+          };
+          expectSame(c);
+          if (createFastQuoter(c.config, c.market)(c.input).adjustments & ADJ_CAPPED) capped++;
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(capped).toBeGreaterThan(50);
   }, 60_000);
 
   it('the generators above reach every adjustment the pipeline can report', () => {
