@@ -419,6 +419,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     });
     out.adjustments = adjustmentBits(q.adjustments);
     out.reservationPrice = q.reservationPrice.toNumber();
+    out.bidDepth = q.bidDepth.toNumber();
+    out.askDepth = q.askDepth.toNumber();
     out.exactness = 2;
     return out;
   }

@@ -91,6 +91,11 @@ function expectSame(c: Case, quoter = createFastQuoter(c.config, c.market)): num
   const offset = Math.abs(c.input.mid - f.reservationPrice);
   const scale = Math.max(1, Math.abs(c.input.mid), Math.abs(f.reservationPrice), offset);
   expect(Math.abs(f.reservationPrice - d.reservationPrice.toNumber())).toBeLessThanOrEqual(1e-13 * scale);
+  // Depths are reported doubles; after a cap they are a difference of the (maybe huge) model widths.
+  if (!d.adjustments.includes('spread_capped_max')) {
+    const close = (x: number, y: Big) => Math.abs(x - y.toNumber()) <= 1e-13 * (scale + Math.abs(x));
+    expect(close(f.bidDepth, d.bidDepth) && close(f.askDepth, d.askDepth)).toBe(true);
+  }
   return f.exactness;
 }
 
@@ -300,12 +305,13 @@ describe('fast quoter equals the decimal pipeline', () => {
         const quoter = createFastQuoter(c.config, c.market);
         expectSame({ ...c, input }, quoter);
         quotes++;
-        exact += quoter.stats.exactValues.prices;
+        if (quoter.stats.exactValues.prices > 0) exact++;
       }),
       { numRuns: 1000 },
     );
-    // Level prices from a generic mid land within rounding error of a tick about never.
-    expect(exact).toBeLessThan(quotes / 100);
+    // Level prices from a generic mid land within rounding error of a tick about never (the rare
+    // exceptions: a model width equal to the cap, or one capped from far beyond the mid's scale).
+    expect(exact).toBeLessThan(quotes / 50);
   }, 120_000);
 
   it('reuses one quoter across calls without leaking state between them', () => {
