@@ -1,26 +1,20 @@
 import {
   Big,
-  HALF,
   ONE_BASIS_POINT,
   ceilToStep,
-  floorToStep,
   formatDecimal,
   modelNumberToBig,
   parseDecimal,
   ratioToBig,
-  truncatedQuotient,
 } from '../../money';
 import { DomainValidationError } from '../../errors';
 import { modelCoreFor } from '../cores';
-import { inventoryShare } from '../../pool';
-import { inventorySizeFactors } from '../ladder';
 import { modelState, type ModelOutput, type ModelState } from '../model-core';
-import { decimalPriceModel, modelQuoteToPrices, runPipeline, tidy } from '../pipeline';
-import { capModelWidth, maxWidth, resolveMinSpreadFloorBps } from '../width-limits';
-import type { ModelQuote, QuoteInput } from '../types';
+import { decimalPriceModel, runPipeline } from '../pipeline';
 import { ADJ, adjustmentBits } from './adjustments';
-import { toDecimalQuoteInput } from './bridge';
+import { ExactDecisions } from './exact';
 import { DecimalGrid, EXACT_INTEGER, MAX_GRID_INDEX, U } from './grid';
+import { applyGuards, capTouch, stepLevels, type Guards } from './ticks';
 import type {
   FastLadder,
   FastMarket,
@@ -129,54 +123,21 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   const bidL = new Float64Array(levels);
   const askL = new Float64Array(levels);
 
-  // Per-call state and its decimal counterparts, computed only when a value needs them.
+  const exact = new ExactDecisions({
+    config,
+    market,
+    tick,
+    lot,
+    spacingBps,
+    levelSize,
+    maxNotional,
+    counts: stats.exactValues,
+  });
+  const guards: Guards = { capAsk: Infinity, capMid: Infinity, floorBid: -Infinity, floorMid: -Infinity };
+  // Per-call state.
   let input!: FastQuoteInput;
   let st!: ModelState;
   let model!: ModelOutput;
-  let exactUsed = false;
-  let dInput: QuoteInput | undefined;
-  let dMid: Big | undefined;
-  let dSpacing: Big | undefined;
-  let dQuote: { quote: ModelQuote; capped: boolean } | undefined;
-  let pricesExact = false;
-  let dFactors: { bid: Big; ask: Big } | undefined;
-
-  const decimalInput = (): QuoteInput => (dInput ??= toDecimalQuoteInput(config, market, input));
-  const exactMid = (): Big => (dMid ??= new Big(input.mid));
-  const exactSpacing = (): Big => (dSpacing ??= exactMid().times(spacingBps).times(ONE_BASIS_POINT));
-  // inventoryPosition's share and deviation (its q is not read by inventorySizeFactors).
-  const exactFactors = () => {
-    if (dFactors) return dFactors;
-    const share = inventoryShare(new Big(input.reserveBase), new Big(input.reserveQuote), exactMid());
-    const shareDeviation = share.minus(ratioToBig(input.targetInventoryShare, 'targetInventoryShare'));
-    return (dFactors = inventorySizeFactors(
-      { share, shareDeviation, q: st.q },
-      input.targetInventoryShare,
-      shape,
-    ));
-  };
-
-  /** The pipeline's level-0 quote: converted, cut to 20 decimals, width-capped (runPipeline). */
-  const exactQuote = () =>
-    (dQuote ??= capModelWidth(tidy(modelQuoteToPrices(model, exactMid())), decimalInput()));
-
-  function exactBid(i: number): number {
-    exactUsed = true;
-    stats.exactValues.prices++;
-    const price = exactMid().minus(exactQuote().quote.bidDepth).minus(exactSpacing().times(i));
-    return tick.slowIndex(floorToStep(price, tick.big));
-  }
-  function exactAsk(i: number): number {
-    exactUsed = true;
-    stats.exactValues.prices++;
-    const price = exactMid().plus(exactQuote().quote.askDepth).plus(exactSpacing().times(i));
-    return tick.slowIndex(ceilToStep(price, tick.big));
-  }
-  function exactLots(i: number, side: 'bid' | 'ask'): number {
-    exactUsed = true;
-    stats.exactValues.sizes++;
-    return lot.slowIndex(floorToStep(levelSize[i]!.times(exactFactors()[side]), lot.big));
-  }
 
   /**
    * Sizes in lots of one side: FULL (factor exactly 1), ZERO (factor exactly 0), EXACT (every
@@ -189,12 +150,12 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       } else if (mode === ZERO) {
         lots[i] = 0;
       } else if (mode === EXACT) {
-        lots[i] = exactLots(i, side);
+        lots[i] = exact.lots(i, side);
       } else {
         const v = levelLots[i]! * factor;
         const t = Math.floor(v);
         const eps = levelLots[i]! * (factorErr + 4 * U) + 4 * U * v;
-        lots[i] = v - t < eps || t + 1 - v < eps ? exactLots(i, side) : t;
+        lots[i] = v - t < eps || t + 1 - v < eps ? exact.lots(i, side) : t;
       }
     }
   }
@@ -211,11 +172,9 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       !normalMagnitudes(input.reserveBase * input.mid, input.reserveQuote)
     ) {
       // The sign (or zero) is decided in decimals; any factor other than 1 then too.
-      const exact = exactFactors();
-      sideLots(bidL, 'bid', exact.bid.eq(1) ? FULL : EXACT);
-      sideLots(askL, 'ask', exact.ask.eq(1) ? FULL : EXACT);
-      exactUsed = true;
-      stats.exactValues.sizes++;
+      const factors = exact.factors();
+      sideLots(bidL, 'bid', factors.bid.eq(1) ? FULL : EXACT);
+      sideLots(askL, 'ask', factors.ask.eq(1) ? FULL : EXACT);
       return;
     }
     const target = input.targetInventoryShare;
@@ -265,20 +224,9 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   }
 
   function exactSpreadFloor(b: number, a: number): void {
-    exactUsed = true;
-    stats.exactValues.spreadFloor++;
-    const bid = new Big(b).times(tick.big);
-    const ask = new Big(a).times(tick.big);
-    const minWidth = exactMid().times(resolveMinSpreadFloorBps(decimalInput())).times(ONE_BASIS_POINT);
-    const width = ask.minus(bid);
-    if (!(width.lt(minWidth) || width.lte(0))) return;
-    const center = bid.plus(ask).times(HALF);
-    const half = minWidth.times(HALF);
-    const nb = floorToStep(center.minus(half), tick.big);
-    let na = ceilToStep(center.plus(half), tick.big);
-    if (na.lte(nb)) na = nb.plus(tick.big);
-    bidT[0] = tick.slowIndex(nb);
-    askT[0] = tick.slowIndex(na);
+    const touch = exact.spreadFloor(b, a);
+    if (touch === undefined) return;
+    [bidT[0], askT[0]] = touch;
     out.adjustments |= ADJ.spread_floor;
   }
 
@@ -286,13 +234,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
    * Step 3b of finalizeQuotes: a touch wider than maxSpreadBps (a guard pushed one side out) is
    * brought to the widest grid width within the cap, never past the guards.
    */
-  function spreadCap(
-    maxBps: number,
-    capAsk: number,
-    capMid: number,
-    floorBid: number,
-    floorMid: number,
-  ): void {
+  function spreadCap(maxBps: number): void {
     const b = bidT[0]!;
     const a = askT[0]!;
     const w = a - b;
@@ -302,42 +244,12 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     if (Math.abs(w - capT) > capEps) {
       if (w < capT) return;
       gw = Math.floor(capT);
-      if (capT - gw < capEps || gw + 1 - capT < capEps) gw = exactGridWidth();
+      if (capT - gw < capEps || gw + 1 - capT < capEps) gw = exact.capGridWidth();
     } else {
-      exactUsed = true;
-      stats.exactValues.spreadCap++;
-      if (!new Big(w).times(tick.big).gt(maxWidth(decimalInput())!)) return;
-      gw = exactGridWidth();
+      if (!exact.widerThanCap(w)) return;
+      gw = exact.capGridWidth();
     }
-    const bidCap = Math.min(capAsk, capMid);
-    const askFloor = Math.max(floorBid, floorMid);
-    let bid = Math.ceil((a + b - gw) / 2);
-    let ask = bid + gw;
-    if (ask > a) {
-      ask = a;
-      bid = ask - gw;
-    }
-    if (ask < askFloor) {
-      bid += askFloor - ask;
-      ask = askFloor;
-    }
-    if (bid > bidCap) {
-      ask -= bid - bidCap;
-      bid = bidCap;
-    }
-    if (gw > 0 && ask >= askFloor) {
-      bidT[0] = bid;
-      askT[0] = ask;
-      out.adjustments |= ADJ.spread_capped_max;
-    } else {
-      out.adjustments |= ADJ.spread_cap_unreachable;
-    }
-  }
-
-  function exactGridWidth(): number {
-    exactUsed = true;
-    stats.exactValues.spreadCap++;
-    return tick.slowIndex(floorToStep(maxWidth(decimalInput())!, tick.big));
+    out.adjustments |= capTouch(bidT, askT, gw, guards);
   }
 
   /** Step 5 of finalizeQuotes for one side: notional cap, lot floor (done), min size and price > 0. */
@@ -380,9 +292,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
   function overNotional(p: number, s: number): boolean {
     const prod = p * s;
     if (Math.abs(prod - notionalTickLots) > REL * notionalTickLots) return prod > notionalTickLots;
-    exactUsed = true;
-    stats.exactValues.notional++;
-    return new Big(p).times(tick.big).times(new Big(s).times(lot.big)).gt(maxNotional!);
+    return exact.overNotional(p, s);
   }
 
   /** floor(maxOrderNotional / (price x lot)) lots. */
@@ -391,14 +301,12 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     const t = Math.floor(v);
     const eps = REL * v;
     if (v - t > eps && t + 1 - v > eps) return t;
-    exactUsed = true;
-    stats.exactValues.notional++;
-    return truncatedQuotient(maxNotional!, new Big(p).times(tick.big).times(lot.big)).toNumber();
+    return exact.notionalLots(p);
   }
 
   function decimalFallback(): FastLadder {
     stats.decimalFallbacks++;
-    const q = runPipeline(config.strategy.kind, decimalModel, decimalInput());
+    const q = runPipeline(config.strategy.kind, decimalModel, exact.input());
     for (const l of [...q.bids, ...q.asks]) {
       if (l.price.abs().div(tick.big).gte(EXACT_INTEGER)) {
         throw new DomainValidationError(
@@ -429,9 +337,6 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     stats.quotes++;
     validateFastInput(next);
     input = next;
-    exactUsed = false;
-    dInput = dMid = dSpacing = dQuote = dFactors = undefined;
-    pricesExact = false;
     st = modelState({
       mid: next.mid,
       reserveBase: next.reserveBase,
@@ -447,6 +352,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       targetBase: next.targetBase,
     });
     model = core(st);
+    exact.reset(next, model);
     // The same refusals as the decimal conversion (a model that produced NaN or Infinity).
     const half = model.halfSpread;
     if (!Number.isFinite(model.reservationOffset))
@@ -481,6 +387,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     if (!(reach < MAX_GRID_INDEX)) return decimalFallback();
 
     // 0. The model's level-0 width capped at maxSpreadBps around its centre (capModelWidth).
+    let pricesExact = false;
     if (next.maxSpreadBps !== undefined) {
       const capT = (x * next.maxSpreadBps * 1e-4) / tick.f;
       const excess = bdT + adT - capT;
@@ -492,7 +399,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
         out.adjustments |= ADJ.spread_capped_max;
       } else if (excess >= -err) {
         pricesExact = true;
-        if (exactQuote().capped) out.adjustments |= ADJ.spread_capped_max;
+        if (exact.quote().capped) out.adjustments |= ADJ.spread_capped_max;
       }
     }
 
@@ -503,58 +410,33 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     // 1. Raw ladder rounded to the tick: bids down, asks up.
     for (let i = 0; i < levels; i++) {
       if (pricesExact) {
-        bidT[i] = exactBid(i);
-        askT[i] = exactAsk(i);
+        bidT[i] = exact.bidTicks(i);
+        askT[i] = exact.askTicks(i);
         continue;
       }
       const off = spT * i;
       const b = midT - bdT - off;
       const bEps = REL * (midT + Math.abs(bdT) + off) + bErr;
       const bt = Math.floor(b);
-      bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exactBid(i) : bt;
+      bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exact.bidTicks(i) : bt;
       const a = midT + adT + off;
       const aEps = REL * (midT + Math.abs(adT) + off) + aErr;
       const at = Math.ceil(a);
-      askT[i] = at - a < aEps || a - (at - 1) < aEps ? exactAsk(i) : at;
+      askT[i] = at - a < aEps || a - (at - 1) < aEps ? exact.askTicks(i) : at;
     }
 
     // 2. Bids strictly below the best ask (and mid), asks strictly above the best bid (and mid).
-    const capAsk = next.bestAsk === undefined ? Infinity : tick.ceilOf(next.bestAsk) - 1;
-    const floorBid = next.bestBid === undefined ? -Infinity : tick.floorOf(next.bestBid) + 1;
-    const capMid = config.ladder.guardMid ? tick.ceilOf(x) - 1 : Infinity;
-    const floorMid = config.ladder.guardMid ? tick.floorOf(x) + 1 : -Infinity;
-    for (let i = 0; i < levels; i++) {
-      if (bidT[i]! > capAsk) {
-        bidT[i] = capAsk;
-        out.adjustments |= ADJ.bid_capped_by_best_ask;
-      }
-      if (bidT[i]! > capMid) {
-        bidT[i] = capMid;
-        out.adjustments |= ADJ.bid_capped_by_mid;
-      }
-      if (askT[i]! < floorBid) {
-        askT[i] = floorBid;
-        out.adjustments |= ADJ.ask_raised_by_best_bid;
-      }
-      if (askT[i]! < floorMid) {
-        askT[i] = floorMid;
-        out.adjustments |= ADJ.ask_raised_by_mid;
-      }
-    }
+    const guardMid = config.ladder.guardMid;
+    guards.capAsk = next.bestAsk === undefined ? Infinity : tick.ceilOf(next.bestAsk) - 1;
+    guards.floorBid = next.bestBid === undefined ? -Infinity : tick.floorOf(next.bestBid) + 1;
+    guards.capMid = guardMid ? tick.ceilOf(x) - 1 : Infinity;
+    guards.floorMid = guardMid ? tick.floorOf(x) + 1 : -Infinity;
+    out.adjustments |= applyGuards(bidT, askT, levels, guards);
 
     // 3. Spread floor and cap; 4. levels strictly ordered away from the touch.
     spreadFloor(ladderFloorBps ?? next.minSpreadBps ?? 0);
-    if (next.maxSpreadBps !== undefined) spreadCap(next.maxSpreadBps, capAsk, capMid, floorBid, floorMid);
-    for (let i = 1; i < levels; i++) {
-      if (bidT[i]! > bidT[i - 1]! - 1) {
-        bidT[i] = bidT[i - 1]! - 1;
-        out.adjustments |= ADJ.bid_level_stepped;
-      }
-      if (askT[i]! < askT[i - 1]! + 1) {
-        askT[i] = askT[i - 1]! + 1;
-        out.adjustments |= ADJ.ask_level_stepped;
-      }
-    }
+    if (next.maxSpreadBps !== undefined) spreadCap(next.maxSpreadBps);
+    out.adjustments |= stepLevels(bidT, askT, levels);
 
     // 5. Sizes.
     sizes();
@@ -576,7 +458,7 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       ADJ.ask_size_capped_by_notional,
       ADJ.ask_dropped_below_min_size,
     );
-    if (exactUsed) {
+    if (exact.used) {
       stats.exactDecisions++;
       out.exactness = 1;
     }
