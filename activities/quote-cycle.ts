@@ -7,7 +7,8 @@ import { hedgeExcess, type HedgeOutcome } from '../db/hedging';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
-import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
+import { cycleRisk, cycleSpreadBps } from '../domain/quote-cycle';
+import type { RiskEvaluation } from '../domain/risk';
 import { evaluateSpread } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
@@ -99,7 +100,7 @@ export async function runQuoteCycle(
   checkFence(view.pool, fence);
   const cfg = snapshot.config;
 
-  const risk = evaluateRisk(
+  const risk = cycleRisk(
     {
       inventoryShare: new Big(snapshot.inventoryShare),
       targetShare: cfg.spreadPolicy.targetInventoryShare,
@@ -108,13 +109,8 @@ export async function runQuoteCycle(
       largestOrderNotional: largestNotional(input.previousLadder),
       priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
     },
-    cfg.risk,
+    cfg,
   );
-  // Flattening trades at the reference price: on a stale price, pause instead.
-  if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
-    risk.action = 'pause';
-    risk.cooldownSeconds = cfg.risk.cooldownSeconds;
-  }
   await recordBreach(db, poolId, fence, cycleKey, risk, memory);
   const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
 
@@ -154,7 +150,7 @@ export async function runQuoteCycle(
 
   const quoted =
     risk.action === 'widen'
-      ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+      ? { ...snapshot, spreadBps: cycleSpreadBps(new Big(snapshot.spreadBps), risk).toFixed() }
       : snapshot;
   const ladder = computeQuotes(quoted);
   const desired = [

@@ -1,5 +1,5 @@
 import { Big } from '../domain/money';
-import { strategyFor } from '../domain/strategies';
+import { quoteLadder } from '../domain/quote-cycle';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
 import type { MarketSnapshot } from './types';
 
@@ -8,24 +8,21 @@ export function computeQuotes(
   snapshot: MarketSnapshot,
   timeRemainingSeconds?: number,
 ): SerializedQuoteLadder {
-  const cfg = snapshot.config;
-  const ladder = strategyFor(cfg.strategy).compute({
-    mid: new Big(snapshot.mid),
-    reserveBase: new Big(snapshot.reserveBase),
-    reserveQuote: new Big(snapshot.reserveQuote),
-    targetInventoryShare: cfg.spreadPolicy.targetInventoryShare,
-    spreadBps: new Big(snapshot.spreadBps),
-    volatility: snapshot.volatility,
-    volatilityHorizonSeconds: cfg.volatility.horizonSeconds,
-    bestBid: snapshot.bestBid ? new Big(snapshot.bestBid) : undefined,
-    bestAsk: snapshot.bestAsk ? new Big(snapshot.bestAsk) : undefined,
-    tickSize: new Big(snapshot.tickSize),
-    lotSize: new Big(snapshot.lotSize),
-    minSize: new Big(snapshot.minSize),
-    ladder: cfg.ladder,
-    timeRemainingSeconds,
-    guardMid: cfg.ladder.guardMid,
-    maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
-  });
+  const ladder = quoteLadder(
+    {
+      mid: new Big(snapshot.mid),
+      reserveBase: new Big(snapshot.reserveBase),
+      reserveQuote: new Big(snapshot.reserveQuote),
+      spreadBps: new Big(snapshot.spreadBps),
+      volatility: snapshot.volatility,
+      bestBid: snapshot.bestBid ? new Big(snapshot.bestBid) : undefined,
+      bestAsk: snapshot.bestAsk ? new Big(snapshot.bestAsk) : undefined,
+      tickSize: new Big(snapshot.tickSize),
+      lotSize: new Big(snapshot.lotSize),
+      minSize: new Big(snapshot.minSize),
+      timeRemainingSeconds,
+    },
+    snapshot.config,
+  );
   return serializeLadder(ladder);
 }
