@@ -51,6 +51,8 @@ export interface PathResult {
 export interface PathOptions {
   /** Keep a sampled series of the path (for charts), about this many points. */
   seriesPoints?: number;
+  /** Generates the mids instead of backtest/paths.ts (same signature; in-thread runs only). */
+  generatePath?: typeof generatePath;
 }
 
 /** The live configuration the spec names, parsed with every default filled (once per spec). */
@@ -84,7 +86,13 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
   const { dtSeconds: dt, steps } = spec;
   const view = spec.view ?? {};
   const s0 = Number(spec.pool.s0);
-  const mids = generatePath(spec.price, pathRng(spec.seed, pathIndex, 'price'), steps, dt, s0);
+  const mids = (options.generatePath ?? generatePath)(
+    spec.price,
+    pathRng(spec.seed, pathIndex, 'price'),
+    steps,
+    dt,
+    s0,
+  );
   const flowRng: Rng = pathRng(spec.seed, pathIndex, 'flow');
   const pool = {
     tickSize: new Big(spec.pool.tickSize),
