@@ -184,7 +184,7 @@ export function formatPaperTable(rows: readonly PaperRow[]): string {
   ];
   const lines: string[] = [];
   lines.push(
-    `${'gamma'.padEnd(6)} ${'strategy'.padEnd(10)} ${'figure'.padEnd(13)} ${'ours'.padStart(9)} ${'+-se'.padStart(7)} ${'paper'.padStart(8)} ${'diff/se'.padStart(8)}`,
+    `${'gamma'.padEnd(6)} ${'strategy'.padEnd(10)} ${'figure'.padEnd(13)} ${'ours'.padStart(9)} ${'+-se'.padStart(7)} ${'paper'.padStart(8)} ${'diff/se'.padStart(8)} ${'diff/se2'.padStart(9)}`,
   );
   for (const r of rows) {
     for (const [key, label] of figures) {
@@ -192,7 +192,7 @@ export function formatPaperTable(rows: readonly PaperRow[]): string {
       const published = r.paper[key];
       const z = r.z[key];
       lines.push(
-        `${String(r.gamma).padEnd(6)} ${r.strategy.padEnd(10)} ${label.padEnd(13)} ${o.value.toFixed(3).padStart(9)} ${o.se.toFixed(3).padStart(7)} ${(published === undefined ? 'n/a' : published.toFixed(3)).padStart(8)} ${(z === undefined ? '' : z.toFixed(2)).padStart(8)}`,
+        `${String(r.gamma).padEnd(6)} ${r.strategy.padEnd(10)} ${label.padEnd(13)} ${o.value.toFixed(3).padStart(9)} ${o.se.toFixed(3).padStart(7)} ${(published === undefined ? 'n/a' : published.toFixed(3)).padStart(8)} ${(z === undefined ? '' : z.toFixed(2)).padStart(8)} ${(z === undefined ? '' : (z / Math.SQRT2).toFixed(2)).padStart(9)}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import {
   PAPER_CITATION,
   PAPER_GAMMAS,
   PAPER_ID,
+  PAPER_MARKET,
   paperRow,
   paperSpec,
   PUBLISHED,
@@ -346,7 +347,10 @@ async function paperCommand(values: Values, command: string): Promise<void> {
   console.log(
     `Monte-Carlo standard errors: of a mean, s/sqrt(n); of a standard deviation, the delta method with the sample kurtosis.`,
   );
-  console.log(`diff/se = (ours - paper) / our standard error.\n`);
+  console.log(
+    `diff/se = (ours - paper) / our standard error; diff/se2 divides by the error of the difference,\n` +
+      `sqrt(2) x ours, since the paper's figures come from ${PAPER_MARKET.paths} paths of the same market and carry the same error.\n`,
+  );
   console.log(formatPaperTable(rows));
   const sources = [...new Set(PAPER_GAMMAS.map((g) => PUBLISHED[String(g)]?.source).filter(Boolean))];
   console.log(`\npaper figures: ${sources.join('; ') || 'none entered'}`);
@@ -376,7 +380,9 @@ async function labCommand(name: 'tournament' | 'sweep', argv: string[]): Promise
     mod = (await import(path)) as Record<string, unknown>;
   } catch (error) {
     const code = (error as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+    // Only the lab's module itself being absent means "not in this build"; a missing import of it is a bug.
+    if (missing && /backtest[/\\]commands/.test((error as Error).message)) {
       console.error(`backtest ${name}: not available in this build (backtest/commands.ts is missing)`);
       process.exitCode = 2;
       return;
