@@ -75,6 +75,40 @@ describe('backtest engine', () => {
   });
 });
 
+describe('backtest flow and hedging', () => {
+  it('lets informed takers trade only when the mid ahead crosses the quote, so each of their fills loses at the markout', () => {
+    const spec = liveSpec({
+      // A fast market (800% a year): a 5 s move is about 6 price units, twice the half-spread.
+      price: { kind: 'gbm', drift: 0, volatility: 8 },
+      flow: { informed: { ratePerSecond: 2, lookaheadSeconds: 5 } },
+      markoutSeconds: 5,
+      makerFeeBps: 0,
+      steps: 300,
+      config: { strategy: { kind: 'rule_based' }, risk: { maxVolatility: 1000 } },
+    });
+    const { summary } = simulatePath(spec, 0);
+    expect(summary.fills).toBeGreaterThan(0);
+    expect(summary.adverseSelection).toBeLessThan(0);
+  });
+
+  it('flattens an inventory breach at the mid, paying the hedge fee, once per hedge cool-down', () => {
+    // 90 base at 2000 and 20,000 quote: 90% of the value in base, 40 base above the 50% target.
+    const spec = liveSpec({
+      pool: { ...liveSpec().pool, initialBase: '90', initialQuote: '20000' },
+      price: { kind: 'gbm', drift: 0, volatility: 0 },
+      flow: {},
+      steps: 30,
+      config: { risk: { maxInventoryDeviation: 0.3, hedgeCooldownSeconds: 60 } },
+    });
+    const { summary } = simulatePath(spec, 0);
+    expect(summary.hedges).toBe(1);
+    expect(summary.finalInventory).toBeCloseTo(-40, 9);
+    expect(summary.fees).toBeCloseTo(-40 * 2000 * 0.001, 6);
+    expect(summary.pnl).toBeCloseTo(summary.fees, 6);
+    expect(summary.fills).toBe(0);
+  });
+});
+
 describe('price paths', () => {
   it('moves the binomial walk by exactly sigma sqrt(dt) each step', () => {
     const path = generatePath({ kind: 'binomial_walk', sigma: 2 }, pathRng(1, 0, 'price'), 200, 0.005, 100);
