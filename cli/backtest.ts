@@ -14,6 +14,7 @@ import {
 } from '../backtest/paper';
 import { progressBar } from '../backtest/progress';
 import { aggregate, RESULTS_DIR, stamp, summariesCsv, writeResults } from '../backtest/results';
+import { simulatePath } from '../backtest/engine';
 import { BacktestPool, defaultThreads } from '../backtest/run';
 import type { BacktestSpec, PriceProcessSpec, StrategyView } from '../backtest/types';
 
@@ -290,6 +291,8 @@ async function runCommand(values: Values, command: string): Promise<void> {
     await pool.close();
   }
   const m = aggregate(spec.config.strategy?.kind ?? 'rule_based', spec.name, summaries);
+  // One path's course (mid, quotes, equity, inventory) for charts: path 0, about 500 points.
+  const series = simulatePath(spec, 0, { seriesPoints: 500 }).series;
   const steps = spec.paths * spec.steps;
   console.log(
     `${spec.name}: ${spec.paths} paths x ${spec.steps} steps of ${spec.dtSeconds}s, seed ${spec.seed}`,
@@ -310,6 +313,7 @@ async function runCommand(values: Values, command: string): Promise<void> {
       spec,
       metrics: m,
       paths: summaries,
+      series: { path: 0, ...series },
     },
     summariesCsv([{ label: { scenario: spec.name }, paths: summaries }]),
   );
