@@ -106,6 +106,8 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
     cfg.strategy.kind === 'avellaneda_stoikov' && cfg.strategy.horizon.type === 'finite'
       ? cfg.strategy.horizon.horizonSeconds
       : undefined;
+  const fixedTimeRemaining =
+    typeof view.timeRemaining === 'object' ? view.timeRemaining.fixedSeconds : undefined;
   const volWindow: PricePoint[] = [];
   const poisson = spec.flow.poisson;
   const linearFills = poisson?.fillProbability === 'linear';
@@ -229,7 +231,8 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
       initialBase,
       spreadBps,
       volatility,
-      timeRemainingSeconds: finiteHorizon === undefined ? undefined : finiteHorizon - (t % finiteHorizon),
+      timeRemainingSeconds:
+        finiteHorizon === undefined ? undefined : (fixedTimeRemaining ?? finiteHorizon - (t % finiteHorizon)),
     };
     let market = quoter.market(state);
     let ladder: QuoteLadder | null = null;

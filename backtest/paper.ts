@@ -3,19 +3,22 @@ import type { BacktestSpec, PathSummary } from './types';
 
 /*
  * Avellaneda, M. & Stoikov, S. (2008), "High-frequency trading in a limit order book",
- * Quantitative Finance 8(3), 217-224, section 4 (numerical simulations): s0 = 100, T = 1,
- * sigma = 2, dt = 0.005, A = 140, k = 1.5, 1000 paths, gamma in {0.01, 0.1, 1}. The mid moves
+ * Quantitative Finance 8(3), 217-224, section 3.3 and Tables 1-3 (pp. 222-223): s0 = 100, T = 1,
+ * sigma = 2, dt = 0.005, A = 140, k = 1.5, 1000 paths, gamma in {0.1, 0.01, 1}. The mid moves
  * +-sigma sqrt(dt) with probability 1/2 each step; each quote is hit with probability
  * lambda(delta) dt, lambda(delta) = A exp(-k delta), delta its distance from the mid when quoted;
  * the agent trades one unit per fill. Profit is cash + q S_T at T.
  *
  * Both strategies run through the production Avellaneda-Stoikov strategy (domain/strategies),
- * with price-unit parameters (k per price unit, sigma in price units per sqrt(time unit)), the
- * finite horizon counting down to T, one level of one unit per side, no mid guard, a tick far
- * below the quotes' scale, no size shaping and no inventory limit:
- * - inventory: q is the units held (view.inventory 'units');
- * - symmetric: the same code told q = 0 (view.inventory 'ignore'), which gives the same spread
- *   gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k) centred on the mid.
+ * with price-unit parameters (k per price unit, sigma in price units per sqrt(time unit)), one
+ * level of one unit per side, no mid guard, a tick far below the quotes' scale, no size shaping
+ * and no inventory limit:
+ * - inventory: q is the units held (view.inventory 'units') and T - t counts down to T;
+ * - symmetric: the paper's benchmark "uses the average bid/ask spread of the inventory strategy
+ *   over the time period, but centres it around the mid-price". The same code told q = 0
+ *   (view.inventory 'ignore') with T - t frozen at its average over the session's quotes: the
+ *   spread gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k) is linear in T - t, so that is
+ *   exactly the inventory strategy's average spread, constant, centred on the mid.
  */
 
 export const PAPER_ID = 'avellaneda-stoikov-2008';
@@ -34,19 +37,25 @@ export interface PaperFigures {
 }
 
 /**
- * Published figures, each with where it was read. Only figures that could be checked against a
- * source are entered; a missing figure prints as n/a. The gamma = 0.1 row is the paper's
- * 1000-path result as quoted in the replication README of github.com/ragoragino/avellaneda-stoikov
- * ("The original results were: ..."); the spread column and the gamma = 0.01 and gamma = 1 rows
- * are still to be copied from the paper itself (docs/BACKTEST.md).
+ * The published Tables 1-3 (Quantitative Finance version; the 2006 preprint printed different
+ * figures, e.g. profit 62.94 for the gamma = 0.1 inventory strategy, which are not used here).
+ * Read from two independent transcriptions of the published article (docs/BACKTEST.md).
  */
-export const PUBLISHED: Partial<
-  Record<string, { source: string } & Record<PaperStrategy, Partial<PaperFigures>>>
-> = {
+export const PUBLISHED: Record<string, { table: string } & Record<PaperStrategy, PaperFigures>> = {
   '0.1': {
-    source: 'paper, section 4, 1000 simulations, as quoted by github.com/ragoragino/avellaneda-stoikov',
-    inventory: { profit: 65.0, stdProfit: 6.6, finalQ: 0.08, stdFinalQ: 2.9 },
-    symmetric: { profit: 68.4, stdProfit: 12.7, finalQ: 0.26, stdFinalQ: 8.4 },
+    table: 'Table 1',
+    inventory: { spread: 1.49, profit: 65.0, stdProfit: 6.6, finalQ: 0.08, stdFinalQ: 2.9 },
+    symmetric: { spread: 1.49, profit: 68.4, stdProfit: 12.7, finalQ: 0.26, stdFinalQ: 8.4 },
+  },
+  '0.01': {
+    table: 'Table 2',
+    inventory: { spread: 1.35, profit: 68.6, stdProfit: 8.7, finalQ: 0.12, stdFinalQ: 5.1 },
+    symmetric: { spread: 1.35, profit: 68.8, stdProfit: 12.8, finalQ: 0.09, stdFinalQ: 8.7 },
+  },
+  '1': {
+    table: 'Table 3',
+    inventory: { spread: 3.02, profit: 31.4, stdProfit: 5.0, finalQ: 0.02, stdFinalQ: 1.7 },
+    symmetric: { spread: 3.02, profit: 44.0, stdProfit: 11.0, finalQ: 0.0, stdFinalQ: 5.1 },
   },
 };
 
@@ -82,12 +91,18 @@ export function paperConfig(gamma: number): PoolConfigInput {
   };
 }
 
+/** The mean of T - t over the quoting times 0, dt, ..., (n - 1) dt of a session of n steps. */
+export function averageTimeRemaining(steps: number, dt: number): number {
+  return steps * dt - (dt * (steps - 1)) / 2;
+}
+
 export function paperSpec(
   gamma: number,
   strategy: PaperStrategy,
   opts: { paths?: number; seed?: number } = {},
 ): BacktestSpec {
   const m = PAPER_MARKET;
+  const steps = Math.round(m.T / m.dt);
   return {
     name: `${PAPER_ID} gamma=${gamma} ${strategy}`,
     config: paperConfig(gamma),
@@ -102,14 +117,21 @@ export function paperSpec(
     price: { kind: 'binomial_walk', sigma: m.sigma },
     flow: { poisson: { A: m.A, k: m.k, kPer: 'price', fillProbability: 'linear' } },
     dtSeconds: m.dt,
-    steps: Math.round(m.T / m.dt),
+    steps,
     paths: opts.paths ?? m.paths,
     seed: opts.seed ?? 2008,
     latencyMs: 0,
     makerFeeBps: 0,
     hedgeFeeBps: 0,
     markoutSeconds: 0,
-    view: { volatility: 'known', inventory: strategy === 'inventory' ? 'units' : 'ignore' },
+    view:
+      strategy === 'inventory'
+        ? { volatility: 'known', inventory: 'units' }
+        : {
+            volatility: 'known',
+            inventory: 'ignore',
+            timeRemaining: { fixedSeconds: averageTimeRemaining(steps, m.dt) },
+          },
   };
 }
 
@@ -165,8 +187,10 @@ export function paperRow(
     finalQ: meanEstimate(summaries.map((s) => s.finalInventory)),
     stdFinalQ: stdEstimate(summaries.map((s) => s.finalInventory)),
   };
-  const paper = PUBLISHED[String(gamma)]?.[strategy] ?? {};
+  const paper: Partial<PaperFigures> = PUBLISHED[String(gamma)]?.[strategy] ?? {};
   const z: Partial<Record<keyof PaperFigures, number>> = {};
+  // The spread is not random (the schedule is fixed): it is compared to the printed two decimals.
+  ours.spread.se = 0;
   for (const key of Object.keys(ours) as Array<keyof PaperFigures>) {
     const published = paper[key];
     if (published !== undefined && ours[key].se > 0) z[key] = (ours[key].value - published) / ours[key].se;
@@ -192,7 +216,7 @@ export function formatPaperTable(rows: readonly PaperRow[]): string {
       const published = r.paper[key];
       const z = r.z[key];
       lines.push(
-        `${String(r.gamma).padEnd(6)} ${r.strategy.padEnd(10)} ${label.padEnd(13)} ${o.value.toFixed(3).padStart(9)} ${o.se.toFixed(3).padStart(7)} ${(published === undefined ? 'n/a' : published.toFixed(3)).padStart(8)} ${(z === undefined ? '' : z.toFixed(2)).padStart(8)} ${(z === undefined ? '' : (z / Math.SQRT2).toFixed(2)).padStart(9)}`,
+        `${String(r.gamma).padEnd(6)} ${r.strategy.padEnd(10)} ${label.padEnd(13)} ${o.value.toFixed(3).padStart(9)} ${(o.se > 0 ? o.se.toFixed(3) : '-').padStart(7)} ${(published === undefined ? 'n/a' : published.toFixed(3)).padStart(8)} ${(z === undefined ? '' : z.toFixed(2)).padStart(8)} ${(z === undefined ? '' : (z / Math.SQRT2).toFixed(2)).padStart(9)}`,
       );
     }
   }

@@ -95,6 +95,12 @@ export interface BacktestSpec {
 export interface StrategyView {
   volatility?: 'estimated' | 'known';
   inventory?: 'pool' | 'units' | 'ignore';
+  /**
+   * T - t handed to a finite-horizon strategy: 'session' (default) counts down a session of the
+   * configured horizon that rolls over; a fixed value freezes it (the paper's symmetric benchmark
+   * quotes the inventory strategy's session-average spread).
+   */
+  timeRemaining?: 'session' | { fixedSeconds: number };
 }
 
 /** One path's outcome. Money as numbers in quote units: the backtester reports, it never settles. */

@@ -10,7 +10,6 @@ import {
   PAPER_MARKET,
   paperRow,
   paperSpec,
-  PUBLISHED,
 } from '../backtest/paper';
 import { progressBar } from '../backtest/progress';
 import { aggregate, RESULTS_DIR, stamp, summariesCsv, writeResults } from '../backtest/results';
@@ -356,8 +355,9 @@ async function paperCommand(values: Values, command: string): Promise<void> {
       `sqrt(2) x ours, since the paper's figures come from ${PAPER_MARKET.paths} paths of the same market and carry the same error.\n`,
   );
   console.log(formatPaperTable(rows));
-  const sources = [...new Set(PAPER_GAMMAS.map((g) => PUBLISHED[String(g)]?.source).filter(Boolean))];
-  console.log(`\npaper figures: ${sources.join('; ') || 'none entered'}`);
+  console.log(
+    `\npaper figures: Tables 1-3 of the published article (pp. 222-223), gamma 0.1, 0.01 and 1; see docs/BACKTEST.md`,
+  );
   const now = new Date();
   const files = writeResults(
     values.out ?? RESULTS_DIR,

@@ -17,7 +17,7 @@ describe('backtest engine', () => {
       const other = simulatePath({ ...spec, seed: spec.seed + 1 }, 0).summary;
       expect(other.pnl).not.toBe(a[0]!.summary.pnl);
     }
-  });
+  }, 60_000);
 
   it('gives the same per-path results on one thread and on two worker threads', async () => {
     const spec = liveSpec({ paths: 6, steps: 60 });
@@ -25,7 +25,7 @@ describe('backtest engine', () => {
     const two = await runBacktest(spec, { threads: 2 });
     expect(two).toEqual(one);
     expect(one.map((s) => s.path)).toEqual([0, 1, 2, 3, 4, 5]);
-  });
+  }, 60_000);
 
   it('stops quoting for good when a price jump breaches the max-loss limit, and only pauses on the volatility limit', () => {
     const jumpAt = 40;

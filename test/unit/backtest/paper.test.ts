@@ -3,7 +3,7 @@ import { simulatePath } from '../../../backtest/engine';
 import { meanEstimate, PAPER_GAMMAS, paperRow, paperSpec, stdEstimate } from '../../../backtest/paper';
 
 describe('Avellaneda-Stoikov 2008 reproduction', () => {
-  const PATHS = 60;
+  const PATHS = 40;
   const run = (gamma: number, strategy: 'inventory' | 'symmetric') => {
     const spec = paperSpec(gamma, strategy, { paths: PATHS, seed: 11 });
     return Array.from({ length: PATHS }, (_, p) => simulatePath(spec, p).summary);
@@ -16,19 +16,30 @@ describe('Avellaneda-Stoikov 2008 reproduction', () => {
       const symmetric = paperRow(gamma, 'symmetric', run(gamma, 'symmetric'));
       expect(inventory.ours.stdFinalQ.value).toBeLessThan(0.75 * symmetric.ours.stdFinalQ.value);
       expect(inventory.ours.stdProfit.value).toBeLessThan(symmetric.ours.stdProfit.value);
-      // Same code, same spread: the symmetric strategy is the inventory one told q = 0.
+      // Same code, same average spread: the symmetric strategy is the inventory one told q = 0
+      // with T - t frozen at its session average.
       expect(symmetric.ours.spread.value).toBeCloseTo(inventory.ours.spread.value, 6);
     },
+    60_000,
   );
 
-  it('quotes the closed-form spread gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k), counting down', () => {
+  it('quotes the closed-form spread gamma sigma^2 (T - t) + (2/gamma) ln(1 + gamma/k): counting down for the inventory strategy, its session average for the symmetric one', () => {
     const gamma = 0.1;
-    const spec = paperSpec(gamma, 'symmetric', { paths: 1 });
-    const run = simulatePath(spec, 0, { seriesPoints: spec.steps });
-    const { bid, ask, t } = run.series!;
+    const spread = (t: number) => gamma * 4 * (1 - t) + (2 / gamma) * Math.log(1 + gamma / 1.5);
+    const inventory = paperSpec(gamma, 'inventory', { paths: 1 });
+    const counting = simulatePath(inventory, 0, { seriesPoints: inventory.steps }).series!;
+    let sum = 0;
+    for (let i = 0; i < inventory.steps; i++) {
+      // The spread does not depend on q: only its centre moves with the inventory.
+      expect(counting.ask[i]! - counting.bid[i]!).toBeCloseTo(spread(counting.t[i]!), 6);
+      sum += spread(counting.t[i]!);
+    }
+    const symmetric = simulatePath(paperSpec(gamma, 'symmetric', { paths: 1 }), 0, {
+      seriesPoints: inventory.steps,
+    }).series!;
     for (const i of [0, 100, 199]) {
-      const expected = gamma * 4 * (1 - t[i]!) + (2 / gamma) * Math.log(1 + gamma / 1.5);
-      expect(ask[i]! - bid[i]!).toBeCloseTo(expected, 6);
+      expect(symmetric.ask[i]! - symmetric.bid[i]!).toBeCloseTo(sum / inventory.steps, 6);
+      expect((symmetric.ask[i]! + symmetric.bid[i]!) / 2).toBeCloseTo(symmetric.mid[i]!, 6);
     }
   });
 
