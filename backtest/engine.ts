@@ -7,7 +7,7 @@ import { evaluateSpread, type ImbalanceLevel } from '../domain/spread-policy';
 import type { QuoteLadder } from '../domain/strategies/types';
 import { estimateVolatility, type PricePoint, type VolatilityRegime } from '../domain/volatility';
 import { generatePath, knownRelativeVolatility } from './paths';
-import { createQuoter, type SimState } from './quoter';
+import { createQuoter, decimal, type SimState } from './quoter';
 import { pathRng } from './rng';
 import type { BacktestSpec, PathSeries, PathSummary, Rng } from './types';
 
@@ -210,7 +210,8 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
 
   for (let i = 0; i < steps; i++) {
     const t = i * dt;
-    const mid = mids[i]!;
+    const midBig = decimal(mids[i]!);
+    const mid = Number(midBig);
     const equity = quote + base * mid;
     peak = Math.max(peak, equity);
     maxDrawdown = Math.max(maxDrawdown, peak - equity);
@@ -219,13 +220,13 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
     if (view.volatility === 'known') {
       volatility = knownRelativeVolatility(spec.price, mid, cfg.volatility.horizonSeconds);
     } else {
-      volWindow.push({ ts: Math.round(t * 1000), price: new Big(mid) });
+      volWindow.push({ ts: Math.round(t * 1000), price: midBig });
       if (volWindow.length > cfg.volatility.window + 1) volWindow.shift();
       volatility = estimateVolatility(volWindow, cfg.volatility);
     }
 
     const state: SimState = {
-      mid,
+      mid: midBig,
       base,
       quote,
       initialBase,
