@@ -23,7 +23,7 @@ import type { BacktestSpec, PriceProcessSpec, StrategyView } from '../backtest/t
  * (backtest/commands.ts) and are loaded only when asked for.
  */
 
-const HELP = `Usage: npm run backtest -- [run] [options]
+export const HELP = `Usage: npm run backtest -- [run] [options]
        npm run backtest -- --paper ${PAPER_ID} [--paths N] [--seed S] [--threads T] [--out DIR]
        npm run backtest -- tournament [options]   (every strategy on every scenario; --help there)
        npm run backtest -- sweep [options]        (a parameter grid; --help there)
@@ -73,7 +73,7 @@ Common:
   -h, --help               this text
 `;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
@@ -156,6 +156,13 @@ function strategyParams(values: Values): Record<string, number> {
     out[key] = n;
   }
   return out;
+}
+
+/** The scenario a `run` command line describes (for tests and scripts). */
+export function runSpecFromArgs(argv: string[]): BacktestSpec {
+  return buildRunSpec(
+    parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true }).values,
+  );
 }
 
 export function buildRunSpec(values: Values): BacktestSpec {
