@@ -3,7 +3,12 @@ import { quoteLadder } from '../domain/quote-cycle';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
 import type { MarketSnapshot } from './types';
 
-/** The domain strategy the pool's configuration picks, fed from a market snapshot. */
+/**
+ * The domain strategy the pool's configuration picks, fed from a market snapshot. The snapshot's
+ * time (this activity's clock) places the quote in its finite-horizon session, and the live
+ * policy's minimum and maximum spread bound the width. `timeRemainingSeconds` overrides the
+ * session clock (kept for callers that run their own session).
+ */
 export function computeQuotes(
   snapshot: MarketSnapshot,
   timeRemainingSeconds?: number,
@@ -21,6 +26,7 @@ export function computeQuotes(
       lotSize: new Big(snapshot.lotSize),
       minSize: new Big(snapshot.minSize),
       timeRemainingSeconds,
+      nowMs: snapshot.observedAtMs,
     },
     snapshot.config,
   );

@@ -102,10 +102,6 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
   const quoter = createQuoter(cfg, pool, view);
   const unlimited = view.inventory === 'units' || view.inventory === 'ignore';
   const latency = spec.latencyMs / 1000;
-  const finiteHorizon =
-    cfg.strategy.kind === 'avellaneda_stoikov' && cfg.strategy.horizon.type === 'finite'
-      ? cfg.strategy.horizon.horizonSeconds
-      : undefined;
   const fixedTimeRemaining =
     typeof view.timeRemaining === 'object' ? view.timeRemaining.fixedSeconds : undefined;
   const volWindow: PricePoint[] = [];
@@ -232,8 +228,8 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
       initialBase,
       spreadBps,
       volatility,
-      timeRemainingSeconds:
-        finiteHorizon === undefined ? undefined : (fixedTimeRemaining ?? finiteHorizon - (t % finiteHorizon)),
+      nowMs: Math.round(t * 1000),
+      timeRemainingSeconds: fixedTimeRemaining,
     };
     let market = quoter.market(state);
     let ladder: QuoteLadder | null = null;
@@ -242,7 +238,7 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
       const risk = cycleRisk(
         {
           inventoryShare: share,
-          targetShare: market.targetInventoryShare ?? cfg.spreadPolicy.targetInventoryShare,
+          targetShare: cfg.spreadPolicy.targetInventoryShare,
           pnl: new Big(equity - equity0),
           volatility,
           largestOrderNotional: new Big(largestNotional(lastBook)),

@@ -65,6 +65,7 @@ export function paperConfig(gamma: number): PoolConfigInput {
   return {
     strategy: {
       kind: 'avellaneda_stoikov',
+      parameterUnits: 'price',
       gamma,
       k: PAPER_MARKET.k,
       horizon: { type: 'finite', horizonSeconds: PAPER_MARKET.T },

@@ -10,11 +10,11 @@ import type { StrategyView } from './types';
  * live cycle sees and calls domain/quote-cycle.ts's quoteLadder, the function the live session
  * calls. Nothing else in backtest/ knows how a QuoteInput is built.
  *
- * The paper's q is a count of units against a fixed target, while the live models measure q from
- * the pool's value share. Until the strategies take a target in base units, 'units' and 'ignore'
- * present synthetic reserves that make the live formula give exactly the wanted q: with target
- * share 1/2, reserves (X + d, (X - d) x mid) sit d base units above target. X is large, so the
- * share stays within 1e-9 of 1/2 and no share-driven rule (size shaping, inventory limit) acts.
+ * 'units' and 'ignore' (the paper's q) count q in units from a target in base units (targetBase).
+ * The paper's agent may be short, while a QuoteInput's reserves cannot be negative, so both the
+ * holdings and the target are shifted by the same large X: q = ((X + base) - (X + initialBase)) /
+ * orderSize is exact. The quote reserve X x mid keeps the value share within 1e-9 of 1/2, so no
+ * share-driven rule (size shaping, the inventory limit) acts.
  */
 
 /**
@@ -27,7 +27,6 @@ export function decimal(x: number): Big {
 }
 
 const SYNTHETIC_BASE = new Big(1e9);
-const ZERO = new Big(0);
 
 export interface SimState {
   /** The step's mid as the strategy sees it (see `decimal`). */
@@ -37,6 +36,9 @@ export interface SimState {
   initialBase: number;
   spreadBps: Big;
   volatility: number;
+  /** The simulated clock (ms from the start of the path). */
+  nowMs: number;
+  /** Overrides the session's T - t (the paper's symmetric benchmark freezes it). */
   timeRemainingSeconds?: number;
 }
 
@@ -58,27 +60,27 @@ export function createQuoter(
       const mid = state.mid;
       let reserveBase: Big;
       let reserveQuote: Big;
-      let targetInventoryShare: number | undefined;
+      let targetBase: Big | undefined;
       if (inventory === 'pool') {
         reserveBase = decimal(state.base);
         reserveQuote = decimal(state.quote);
       } else {
-        const d = inventory === 'units' ? new Big(state.base).minus(state.initialBase) : ZERO;
-        reserveBase = SYNTHETIC_BASE.plus(d);
-        reserveQuote = SYNTHETIC_BASE.minus(d).times(mid);
-        targetInventoryShare = 0.5;
+        reserveBase = inventory === 'units' ? SYNTHETIC_BASE.plus(decimal(state.base)) : SYNTHETIC_BASE;
+        targetBase = inventory === 'units' ? SYNTHETIC_BASE.plus(decimal(state.initialBase)) : SYNTHETIC_BASE;
+        reserveQuote = SYNTHETIC_BASE.times(mid);
       }
       return {
         mid,
         reserveBase,
         reserveQuote,
+        targetBase,
         spreadBps: state.spreadBps,
         volatility: state.volatility,
         tickSize: pool.tickSize,
         lotSize: pool.lotSize,
         minSize: pool.minSize,
+        nowMs: state.nowMs,
         timeRemainingSeconds: state.timeRemainingSeconds,
-        targetInventoryShare,
       };
     },
     quote: (market) => quoteLadder(market, cfg, strategy),

@@ -24,10 +24,12 @@ export interface CycleMarket {
   tickSize: Big;
   lotSize: Big;
   minSize: Big;
-  /** T - t for the finite-horizon Avellaneda-Stoikov form. */
+  /** The caller's clock (live: the activity's; backtest: simulated): places finite-horizon sessions. */
+  nowMs?: number;
+  /** T - t for the finite-horizon Avellaneda-Stoikov form; overrides the one derived from nowMs. */
   timeRemainingSeconds?: number;
-  /** Overrides `spreadPolicy.targetInventoryShare` (the backtester's inventory adapter sets it). */
-  targetInventoryShare?: number;
+  /** Inventory target in base units (q counts units from it); absent: the value-share target. */
+  targetBase?: Big;
 }
 
 export function cycleQuoteInput(market: CycleMarket, cfg: PoolConfig): QuoteInput {
@@ -35,8 +37,11 @@ export function cycleQuoteInput(market: CycleMarket, cfg: PoolConfig): QuoteInpu
     mid: market.mid,
     reserveBase: market.reserveBase,
     reserveQuote: market.reserveQuote,
-    targetInventoryShare: market.targetInventoryShare ?? cfg.spreadPolicy.targetInventoryShare,
+    targetInventoryShare: cfg.spreadPolicy.targetInventoryShare,
+    targetBase: market.targetBase,
     spreadBps: market.spreadBps,
+    minSpreadBps: new Big(cfg.spreadPolicy.minSpreadBps),
+    maxSpreadBps: new Big(cfg.spreadPolicy.maxSpreadBps),
     volatility: market.volatility,
     volatilityHorizonSeconds: cfg.volatility.horizonSeconds,
     bestBid: market.bestBid,
@@ -46,6 +51,7 @@ export function cycleQuoteInput(market: CycleMarket, cfg: PoolConfig): QuoteInpu
     minSize: market.minSize,
     ladder: cfg.ladder,
     timeRemainingSeconds: market.timeRemainingSeconds,
+    nowMs: market.nowMs,
     guardMid: cfg.ladder.guardMid,
     maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
   };
