@@ -349,6 +349,7 @@ export function simulatePath(spec: BacktestSpec, pathIndex: number, options: Pat
       meanSpreadBps: spreadCount ? spreadBpsSum / spreadCount : 0,
       haltedSteps,
       hedges,
+      holdPnl: initialBase * (mids[steps]! - mids[0]!),
     },
     series,
   };

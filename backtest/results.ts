@@ -49,6 +49,7 @@ const CSV_COLUMNS: Array<keyof PathSummary> = [
   'meanSpreadBps',
   'haltedSteps',
   'hedges',
+  'holdPnl',
   'stops',
 ];
 
@@ -59,7 +60,7 @@ export function summariesCsv(
   const lines = [[...labelKeys, ...CSV_COLUMNS].join(',')];
   for (const row of rows) {
     for (const p of row.paths) {
-      const cells = CSV_COLUMNS.map((c) => (c === 'stops' ? p.stops.join('|') : String(p[c])));
+      const cells = CSV_COLUMNS.map((c) => (c === 'stops' ? p.stops.join('|') : String(p[c] ?? '')));
       lines.push([...labelKeys.map((k) => String(row.label[k])), ...cells].join(','));
     }
   }

@@ -124,6 +124,12 @@ export interface PathSummary {
   haltedSteps: number;
   /** Hedge trades (risk flattens). */
   hedges: number;
+  /**
+   * What holding the starting inventory untouched made on the path: initialBase x (final mid - s0)
+   * (pnl - holdPnl is the market-making result without the inventory's price exposure). The engine
+   * always sets it; optional so summaries written before it still read.
+   */
+  holdPnl?: number;
 }
 
 /** Sampled series for charts (every `sampleEvery` steps). */

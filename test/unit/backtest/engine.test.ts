@@ -40,6 +40,8 @@ describe('backtest engine', () => {
     });
     const stopped = simulatePath(limited, 0, { generatePath: crash, seriesPoints: limited.steps });
     expect(stopped.summary.stops).toEqual(['max_loss']);
+    // Holding the 50 base through the crash would have lost about 30% of 100,000.
+    expect(stopped.summary.holdPnl).toBeLessThan(-25_000);
     expect(stopped.summary.haltedSteps).toBe(limited.steps - jumpAt);
     const quotedAfter = stopped.series!.bid.slice(jumpAt).concat(stopped.series!.ask.slice(jumpAt));
     expect(quotedAfter.every((p) => p === null)).toBe(true);
