@@ -433,6 +433,11 @@ export async function main(argv: string[]): Promise<void> {
 const invokedDirectly =
   process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\/cli\//, '/cli/'));
 if (invokedDirectly) {
+  // Piped into `head` and the like: a closed stdout ends the run quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
   main(process.argv.slice(2)).catch((error: unknown) => {
     if (
       error instanceof UsageError ||
