@@ -1,3 +1,4 @@
+import type { IntensityParams } from '../domain/intensity';
 import { Big } from '../domain/money';
 import { quoteLadder } from '../domain/quote-cycle';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
@@ -12,6 +13,8 @@ import type { MarketSnapshot } from './types';
 export function computeQuotes(
   snapshot: MarketSnapshot,
   timeRemainingSeconds?: number,
+  /** A fitted intensity (k per bps of mid, A per second): replaces the strategy's configured A and k. */
+  intensity?: IntensityParams,
 ): SerializedQuoteLadder {
   const ladder = quoteLadder(
     {
@@ -26,6 +29,7 @@ export function computeQuotes(
       lotSize: new Big(snapshot.lotSize),
       minSize: new Big(snapshot.minSize),
       timeRemainingSeconds,
+      intensity,
       nowMs: snapshot.observedAtMs,
     },
     snapshot.config,

@@ -30,6 +30,8 @@ export interface CycleMarket {
   timeRemainingSeconds?: number;
   /** Inventory target in base units (q counts units from it); absent: the value-share target. */
   targetBase?: Big;
+  /** A fitted order-arrival intensity (k per bps of mid, A per second): replaces the configured A and k. */
+  intensity?: { A: number; k: number };
 }
 
 export function cycleQuoteInput(market: CycleMarket, cfg: PoolConfig): QuoteInput {
@@ -52,6 +54,7 @@ export function cycleQuoteInput(market: CycleMarket, cfg: PoolConfig): QuoteInpu
     ladder: cfg.ladder,
     timeRemainingSeconds: market.timeRemainingSeconds,
     nowMs: market.nowMs,
+    intensity: market.intensity,
     guardMid: cfg.ladder.guardMid,
     maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
   };
