@@ -4,6 +4,9 @@
  */
 import type { PathSummary, StrategyMetrics } from './types';
 
+/** A path summary with the engine's optional extras (absent from older summaries). */
+export type SummaryLike = PathSummary & { meanSpreadBps?: number; haltedSteps?: number; hedges?: number };
+
 /** StrategyMetrics plus the figures the dashboard and the sweep use beside them. */
 export interface StrategyReport extends StrategyMetrics {
   /** Monte-Carlo standard error of meanPnl: stdPnl / sqrt(paths). */
@@ -14,6 +17,11 @@ export interface StrategyReport extends StrategyMetrics {
   meanFees: number;
   meanVolume: number;
   meanSpread: number;
+  /** Mean quoted width in bps of mid (0 when the engine does not report it). */
+  meanSpreadBps: number;
+  /** Mean steps per path on which risk limits kept the pool from quoting. */
+  meanHaltedSteps: number;
+  meanHedges: number;
   /** Mean adverse selection per fill (negative when fills lose to the later mid). */
   adverseSelectionPerFill: number;
   /** Paths stopped by each risk limit. */
@@ -48,7 +56,7 @@ export function maxDrawdown(equity: ArrayLike<number>): number {
  * not annualised), 0 when the P&L does not vary; adverseSelection is the mean per path.
  */
 export function strategyMetrics(
-  summaries: readonly PathSummary[],
+  summaries: readonly SummaryLike[],
   labels: { strategy: string; scenario: string },
 ): StrategyReport {
   const pnl = summaries.map((s) => s.pnl);
@@ -78,6 +86,9 @@ export function strategyMetrics(
     meanFees: mean(summaries.map((s) => s.fees)),
     meanVolume: mean(summaries.map((s) => s.volume)),
     meanSpread: mean(summaries.map((s) => s.meanSpread)),
+    meanSpreadBps: mean(summaries.map((s) => s.meanSpreadBps ?? 0)),
+    meanHaltedSteps: mean(summaries.map((s) => s.haltedSteps ?? 0)),
+    meanHedges: mean(summaries.map((s) => s.hedges ?? 0)),
     adverseSelectionPerFill: fills > 0 ? adverse / fills : 0,
     stopReasons,
   };

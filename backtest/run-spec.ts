@@ -1,0 +1,92 @@
+/*
+ * The one seam between the lab (scenarios, tournament, sweep, benchmark) and the engine that
+ * simulates a path with the live strategy code. Everything the lab needs from the engine goes
+ * through LabRunner, so tests can run the lab on a stand-in and the engine can change inside.
+ */
+import type { BacktestSpec, PathSeries, PathSummary } from './types';
+
+export interface LabRunOptions {
+  /** Worker threads over paths (the engine's default when absent). */
+  threads?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LabRunner {
+  /** Every path's summary, in path order; the same for the same spec whatever the threads. */
+  run(spec: BacktestSpec, options?: LabRunOptions): Promise<PathSummary[]>;
+  /** About `points` samples of each listed path (same seeds as run), for charts. */
+  series(spec: BacktestSpec, paths: readonly number[], points: number): Promise<PathSeries[]>;
+  /** Frees worker threads kept between specs. */
+  close(): Promise<void>;
+}
+
+/** What the engine's modules export (backtest/run.ts and backtest/engine.ts). */
+interface RunModule {
+  runBacktest?: (
+    spec: BacktestSpec,
+    options?: LabRunOptions & { series?: boolean },
+  ) => Promise<PathSummary[] | { summaries: PathSummary[]; series?: PathSeries[] }>;
+  BacktestPool?: new (threads: number) => {
+    run(spec: BacktestSpec, options?: Pick<LabRunOptions, 'onProgress'>): Promise<PathSummary[]>;
+    close(): Promise<void>;
+  };
+  defaultThreads?: () => number;
+}
+interface EngineModule {
+  simulatePath?: (
+    spec: BacktestSpec,
+    path: number,
+    options?: { seriesPoints?: number },
+  ) => { summary: PathSummary; series?: PathSeries };
+}
+
+async function importOptional<T>(file: string): Promise<T | undefined> {
+  try {
+    return (await import(new URL(file, import.meta.url).href)) as T;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The engine as a LabRunner. It is loaded by file name at run time: the lab was written beside
+ * the engine, not on top of it, and this keeps it compiling either way (after the merge a static
+ * import here is the natural form).
+ */
+export async function engineRunner(options: { threads?: number } = {}): Promise<LabRunner> {
+  const runMod = (await importOptional<RunModule>('./run.ts')) ?? {};
+  const engineMod = (await importOptional<EngineModule & RunModule>('./engine.ts')) ?? {};
+  const runBacktest = runMod.runBacktest ?? engineMod.runBacktest;
+  const simulatePath = engineMod.simulatePath;
+  if (!runBacktest && !runMod.BacktestPool) {
+    throw new Error(
+      'the backtest engine is not in this build (backtest/run.ts or backtest/engine.ts exporting runBacktest)',
+    );
+  }
+  const threads = options.threads ?? runMod.defaultThreads?.();
+  // One pool of worker threads for every spec of a tournament: starting workers costs seconds.
+  const pool = runMod.BacktestPool && threads !== undefined ? new runMod.BacktestPool(threads) : undefined;
+  return {
+    async run(spec, o = {}) {
+      if (pool && (o.threads === undefined || o.threads === threads)) return pool.run(spec, o);
+      const out = await runBacktest!(spec, { threads, ...o });
+      return Array.isArray(out) ? out : out.summaries;
+    },
+    async series(spec, paths, points) {
+      if (paths.length === 0) return [];
+      if (simulatePath) {
+        return paths.map((p) => simulatePath(spec, p, { seriesPoints: points }).series!).filter(Boolean);
+      }
+      const out = await runBacktest!(
+        { ...spec, paths: Math.max(...paths) + 1 },
+        { threads: 1, series: true },
+      );
+      return Array.isArray(out) ? [] : paths.map((p) => out.series?.[p]).filter((s): s is PathSeries => !!s);
+    },
+    async close() {
+      await pool?.close();
+    },
+  };
+}
