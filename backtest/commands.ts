@@ -401,9 +401,22 @@ async function withRunner<T>(
   }
 }
 
+/** A usage mistake is reported in one line with exit code 2, not as a stack trace. */
+function usage<T>(deps: CommandDeps, name: string, parse: () => T): T | undefined {
+  try {
+    return parse();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    (deps.err ?? process.stderr).write(`backtest ${name}: ${err.message}\n`);
+    process.exitCode = 2;
+    return undefined;
+  }
+}
+
 export async function tournamentCommand(argv: string[], deps: CommandDeps = {}): Promise<void> {
   const out = deps.out ?? process.stdout;
-  const o = parseTournamentArgs(argv);
+  const o = usage(deps, 'tournament', () => parseTournamentArgs(argv));
+  if (o === undefined) return;
   if (o === 'help') {
     out.write(`${TOURNAMENT_HELP}\n`);
     return;
@@ -423,7 +436,8 @@ export async function tournamentCommand(argv: string[], deps: CommandDeps = {}):
   );
   out.write(`${formatMetricsTable(results.metrics)}\n\n`);
   out.write(
-    'P&L, drawdown and adverse selection in quote units (USDC) per path; inventory in base units; adverse selection < 0 means fills lost to the mid --markout later.\n',
+    "Per path, in quote units (USDC): P&L is the change in the pool's marked value (its starting inventory's exposure included, the same for every strategy of a scenario); " +
+      "adverse selection is the fills marked at the mid the scenario's markout later (spread earned included; lower = more picked off). Inventory in base units.\n",
   );
   out.write(`Wrote ${files.join(', ')}\n`);
 }
@@ -617,7 +631,8 @@ export function formatBestTable(best: readonly SweepBest[]): string {
 
 export async function sweepCommand(argv: string[], deps: CommandDeps = {}): Promise<void> {
   const out = deps.out ?? process.stdout;
-  const o = parseSweepArgs(argv);
+  const o = usage(deps, 'sweep', () => parseSweepArgs(argv));
+  if (o === undefined) return;
   if (o === 'help') {
     out.write(`${SWEEP_HELP}\n`);
     return;

@@ -28,8 +28,9 @@ function standIn() {
       const strategy = parsePoolConfig(spec.config).strategy;
       const edge = strategy.kind === 'rule_based' ? 1 : strategy.kind === 'glft' ? 3 : 2;
       const gamma = 'gamma' in strategy ? strategy.gamma : 0;
-      return Array.from({ length: spec.paths }, (_, p): PathSummary => {
+      return Array.from({ length: spec.paths }, (_, p) => {
         o?.onProgress?.(p + 1, spec.paths);
+        // `as PathSummary`: the engine's summaries carry more fields than the lab reads.
         return {
           path: p,
           pnl: edge * 10 + gamma * 100 + ((spec.seed + p * 7) % 5),
@@ -41,7 +42,10 @@ function standIn() {
           adverseSelection: -edge,
           stops: spec.name.startsWith('jump') && p === 0 ? ['max_loss'] : [],
           meanSpread: 0.6,
-        };
+          meanSpreadBps: 3,
+          haltedSteps: 0,
+          hedges: 0,
+        } as PathSummary;
       });
     },
     async series(spec, paths, points) {
@@ -289,7 +293,10 @@ describe('sweep and CSV helpers', () => {
           adverseSelection: 0,
           stops: [],
           meanSpread: 0,
-        })),
+          meanSpreadBps: 0,
+          haltedSteps: 0,
+          hedges: 0,
+        })) as PathSummary[],
         { strategy: 's', scenario: 'c' },
       ),
     });
@@ -315,5 +322,27 @@ describe('sweep and CSV helpers', () => {
         { a: 2, c: 'say "hi"' },
       ]),
     ).toBe('a,b,c\n1,"x,y",\n2,,"say ""hi"""\n');
+  });
+});
+
+describe('usage mistakes on the command line', () => {
+  it('are one line on stderr with exit code 2, not a stack trace', async () => {
+    const err = capture();
+    const before = process.exitCode;
+    try {
+      await tournamentCommand(['--strategies', 'martingale'], {
+        runner: standIn().runner,
+        out: capture(),
+        err,
+      });
+      expect(process.exitCode).toBe(2);
+      expect(err.text).toMatch(
+        /^backtest tournament: --strategies: unknown "martingale"; choose from rule_based/,
+      );
+      await sweepCommand([], { runner: standIn().runner, out: capture(), err });
+      expect(err.text).toMatch(/backtest sweep: --strategy is required/);
+    } finally {
+      process.exitCode = before;
+    }
   });
 });

@@ -2,18 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { histogram, maxDrawdown, sampleStd, strategyMetrics } from '../../../backtest/metrics';
 import type { PathSummary } from '../../../backtest/types';
 
-const path = (p: Partial<PathSummary> & { path: number }): PathSummary => ({
-  pnl: 0,
-  fees: 0,
-  finalInventory: 0,
-  maxDrawdown: 0,
-  fills: 0,
-  volume: 0,
-  adverseSelection: 0,
-  stops: [],
-  meanSpread: 0,
-  ...p,
-});
+// `as PathSummary`: the engine's summaries carry more fields (spread in bps, halted steps, hedges).
+const path = (p: Partial<PathSummary> & { path: number }): PathSummary =>
+  ({
+    pnl: 0,
+    fees: 0,
+    finalInventory: 0,
+    maxDrawdown: 0,
+    fills: 0,
+    volume: 0,
+    adverseSelection: 0,
+    stops: [],
+    meanSpread: 0,
+    meanSpreadBps: 0,
+    haltedSteps: 0,
+    hedges: 0,
+    ...p,
+  }) as PathSummary;
 
 const paths: PathSummary[] = [
   path({

@@ -6,6 +6,7 @@ import {
   runBacktestBench,
 } from '../../../bench/backtest';
 import type { LabRunner } from '../../../backtest/run-spec';
+import type { PathSummary } from '../../../backtest/types';
 import { scenarioByName } from '../../../backtest/scenarios';
 
 describe('backtest benchmark', () => {
@@ -48,7 +49,10 @@ describe('backtest benchmark', () => {
           adverseSelection: 0,
           stops: [],
           meanSpread: 0,
-        }));
+          meanSpreadBps: 0,
+          haltedSteps: 0,
+          hedges: 0,
+        })) as PathSummary[];
       },
       series: async () => [],
       close: async () => {},
