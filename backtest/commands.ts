@@ -211,6 +211,8 @@ export function formatMetricsTable(rows: ReadonlyArray<StrategyReport & { settin
     '± s.e.',
     'std P&L',
     'mean/std',
+    'vs hold',
+    'std vs hold',
     'max DD',
     'inv std',
     'fills',
@@ -224,6 +226,8 @@ export function formatMetricsTable(rows: ReadonlyArray<StrategyReport & { settin
     fmt(r.pnlStdError),
     fmt(r.stdPnl),
     fmt(r.sharpe, 3),
+    r.meanPnlVsHold === null ? '—' : fmt(r.meanPnlVsHold),
+    r.stdPnlVsHold === null ? '—' : fmt(r.stdPnlVsHold),
     fmt(r.maxDrawdown),
     fmt(r.finalInventoryStd, 3),
     fmt(r.meanFills, 1),
@@ -436,7 +440,8 @@ export async function tournamentCommand(argv: string[], deps: CommandDeps = {}):
   );
   out.write(`${formatMetricsTable(results.metrics)}\n\n`);
   out.write(
-    "Per path, in quote units (USDC): P&L is the change in the pool's marked value (its starting inventory's exposure included, the same for every strategy of a scenario); " +
+    "Per path, in quote units (USDC): P&L is the change in the pool's marked value, its starting inventory's price exposure included; " +
+      '"vs hold" takes away what holding that inventory made, leaving the market making; ' +
       "adverse selection is the fills marked at the mid the scenario's markout later (spread earned included; lower = more picked off). Inventory in base units.\n",
   );
   out.write(`Wrote ${files.join(', ')}\n`);

@@ -5,10 +5,23 @@
 import type { PathSummary, StrategyMetrics } from './types';
 
 /** A path summary with the engine's optional extras (absent from older summaries). */
-export type SummaryLike = PathSummary & { meanSpreadBps?: number; haltedSteps?: number; hedges?: number };
+export type SummaryLike = PathSummary & {
+  meanSpreadBps?: number;
+  haltedSteps?: number;
+  hedges?: number;
+  /** What holding the starting inventory untouched made on the path: initialBase x (final mid - s0). */
+  holdPnl?: number;
+};
 
 /** StrategyMetrics plus the figures the dashboard and the sweep use beside them. */
 export interface StrategyReport extends StrategyMetrics {
+  /**
+   * P&L minus what holding the starting inventory made (the market-making result without the
+   * inventory's price exposure), its std and mean/std; null when the summaries lack holdPnl.
+   */
+  meanPnlVsHold: number | null;
+  stdPnlVsHold: number | null;
+  sharpeVsHold: number | null;
   /** Monte-Carlo standard error of meanPnl: stdPnl / sqrt(paths). */
   pnlStdError: number;
   /** The deepest drawdown of any path (maxDrawdown is the mean of the paths' deepest). */
@@ -64,6 +77,10 @@ export function strategyMetrics(
   const stdPnl = sampleStd(pnl);
   const fills = summaries.reduce((a, s) => a + s.fills, 0);
   const adverse = summaries.reduce((a, s) => a + s.adverseSelection, 0);
+  const vsHold = summaries.every((s) => typeof s.holdPnl === 'number')
+    ? summaries.map((s) => s.pnl - s.holdPnl!)
+    : null;
+  const stdVsHold = vsHold && sampleStd(vsHold);
   const stopReasons: Record<string, number> = {};
   for (const s of summaries) {
     for (const reason of new Set(s.stops)) stopReasons[reason] = (stopReasons[reason] ?? 0) + 1;
@@ -80,6 +97,9 @@ export function strategyMetrics(
     meanFills: summaries.length ? fills / summaries.length : 0,
     adverseSelection: summaries.length ? adverse / summaries.length : 0,
     stopped: summaries.filter((s) => s.stops.length > 0).length,
+    meanPnlVsHold: vsHold && mean(vsHold),
+    stdPnlVsHold: stdVsHold,
+    sharpeVsHold: vsHold && (stdVsHold! > 0 ? mean(vsHold) / stdVsHold! : 0),
     pnlStdError: summaries.length ? stdPnl / Math.sqrt(summaries.length) : 0,
     worstDrawdown: summaries.reduce((a, s) => Math.max(a, s.maxDrawdown), 0),
     meanFinalInventory: mean(summaries.map((s) => s.finalInventory)),

@@ -16,6 +16,8 @@ export interface LabRunner {
   run(spec: BacktestSpec, options?: LabRunOptions): Promise<PathSummary[]>;
   /** About `points` samples of each listed path (same seeds as run), for charts. */
   series(spec: BacktestSpec, paths: readonly number[], points: number): Promise<PathSeries[]>;
+  /** The mids the engine draws for a path (when it exposes them): hold P&L and checks. */
+  midPath?(spec: BacktestSpec, path: number): Float64Array;
   /** Frees worker threads kept between specs. */
   close(): Promise<void>;
 }
@@ -31,6 +33,18 @@ interface RunModule {
     close(): Promise<void>;
   };
   defaultThreads?: () => number;
+}
+interface PathsModule {
+  generatePath?: (
+    spec: BacktestSpec['price'],
+    rng: () => number,
+    steps: number,
+    dtSeconds: number,
+    s0: number,
+  ) => Float64Array;
+}
+interface RngModule {
+  pathRng?: (seed: number, path: number, stream: 'price' | 'flow') => () => number;
 }
 interface EngineModule {
   simulatePath?: (
@@ -65,15 +79,51 @@ export async function engineRunner(options: { threads?: number } = {}): Promise<
       'the backtest engine is not in this build (backtest/run.ts or backtest/engine.ts exporting runBacktest)',
     );
   }
+  const pathsMod = (await importOptional<PathsModule>('./paths.ts')) ?? {};
+  const rngMod = (await importOptional<RngModule>('./rng.ts')) ?? {};
+  const { generatePath } = pathsMod;
+  const { pathRng } = rngMod;
+  /**
+   * holdPnl for summaries that lack it: the path's mids drawn again from the engine's own price
+   * stream (cheap beside simulating the path). A test checks them against the engine's series.
+   */
+  const withHold = (spec: BacktestSpec, summaries: PathSummary[]): PathSummary[] => {
+    if (!generatePath || !pathRng) return summaries;
+    const s0 = Number(spec.pool.s0);
+    const initialBase = Number(spec.pool.initialBase);
+    return summaries.map((s) => {
+      if ('holdPnl' in s) return s;
+      const mids = generatePath(
+        spec.price,
+        pathRng(spec.seed, s.path, 'price'),
+        spec.steps,
+        spec.dtSeconds,
+        s0,
+      );
+      return { ...s, holdPnl: initialBase * (mids[spec.steps]! - mids[0]!) };
+    });
+  };
   const threads = options.threads ?? runMod.defaultThreads?.();
   // One pool of worker threads for every spec of a tournament: starting workers costs seconds.
   const pool = runMod.BacktestPool && threads !== undefined ? new runMod.BacktestPool(threads) : undefined;
   return {
     async run(spec, o = {}) {
-      if (pool && (o.threads === undefined || o.threads === threads)) return pool.run(spec, o);
+      if (pool && (o.threads === undefined || o.threads === threads))
+        return withHold(spec, await pool.run(spec, o));
       const out = await runBacktest!(spec, { threads, ...o });
-      return Array.isArray(out) ? out : out.summaries;
+      return withHold(spec, Array.isArray(out) ? out : out.summaries);
     },
+    midPath:
+      generatePath && pathRng
+        ? (spec, path) =>
+            generatePath(
+              spec.price,
+              pathRng(spec.seed, path, 'price'),
+              spec.steps,
+              spec.dtSeconds,
+              Number(spec.pool.s0),
+            )
+        : undefined,
     async series(spec, paths, points) {
       if (paths.length === 0) return [];
       if (simulatePath) {

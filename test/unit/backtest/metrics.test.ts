@@ -79,11 +79,27 @@ describe('strategy metrics', () => {
     expect(m.meanSpread).toBe(20);
   });
 
+  it('takes away what holding the starting inventory made, when the summaries say', () => {
+    const hold = [5, -6, 1];
+    const m = strategyMetrics(
+      paths.map((p, i) => ({ ...p, holdPnl: hold[i]! })),
+      { strategy: 'glft', scenario: 'calm' },
+    );
+    // P&L 10, -2, 4 less 5, -6, 1: 5, 4, 3, mean 4, sample std 1.
+    expect(m).toMatchObject({ meanPnlVsHold: 4, stdPnlVsHold: 1, sharpeVsHold: 4, meanPnl: 4, stdPnl: 6 });
+    expect(strategyMetrics(paths, { strategy: 'glft', scenario: 'calm' })).toMatchObject({
+      meanPnlVsHold: null,
+      stdPnlVsHold: null,
+      sharpeVsHold: null,
+    });
+  });
+
   it('reports 0, not NaN, where one path or no variation leaves nothing to divide by', () => {
     const one = strategyMetrics([paths[0]!], { strategy: 'rule_based', scenario: 'x' });
     expect(one).toMatchObject({ stdPnl: 0, sharpe: 0, finalInventoryStd: 0, pnlStdError: 0 });
     const none = strategyMetrics([], { strategy: 'rule_based', scenario: 'x' });
     expect(Object.values(none).every((v) => typeof v !== 'number' || Number.isFinite(v))).toBe(true);
+    expect(strategyMetrics([paths[0]!], { strategy: 'r', scenario: 'x' }).meanPnlVsHold).toBeNull();
     expect(JSON.parse(JSON.stringify(none))).toEqual(none);
     expect(
       strategyMetrics([path({ path: 0 }), path({ path: 1 })], { strategy: 's', scenario: 'x' })
