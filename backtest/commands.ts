@@ -490,12 +490,15 @@ export function parseSweepArgs(argv: string[]): SweepOptions | 'help' {
       k: number;
     };
     grid = {
-      gamma: gamma ?? [0.1, 1, 10].map((m) => defaults.gamma * m),
-      k: k ?? [0.5, 1, 2].map((m) => defaults.k * m),
+      gamma: gamma ?? [0.1, 1, 10].map((m) => tidy(defaults.gamma * m)),
+      k: k ?? [0.5, 1, 2].map((m) => tidy(defaults.k * m)),
     };
   }
   return { ...commonOptions(v), strategy: strategy!, scenario: scenario!, grid };
 }
+
+/** 0.1 x 0.1 is 0.010000000000000002: settings are labels too, so keep 12 significant digits. */
+const tidy = (x: number) => Number(x.toPrecision(12));
 
 export interface SweepSetting {
   label: string;
@@ -529,8 +532,15 @@ export function sweepSettings(strategy: string, grid: SweepOptions['grid']): Swe
   return out;
 }
 
-/** What "best" means per metric: more P&L and mean/std, less risk, less adverse selection. */
+/**
+ * What "best" means per metric: more P&L and mean/std, less risk, less adverse selection. The
+ * P&L vs hold comes first: without the starting inventory's price exposure, which every setting
+ * shares, it tells settings apart with far fewer paths.
+ */
 export const SWEEP_GOALS: ReadonlyArray<{ metric: keyof StrategyReport; goal: 'max' | 'min' }> = [
+  { metric: 'meanPnlVsHold', goal: 'max' },
+  { metric: 'sharpeVsHold', goal: 'max' },
+  { metric: 'stdPnlVsHold', goal: 'min' },
   { metric: 'meanPnl', goal: 'max' },
   { metric: 'sharpe', goal: 'max' },
   { metric: 'stdPnl', goal: 'min' },
@@ -546,26 +556,34 @@ export interface SweepBest {
   goal: 'max' | 'min';
   setting: string;
   value: number;
-  /** Every setting within the best one's P&L standard error on meanPnl (ties on the others). */
+  /**
+   * Settings no worse than the best beyond noise: within the best one's standard error for the
+   * mean P&L figures, exactly equal for the others.
+   */
   tiedWith: string;
 }
 
-/** The best setting per metric; the first in grid order wins an exact tie. */
+/** The best setting per metric (metrics the rows do not carry are left out); grid order breaks exact ties. */
 export function bestPerMetric(rows: ReadonlyArray<StrategyReport & { setting: string }>): SweepBest[] {
-  return SWEEP_GOALS.map(({ metric, goal }) => {
+  const out: SweepBest[] = [];
+  for (const { metric, goal } of SWEEP_GOALS) {
+    const value = (r: StrategyReport) => r[metric] as number | null;
+    if (rows.length === 0 || rows.some((r) => typeof value(r) !== 'number')) continue;
     let best = rows[0]!;
-    for (const r of rows) {
-      const a = r[metric] as number;
-      const b = best[metric] as number;
-      if (goal === 'max' ? a > b : a < b) best = r;
-    }
-    const bestValue = best[metric] as number;
-    const tol = metric === 'meanPnl' ? best.pnlStdError : 0;
+    for (const r of rows) if (goal === 'max' ? value(r)! > value(best)! : value(r)! < value(best)!) best = r;
+    const bestValue = value(best)!;
+    const tol =
+      metric === 'meanPnl'
+        ? best.pnlStdError
+        : metric === 'meanPnlVsHold'
+          ? best.stdPnlVsHold! / Math.sqrt(best.paths)
+          : 0;
     const tied = rows
-      .filter((r) => r !== best && Math.abs((r[metric] as number) - bestValue) <= tol)
+      .filter((r) => r !== best && Math.abs(value(r)! - bestValue) <= tol)
       .map((r) => r.setting);
-    return { metric, goal, setting: best.setting, value: bestValue, tiedWith: tied.join('; ') };
-  });
+    out.push({ metric, goal, setting: best.setting, value: bestValue, tiedWith: tied.join('; ') });
+  }
+  return out;
 }
 
 export interface SweepResults extends ResultsFileHeader {
@@ -628,7 +646,7 @@ export async function runSweep(
 
 export function formatBestTable(best: readonly SweepBest[]): string {
   const rows = best.map((b) => [b.metric, b.goal, b.setting, fmt(b.value, 3), b.tiedWith || '—']);
-  const header = ['metric', 'goal', 'best setting', 'value', 'within one s.e. (mean P&L)'];
+  const header = ['metric', 'goal', 'best setting', 'value', 'as good (mean P&L: within one s.e.)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

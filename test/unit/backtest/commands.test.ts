@@ -258,8 +258,8 @@ describe('sweep command', () => {
     };
     const o = parseSweepArgs(['--strategy', 'avellaneda_stoikov']);
     expect(o !== 'help' && o.grid).toEqual({
-      gamma: [0.1, 1, 10].map((m) => defaults.gamma * m),
-      k: [0.5, 1, 2].map((m) => defaults.k * m),
+      gamma: [0.1, 1, 10].map((m) => Number((defaults.gamma * m).toPrecision(12))),
+      k: [0.5, 1, 2].map((m) => Number((defaults.k * m).toPrecision(12))),
     });
     expect(() => parseSweepArgs([])).toThrow(
       /--strategy is required: one of rule_based, avellaneda_stoikov, glft/,
@@ -310,9 +310,44 @@ describe('sweep and CSV helpers', () => {
       sharpe: 'b',
     });
     expect(bestPerMetric([row('a', [1, 3], [0, 0]), row('z', [2, 3], [0, 0])])[0]).toMatchObject({
+      metric: 'meanPnl',
       setting: 'z',
       tiedWith: 'a',
     });
+    // Without hold P&L in the summaries the vs-hold metrics are left out, not ranked on null.
+    expect(bestPerMetric(rows).map((b) => b.metric)).not.toContain('meanPnlVsHold');
+  });
+
+  it('ranks on P&L vs hold first when the summaries carry it', () => {
+    const rows = [
+      { setting: 'wide', pnl: [10, 30], hold: [0, 20] },
+      { setting: 'tight', pnl: [12, 28], hold: [0, 20] },
+    ].map((r) => ({
+      setting: r.setting,
+      ...strategyMetrics(
+        r.pnl.map(
+          (x, i) =>
+            ({
+              path: i,
+              pnl: x,
+              holdPnl: r.hold[i]!,
+              fees: 0,
+              finalInventory: 0,
+              maxDrawdown: 0,
+              fills: 1,
+              volume: 1,
+              adverseSelection: 0,
+              stops: [],
+              meanSpread: 0,
+            }) as PathSummary,
+        ),
+        { strategy: 's', scenario: 'c' },
+      ),
+    }));
+    const best = bestPerMetric(rows);
+    // P&L vs hold: wide 10, 10 (std 0); tight 12, 8 (mean 10, std 2.83): equal means, wide steadier.
+    expect(best[0]).toMatchObject({ metric: 'meanPnlVsHold', setting: 'wide', value: 10, tiedWith: 'tight' });
+    expect(best.find((b) => b.metric === 'stdPnlVsHold')).toMatchObject({ setting: 'wide', value: 0 });
   });
 
   it('quotes CSV cells that need it', () => {
