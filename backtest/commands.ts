@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../cli/options';
 import { parsePoolConfig } from '../domain/config';
-import { strategyMetrics, type StrategyReport } from './metrics';
+import { histogram, sparkline, strategyMetrics, type StrategyReport, type SummaryLike } from './metrics';
 import { engineRunner, type LabRunner } from './run-spec';
 import {
   SCENARIO_NAMES,
@@ -333,8 +333,44 @@ export interface TournamentResults extends ResultsFileHeader {
   metrics: StrategyReport[];
   /** Each path's P&L, by scenario and strategy: the distribution the table summarises. */
   pnl: Record<string, Record<string, number[]>>;
+  /** Each path's P&L less what holding the starting inventory made (when the engine's paths say). */
+  pnlVsHold: Record<string, Record<string, number[]>>;
   /** Sampled equity (P&L), inventory, mid and quotes of the first --sample-paths paths. */
   series: Record<string, Record<string, PathSeries[]>>;
+}
+
+function pnlVsHold(summaries: readonly SummaryLike[]): number[] | null {
+  return summaries.every((s) => typeof s.holdPnl === 'number')
+    ? summaries.map((s) => s.pnl - s.holdPnl!)
+    : null;
+}
+
+/**
+ * Each strategy's P&L distribution as a line of bars, the strategies of a scenario on one axis
+ * (P&L vs hold where the paths carry it: the market making without the inventory's exposure).
+ */
+export function formatDistributions(
+  results: Pick<TournamentResults, 'pnl' | 'pnlVsHold'>,
+  bins = 24,
+): string {
+  const lines: string[] = [];
+  let label = 'P&L';
+  for (const [scenario, byStrategy] of Object.entries(results.pnl)) {
+    const vsHold = results.pnlVsHold[scenario] ?? {};
+    const useHold = Object.keys(byStrategy).every((k) => vsHold[k]);
+    if (useHold) label = 'P&L vs hold';
+    const data = useHold ? vsHold : byStrategy;
+    const all = Object.values(data).flat();
+    if (all.length === 0) continue;
+    let lo = Math.min(...all);
+    let hi = Math.max(...all);
+    if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
+    lines.push(`${scenario} (${useHold ? 'vs hold' : 'P&L'}, ${fmt(lo)} to ${fmt(hi)})`);
+    for (const [strategy, values] of Object.entries(data)) {
+      lines.push(`  ${strategy.padEnd(20)} |${sparkline(histogram(values, bins, [lo, hi]))}|`);
+    }
+  }
+  return [`Distribution of ${label} per path (USDC):`, ...lines].join('\n');
 }
 
 /** Runs the tournament; the caller prints and writes. */
@@ -358,6 +394,7 @@ export async function runTournament(
     strategies: o.strategies.map((name) => ({ name, config: STRATEGIES[name]! })),
     metrics: [],
     pnl: {},
+    pnlVsHold: {},
     series: {},
   };
   const summaries: Array<{ scenario: string; strategy: string; paths: PathSummary[] }> = [];
@@ -373,12 +410,15 @@ export async function runTournament(
       spec,
     });
     results.pnl[scenario.name] = {};
+    results.pnlVsHold[scenario.name] = {};
     results.series[scenario.name] = {};
     for (const strategyName of o.strategies) {
       const full = withStrategy(spec, strategyName, STRATEGIES[strategyName]!);
       const run = await runOne(runner, full, o, deps, { strategy: strategyName, scenario: scenario.name });
       results.metrics.push(run.metrics);
       results.pnl[scenario.name]![strategyName] = run.summaries.map((s) => s.pnl);
+      const vsHold = pnlVsHold(run.summaries);
+      if (vsHold) results.pnlVsHold[scenario.name]![strategyName] = vsHold;
       results.series[scenario.name]![strategyName] = run.series;
       summaries.push({ scenario: scenario.name, strategy: strategyName, paths: run.summaries });
     }
@@ -439,6 +479,7 @@ export async function tournamentCommand(argv: string[], deps: CommandDeps = {}):
     `Tournament: ${o.strategies.length} strategies x ${o.scenarios.length} scenarios, ${o.paths} paths of ${o.steps} steps of ${o.dtSeconds} s, seed ${o.seed} (${((Date.now() - started) / 1000).toFixed(1)} s)\n\n`,
   );
   out.write(`${formatMetricsTable(results.metrics)}\n\n`);
+  out.write(`${formatDistributions(results)}\n\n`);
   out.write(
     "Per path, in quote units (USDC): P&L is the change in the pool's marked value, its starting inventory's price exposure included; " +
       '"vs hold" takes away what holding that inventory made, leaving the market making; ' +

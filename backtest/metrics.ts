@@ -120,21 +120,44 @@ export interface Histogram {
   counts: number[];
 }
 
-/** Equal-width histogram of the values (a single bin around the value when they are all equal). */
-export function histogram(values: readonly number[], bins: number): Histogram {
+/**
+ * Equal-width histogram of the values over `range` (default: their own min and max; values outside
+ * a given range count in the end bins). All-equal values without a range give one bin around them.
+ */
+export function histogram(
+  values: readonly number[],
+  bins: number,
+  range?: readonly [number, number],
+): Histogram {
   if (!Number.isInteger(bins) || bins < 1)
     throw new RangeError(`bins must be a whole number >= 1, got ${bins}`);
-  if (values.length === 0) return { edges: [], counts: [] };
+  if (values.length === 0 && !range) return { edges: [], counts: [] };
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of values) {
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
+  if (range) [lo, hi] = range;
+  else {
+    for (const v of values) {
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
   }
-  if (lo === hi) return { edges: [lo - 0.5, hi + 0.5], counts: [values.length] };
+  if (!(hi > lo)) {
+    if (range) throw new RangeError(`histogram range must have lo < hi, got [${lo}, ${hi}]`);
+    return { edges: [lo - 0.5, hi + 0.5], counts: [values.length] };
+  }
   const width = (hi - lo) / bins;
   const edges = Array.from({ length: bins + 1 }, (_, i) => (i === bins ? hi : lo + i * width));
   const counts = new Array<number>(bins).fill(0);
-  for (const v of values) counts[Math.min(bins - 1, Math.floor((v - lo) / width))]!++;
+  for (const v of values) counts[Math.min(bins - 1, Math.max(0, Math.floor((v - lo) / width)))]!++;
   return { edges, counts };
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A histogram as one line of block characters (empty bins as spaces), for terminal tables. */
+export function sparkline(h: Histogram): string {
+  const max = Math.max(0, ...h.counts);
+  return h.counts
+    .map((c) => (c === 0 ? ' ' : BARS[Math.min(BARS.length - 1, Math.floor((c / max) * (BARS.length - 1)))]))
+    .join('');
 }

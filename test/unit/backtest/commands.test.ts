@@ -45,6 +45,7 @@ function standIn() {
           meanSpreadBps: 3,
           haltedSteps: 0,
           hedges: 0,
+          holdPnl: p,
         } as PathSummary;
       });
     },
@@ -161,6 +162,11 @@ describe('tournament command', () => {
       expect(out.text).toContain(word);
     }
     expect(out.text).toContain(join(dir, 'tournament-2026-11-27T20-00-00Z.json'));
+    // P&L vs hold: P&L less the stand-in's hold P&L of p per path.
+    expect(json.pnlVsHold.calm.glft).toEqual(json.pnl.calm.glft.map((x: number, p: number) => x - p));
+    expect(glftJump.meanPnlVsHold).toBeCloseTo(glftJump.meanPnl - 1, 12);
+    expect(out.text).toMatch(/Distribution of P&L vs hold per path \(USDC\):\njump|calm \(vs hold/);
+    expect(out.text).toMatch(/\n {2}glft {17}\|[ ▁▂▃▄▅▆▇█]{24}\|/);
   });
 
   it('prints help and runs nothing with --help', async () => {

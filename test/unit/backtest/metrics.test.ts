@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { histogram, maxDrawdown, sampleStd, strategyMetrics } from '../../../backtest/metrics';
+import { histogram, maxDrawdown, sampleStd, sparkline, strategyMetrics } from '../../../backtest/metrics';
 import type { PathSummary } from '../../../backtest/types';
 
 // `as PathSummary`: the engine's summaries carry more fields (spread in bps, halted steps, hedges).
@@ -128,5 +128,15 @@ describe('metric helpers', () => {
     const h = histogram([-1.5, 0.2, 0.3, 9], 5);
     expect(h.counts.reduce((a, b) => a + b, 0)).toBe(4);
     expect(() => histogram([1], 0)).toThrow(/bins must be a whole number >= 1/);
+    // A shared range puts several strategies on one axis; outliers land in the end bins.
+    expect(histogram([-5, 0.5, 1.5, 1.6, 99], 4, [0, 4])).toEqual({
+      edges: [0, 1, 2, 3, 4],
+      counts: [2, 2, 0, 1],
+    });
+    expect(() => histogram([1], 2, [3, 3])).toThrow(/lo < hi/);
+  });
+
+  it('draws a histogram as a line of bars, empty bins blank', () => {
+    expect(sparkline({ edges: [0, 1, 2, 3, 4], counts: [1, 7, 0, 4] })).toBe('▂█ ▅');
   });
 });
