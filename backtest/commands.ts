@@ -637,6 +637,8 @@ export interface SweepResults extends ResultsFileHeader {
   best: SweepBest[];
   /** Each path's P&L per setting. */
   pnl: Record<string, number[]>;
+  /** Each path's P&L less what holding the starting inventory made, per setting (when known). */
+  pnlVsHold: Record<string, number[]>;
 }
 
 export async function runSweep(
@@ -650,6 +652,7 @@ export async function runSweep(
   const settings = sweepSettings(o.strategy, o.grid);
   const rows: SweepResults['results'] = [];
   const pnl: Record<string, number[]> = {};
+  const pnlByHold: Record<string, number[]> = {};
   for (const setting of settings) {
     const full = withStrategy(spec, o.strategy, setting.strategy);
     full.name = `${spec.name}/${o.strategy} ${setting.label}`;
@@ -662,6 +665,8 @@ export async function runSweep(
     const run = await runOne(runner, full, o, deps, { strategy: o.strategy, scenario: scenario.name });
     rows.push({ setting: setting.label, ...setting.values, ...run.metrics });
     pnl[setting.label] = run.summaries.map((s) => s.pnl);
+    const vsHold = pnlVsHold(run.summaries);
+    if (vsHold) pnlByHold[setting.label] = vsHold;
   }
   const { out: _out, ...options } = o;
   return {
@@ -682,6 +687,7 @@ export async function runSweep(
     results: rows,
     best: bestPerMetric(rows),
     pnl,
+    pnlVsHold: pnlByHold,
   };
 }
 
@@ -689,7 +695,11 @@ export function formatBestTable(best: readonly SweepBest[]): string {
   const rows = best.map((b) => [b.metric, b.goal, b.setting, fmt(b.value, 3), b.tiedWith || '—']);
   const header = ['metric', 'goal', 'best setting', 'value', 'as good (mean P&L: within one s.e.)'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 

@@ -224,6 +224,8 @@ describe('sweep command', () => {
     expect(best.meanPnl).toBe('gamma=1 k=1');
     expect(json.best.find((b: { metric: string }) => b.metric === 'meanPnl').tiedWith).toBe('gamma=1 k=2');
     expect(out.text).toContain('Best setting per metric');
+    // Stand-in: glft 30 + 100 x gamma + (42 + 7p) % 5, less a hold P&L of p: 132 - 0, 134 - 1.
+    expect(json.pnlVsHold['gamma=1 k=2']).toEqual([132, 133]);
     expect(readdirSync(dir).sort()).toEqual([
       'sweep-2026-11-27T20-00-00Z.csv',
       'sweep-2026-11-27T20-00-00Z.json',
