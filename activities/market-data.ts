@@ -14,8 +14,6 @@ function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bes
       return reference;
     case 'book_mid':
       return bestBid && bestAsk ? new Big(bestBid).plus(bestAsk).div(2) : reference;
-    case 'reserve_ratio':
-      return pool.reserveBase.gt(0) ? pool.reserveQuote.div(pool.reserveBase) : reference;
   }
 }
 

@@ -8,7 +8,7 @@ import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
 import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
-import { evaluateSpread } from '../domain/spread-policy';
+import { evaluateSpread, type TvlTier } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import type { VolatilityRegime } from '../domain/volatility';
@@ -37,8 +37,16 @@ export interface CycleMemory {
   cycle: number;
   /** The breach last recorded, so a lasting breach is one event, not one per cycle. */
   lastBreachKey: string;
-  /** The spread policy's levels as the session last told the saga: it hints only on a change. */
-  sagaView: { volatilityRegime: VolatilityRegime; imbalanceLevel: 'none' | 'moderate' | 'critical' };
+  /**
+   * The spread policy's tiers as the session last told the saga: it hints only on a change. They are
+   * also the previous tiers of the next evaluation, whose bands keep a hovering value from flipping
+   * them. (Heartbeats of v0.1.0 sessions carry no TVL tier: the next evaluation starts without a band.)
+   */
+  sagaView: {
+    volatilityRegime: VolatilityRegime;
+    imbalanceLevel: 'none' | 'moderate' | 'critical';
+    tvlTier?: TvlTier;
+  };
   /**
    * Hedges this generation decided. The next hedge's request id is built from it, so a hedge left
    * in flight is finished under the same id (the venue answers a repeated client order id with its
@@ -275,7 +283,8 @@ async function recordBreach(
 /**
  * The saga decides spreads; waking it costs workflow history. The session runs the same pure policy
  * on every cycle's snapshot and asks for a decision only when one is due: a change past the
- * hysteresis, a new volatility regime or imbalance level, or a critical imbalance.
+ * hysteresis (or a spread out of bounds), a new volatility regime, imbalance level or TVL tier, or a
+ * critical imbalance.
  */
 function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boolean {
   const ev = evaluateSpread(
@@ -286,6 +295,7 @@ function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boole
       tvl: new Big(snapshot.tvl),
       previousVolatilityRegime: memory.sagaView.volatilityRegime,
       previousImbalanceLevel: memory.sagaView.imbalanceLevel,
+      previousTvlTier: memory.sagaView.tvlTier,
     },
     snapshot.config.spreadPolicy,
   );
@@ -293,7 +303,12 @@ function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boole
     ev.shouldAdjust ||
     ev.imbalance.level === 'critical' ||
     ev.volatilityRegime !== memory.sagaView.volatilityRegime ||
-    ev.imbalance.level !== memory.sagaView.imbalanceLevel;
-  memory.sagaView = { volatilityRegime: ev.volatilityRegime, imbalanceLevel: ev.imbalance.level };
+    ev.imbalance.level !== memory.sagaView.imbalanceLevel ||
+    (memory.sagaView.tvlTier !== undefined && ev.tvlTier !== memory.sagaView.tvlTier);
+  memory.sagaView = {
+    volatilityRegime: ev.volatilityRegime,
+    imbalanceLevel: ev.imbalance.level,
+    tvlTier: ev.tvlTier,
+  };
   return due;
 }

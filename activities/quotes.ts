@@ -3,7 +3,12 @@ import { strategyFor } from '../domain/strategies';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
 import type { MarketSnapshot } from './types';
 
-/** The domain strategy the pool's configuration picks, fed from a market snapshot. */
+/**
+ * The domain strategy the pool's configuration picks, fed from a market snapshot. The snapshot's
+ * time (this activity's clock) places the quote in its finite-horizon session, and the live
+ * policy's minimum and maximum spread bound the width. `timeRemainingSeconds` overrides the
+ * session clock (kept for callers that run their own session).
+ */
 export function computeQuotes(
   snapshot: MarketSnapshot,
   timeRemainingSeconds?: number,
@@ -15,6 +20,8 @@ export function computeQuotes(
     reserveQuote: new Big(snapshot.reserveQuote),
     targetInventoryShare: cfg.spreadPolicy.targetInventoryShare,
     spreadBps: new Big(snapshot.spreadBps),
+    minSpreadBps: new Big(cfg.spreadPolicy.minSpreadBps),
+    maxSpreadBps: new Big(cfg.spreadPolicy.maxSpreadBps),
     volatility: snapshot.volatility,
     volatilityHorizonSeconds: cfg.volatility.horizonSeconds,
     bestBid: snapshot.bestBid ? new Big(snapshot.bestBid) : undefined,
@@ -24,6 +31,7 @@ export function computeQuotes(
     minSize: new Big(snapshot.minSize),
     ladder: cfg.ladder,
     timeRemainingSeconds,
+    nowMs: snapshot.observedAtMs,
     guardMid: cfg.ladder.guardMid,
     maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
   });

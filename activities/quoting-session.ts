@@ -213,7 +213,11 @@ export async function runQuotingSession(
   const memory: CycleMemory =
     resumed?.generation === input.generation
       ? resumed.memory
-      : { cycle: 0, lastBreachKey: '', sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none' } };
+      : {
+          cycle: 0,
+          lastBreachKey: '',
+          sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none', tvlTier: 'deep' },
+        };
   let live: SessionLiveStatus =
     resumed?.generation === input.generation
       ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0, idleCycles: 0 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { parsePoolConfig, type PoolConfig } from '../domain/config';
+import { parsePoolConfig, parseStoredPoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError, describeValue } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { AMOUNT_LIMITS, BPS_LIMITS, Big, formatDecimal, parseDecimal } from '../domain/money';
@@ -49,7 +49,7 @@ export function toPoolState(row: PoolRow): PoolState {
     lotSize: new Big(row.lot_size),
     minSize: new Big(row.min_size),
     status: row.status,
-    config: parsePoolConfig(row.config),
+    config: parseStoredPoolConfig(row.config),
     priceFeed: row.price_feed,
     mmGeneration: String(row.mm_generation),
     mmAttempt: Number(row.mm_attempt),
@@ -469,7 +469,8 @@ export async function updatePoolConfig(
       await priorEvent(trx, eventId, { type: 'pool_config_updated', request: {}, requestId: input.requestId })
     )
       return;
-    const config = parsePoolConfig(input.config);
+    // Written by the market maker's workflow, which may carry a config from an older release.
+    const config = parseStoredPoolConfig(input.config);
     await trx
       .updateTable('pools')
       .set({ config: JSON.stringify(config), updated_at: sql`now()` as never })
