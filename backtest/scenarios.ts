@@ -94,7 +94,8 @@ function base(
     latencyMs: 100,
     makerFeeBps: 0,
     hedgeFeeBps: 5,
-    markoutSeconds: 10,
+    // A one-minute markout, the informed takers' horizon, in every scenario so they compare.
+    markoutSeconds: 60,
   };
 }
 
@@ -151,15 +152,15 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'informed_flow',
-    // Ten seconds ahead the mid has moved ~4 bps (sd): a quote 5 bps from the mid is often worth
-    // taking, one 15 bps away rarely, so tight quoting pays for its fills here. The markout is
-    // the same 10 s, so adverse selection shows what the informed fills cost.
+    // A minute ahead the mid has moved ~10 bps (sd), so a few percent of the informed arrivals
+    // find the quote worth taking, and each such fill loses the move beyond the quote: at the
+    // 60 s markout adverse selection per fill is visibly worse than in the calm market.
     description:
-      'calm flow plus takers who see the mid 10 s ahead (0.5/s), trading only moves that clear the quote',
+      'calm flow plus takers who see the mid 60 s ahead (0.5/s), trading only moves that clear the quote',
     build: (o) =>
       base('informed_flow', o, calmPrice(), {
         poisson: { ...CALM_FLOW },
-        informed: { ratePerSecond: 0.5, lookaheadSeconds: 10 },
+        informed: { ratePerSecond: 0.5, lookaheadSeconds: 60 },
       }),
   },
 ];

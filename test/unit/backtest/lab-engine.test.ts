@@ -25,9 +25,11 @@ describe.skipIf(!hasEngine)('scenarios through the engine', () => {
     const s = spec('regime_switch', 'rule_based', 120, 1);
     const [series] = await runner.series(s, [0], 120);
     const mids = runner.midPath!(s, 0);
-    expect(series!.mid).toEqual(Array.from(mids.slice(0, series!.mid.length)));
+    // The engine hands the live code 12-digit prices; the drawn path is the same to that precision.
+    expect(series!.mid.length).toBeGreaterThan(100);
+    series!.mid.forEach((m, i) => expect(Math.abs(m / mids[i]! - 1)).toBeLessThan(1e-11));
     const [summary] = await runner.run(s);
-    expect((summary as { holdPnl?: number }).holdPnl).toBeCloseTo(25 * (mids[120]! - 2000), 9);
+    expect((summary as { holdPnl?: number }).holdPnl).toBeCloseTo(25 * (mids[120]! - 2000), 6);
   });
 
   it('a jump scenario with a max-loss limit stops quoting on some paths', async () => {
