@@ -1,3 +1,4 @@
+import type { IntensityParams } from '../domain/intensity';
 import { Big } from '../domain/money';
 import { strategyFor } from '../domain/strategies';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
@@ -12,6 +13,8 @@ import type { MarketSnapshot } from './types';
 export function computeQuotes(
   snapshot: MarketSnapshot,
   timeRemainingSeconds?: number,
+  /** A fitted intensity (k per bps of mid, A per second): replaces the strategy's configured A and k. */
+  intensity?: IntensityParams,
 ): SerializedQuoteLadder {
   const cfg = snapshot.config;
   const ladder = strategyFor(cfg.strategy).compute({
@@ -31,6 +34,7 @@ export function computeQuotes(
     minSize: new Big(snapshot.minSize),
     ladder: cfg.ladder,
     timeRemainingSeconds,
+    intensity,
     nowMs: snapshot.observedAtMs,
     guardMid: cfg.ladder.guardMid,
     maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
