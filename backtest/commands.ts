@@ -11,6 +11,7 @@ import { parsePoolConfig } from '../domain/config';
 import { histogram, sparkline, strategyMetrics, type StrategyReport, type SummaryLike } from './metrics';
 import { engineRunner, type LabRunner } from './run-spec';
 import {
+  REPLAY_SCENARIO,
   SCENARIO_NAMES,
   scenarioByName,
   STRATEGIES,
@@ -46,11 +47,13 @@ adverse selection (fills marked at the mid --markout seconds later; negative = f
 and how many paths a risk limit stopped. Writes backtest-results/tournament-<time>.json
 (metrics, P&L per path, sampled equity/inventory series) and .csv (metrics), -paths.csv.
 
-Scenarios: ${SCENARIO_NAMES.join(', ')}
+Scenarios: ${SCENARIO_NAMES.join(', ')}; and ${REPLAY_SCENARIO} with --prices
 Strategies: ${STRATEGY_NAMES.join(', ')} (live defaults)
 
 Options:
-  --scenarios <list>     comma-separated scenarios (default: all)
+  --scenarios <list>     comma-separated scenarios (default: all; with --prices, replay too)
+  --prices <file.csv>    adds scenario ${REPLAY_SCENARIO}: recorded prices ("timestamp,price" or "price"
+                         per line, resampled to --dt; the file must cover --steps)
   --strategies <list>    comma-separated strategies (default: all)
 ${COMMON_FLAGS}
   --sample-paths <n>     paths per strategy and scenario whose series are kept (default 2)
@@ -68,7 +71,8 @@ Writes backtest-results/sweep-<time>.json and .csv.
 
 Options:
   --strategy <kind>      ${STRATEGY_NAMES.join(', ')} (required)
-  --scenario <name>      ${SCENARIO_NAMES.join(', ')} (default calm)
+  --scenario <name>      ${SCENARIO_NAMES.join(', ')}, ${REPLAY_SCENARIO} (default calm)
+  --prices <file.csv>    the price file of scenario ${REPLAY_SCENARIO}
   --gamma <list>         risk aversions, e.g. 0.01,0.1,1 (A-S and GLFT)
   --k <list>             order-book liquidity k in the configuration's units (A-S and GLFT)
   --spread <list>        default spreads in bps, e.g. 10,20,30,50 (rule_based; default 10,20,30,50,80)
@@ -160,9 +164,18 @@ function commonOptions(v: Record<string, string | boolean | undefined>): CommonO
 
 export interface TournamentOptions extends CommonOptions {
   scenarios: string[];
+  /** Price file of the replay scenario. */
+  prices?: string;
   strategies: string[];
   samplePaths: number;
   seriesPoints: number;
+}
+
+function tournamentScenarios(raw: string | undefined, prices: string | undefined): string[] {
+  const known = prices === undefined ? SCENARIO_NAMES : [...SCENARIO_NAMES, REPLAY_SCENARIO];
+  if (raw?.split(',').some((n) => n.trim() === REPLAY_SCENARIO) && prices === undefined)
+    throw new UsageError(`scenario ${REPLAY_SCENARIO} needs a price file: add --prices <file.csv>`);
+  return nameList('scenarios', raw, known);
 }
 
 export function parseTournamentArgs(argv: string[]): TournamentOptions | 'help' {
@@ -170,6 +183,7 @@ export function parseTournamentArgs(argv: string[]): TournamentOptions | 'help' 
     ...COMMON_PARSE,
     scenarios: { type: 'string' },
     strategies: { type: 'string' },
+    prices: { type: 'string' },
     'sample-paths': { type: 'string' },
     'series-points': { type: 'string' },
   });
@@ -177,7 +191,8 @@ export function parseTournamentArgs(argv: string[]): TournamentOptions | 'help' 
   const common = commonOptions(v);
   return {
     ...common,
-    scenarios: nameList('scenarios', v.scenarios, SCENARIO_NAMES),
+    scenarios: tournamentScenarios(v.scenarios, v.prices),
+    ...(v.prices === undefined ? {} : { prices: v.prices }),
     strategies: nameList('strategies', v.strategies, STRATEGY_NAMES),
     samplePaths: Math.min(common.paths, wholeNumber('sample-paths', v['sample-paths'], 2, 0, 100)),
     seriesPoints: wholeNumber('series-points', v['series-points'], 240, 2, 100_000),
@@ -399,7 +414,7 @@ export async function runTournament(
   };
   const summaries: Array<{ scenario: string; strategy: string; paths: PathSummary[] }> = [];
   for (const scenarioName of o.scenarios) {
-    const scenario = scenarioByName(scenarioName);
+    const scenario = scenarioByName(scenarioName, o.prices);
     // Every strategy of a scenario gets the same seed, so they face the same price paths.
     const spec = scenario.build({ steps: o.steps, paths: o.paths, seed: o.seed, dtSeconds: o.dtSeconds });
     results.scenarios.push({
@@ -496,6 +511,7 @@ export type SweepParameter = 'gamma' | 'k' | 'spreadBps';
 export interface SweepOptions extends CommonOptions {
   strategy: string;
   scenario: string;
+  prices?: string;
   grid: Partial<Record<SweepParameter, number[]>>;
 }
 
@@ -504,6 +520,7 @@ export function parseSweepArgs(argv: string[]): SweepOptions | 'help' {
     ...COMMON_PARSE,
     strategy: { type: 'string' },
     scenario: { type: 'string' },
+    prices: { type: 'string' },
     gamma: { type: 'string' },
     k: { type: 'string' },
     spread: { type: 'string' },
@@ -512,7 +529,9 @@ export function parseSweepArgs(argv: string[]): SweepOptions | 'help' {
   if (v.strategy === undefined)
     throw new UsageError(`--strategy is required: one of ${STRATEGY_NAMES.join(', ')}`);
   const [strategy] = nameList('strategy', v.strategy, STRATEGY_NAMES);
-  const [scenario] = nameList('scenario', v.scenario ?? 'calm', SCENARIO_NAMES);
+  if (v.scenario?.includes(','))
+    throw new UsageError(`--scenario takes one scenario, got ${JSON.stringify(v.scenario)}`);
+  const [scenario] = tournamentScenarios(v.scenario ?? 'calm', v.prices);
   const gamma = numberList('gamma', v.gamma);
   const k = numberList('k', v.k);
   const spread = numberList('spread', v.spread);
@@ -535,7 +554,13 @@ export function parseSweepArgs(argv: string[]): SweepOptions | 'help' {
       k: k ?? [0.5, 1, 2].map((m) => tidy(defaults.k * m)),
     };
   }
-  return { ...commonOptions(v), strategy: strategy!, scenario: scenario!, grid };
+  return {
+    ...commonOptions(v),
+    strategy: strategy!,
+    scenario: scenario!,
+    ...(v.prices === undefined ? {} : { prices: v.prices }),
+    grid,
+  };
 }
 
 /** 0.1 x 0.1 is 0.010000000000000002: settings are labels too, so keep 12 significant digits. */
@@ -647,7 +672,7 @@ export async function runSweep(
   deps: CommandDeps & { command: string },
 ): Promise<SweepResults> {
   const createdAt = (deps.now ?? (() => new Date()))().toISOString();
-  const scenario = scenarioByName(o.scenario);
+  const scenario = scenarioByName(o.scenario, o.prices);
   const spec = scenario.build({ steps: o.steps, paths: o.paths, seed: o.seed, dtSeconds: o.dtSeconds });
   const settings = sweepSettings(o.strategy, o.grid);
   const rows: SweepResults['results'] = [];

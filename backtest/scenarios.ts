@@ -7,8 +7,10 @@
  * from that one thing. Scenario time is the run's length (steps x dt): a trend of 3% is 3% over
  * the run whatever its length, and a jump scenario has about three jumps per run.
  */
+import { resolve } from 'node:path';
 import { SECONDS_PER_YEAR } from '../adapters/price-feed/simulated-gbm';
 import type { PoolConfigInput } from '../domain/config';
+import { loadCsvPrices } from './scenario-paths';
 import type { BacktestSpec, FlowSpec, PriceProcessSpec } from './types';
 
 export interface ScenarioOptions {
@@ -167,10 +169,40 @@ export const SCENARIOS: readonly Scenario[] = [
 
 export const SCENARIO_NAMES = SCENARIOS.map((s) => s.name);
 
-export function scenarioByName(name: string): Scenario {
+/** The name of the scenario that replays a price file (needs the file, so it is not in SCENARIOS). */
+export const REPLAY_SCENARIO = 'replay';
+
+/**
+ * Recorded prices with the calm flow: the pool starts at the file's first price with the same
+ * 25 base units and their value in quote, so its inventory starts balanced whatever the price level.
+ * Every path replays the same prices; only the flow differs between paths.
+ */
+export function replayScenario(file: string): Scenario {
+  const path = resolve(file);
+  return {
+    name: REPLAY_SCENARIO,
+    description: `prices replayed from ${file}, calm flow`,
+    build: (o) => {
+      const first = loadCsvPrices(path).prices[0]!;
+      const spec = base(REPLAY_SCENARIO, o, { kind: 'csv', file: path });
+      const initialQuote = (Number(POOL.initialBase) * first).toFixed(2);
+      return { ...spec, pool: { ...spec.pool, s0: String(first), initialQuote } };
+    },
+  };
+}
+
+/** A library scenario, or the replay one when a price file is given. */
+export function scenarioByName(name: string, pricesFile?: string): Scenario {
+  if (name === REPLAY_SCENARIO) {
+    if (pricesFile === undefined)
+      throw new RangeError(`scenario ${REPLAY_SCENARIO} needs a price file: add --prices <file.csv>`);
+    return replayScenario(pricesFile);
+  }
   const s = SCENARIOS.find((x) => x.name === name);
   if (!s)
-    throw new RangeError(`unknown scenario ${JSON.stringify(name)}; known: ${SCENARIO_NAMES.join(', ')}`);
+    throw new RangeError(
+      `unknown scenario ${JSON.stringify(name)}; known: ${[...SCENARIO_NAMES, REPLAY_SCENARIO].join(', ')}`,
+    );
   return s;
 }
 

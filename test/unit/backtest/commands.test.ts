@@ -189,6 +189,16 @@ describe('tournament command', () => {
     expect(() => parseTournamentArgs(['--dt=-1'])).toThrow(/--dt values must be positive numbers/);
     expect(() => parseTournamentArgs(['--fast'])).toThrow(UsageError);
     expect(() => parseTournamentArgs(['--fast'])).toThrow(/See --help/);
+    expect(() => parseTournamentArgs(['--scenarios', 'calm,replay'])).toThrow(
+      /scenario replay needs a price file/,
+    );
+    expect(parseTournamentArgs(['--prices', 'p.csv'])).toMatchObject({
+      prices: 'p.csv',
+      scenarios: ['calm', 'trend', 'jump', 'regime_switch', 'thin_flow', 'informed_flow', 'replay'],
+    });
+    expect(() => parseSweepArgs(['--strategy', 'glft', '--scenario', 'calm,jump'])).toThrow(
+      /--scenario takes one scenario/,
+    );
     const o = parseTournamentArgs(['--paths', '1']);
     expect(o !== 'help' && o.samplePaths).toBe(1);
   });

@@ -1,8 +1,10 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { strategyMetrics } from '../../../backtest/metrics';
 import { engineRunner, type LabRunner } from '../../../backtest/run-spec';
-import { scenarioByName, STRATEGIES, withStrategy } from '../../../backtest/scenarios';
+import { replayScenario, scenarioByName, STRATEGIES, withStrategy } from '../../../backtest/scenarios';
 
 /*
  * The scenario library through the real engine: what each scenario is for shows in the results.
@@ -30,6 +32,20 @@ describe.skipIf(!hasEngine)('scenarios through the engine', () => {
     series!.mid.forEach((m, i) => expect(Math.abs(m / mids[i]! - 1)).toBeLessThan(1e-11));
     const [summary] = await runner.run(s);
     expect((summary as { holdPnl?: number }).holdPnl).toBeCloseTo(25 * (mids[120]! - 2000), 6);
+  });
+
+  it('replays a price file: every path sees its prices, only the flow differs', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lab-replay-')), 'eth.csv');
+    const prices = Array.from({ length: 301 }, (_, i) => (1800 + 5 * Math.sin(i / 20) + i / 100).toFixed(2));
+    writeFileSync(file, `price\n${prices.join('\n')}\n`);
+    const s = withStrategy(
+      replayScenario(file).build({ steps: 300, paths: 3, seed: 1 }),
+      'glft',
+      STRATEGIES.glft!,
+    );
+    const summaries = (await runner.run(s)) as Array<{ holdPnl?: number; fills: number }>;
+    for (const x of summaries) expect(x.holdPnl).toBeCloseTo(25 * (Number(prices[300]) - 1800), 6);
+    expect(summaries.every((x) => x.fills > 0)).toBe(true);
   });
 
   it('a jump scenario with a max-loss limit stops quoting on some paths', async () => {

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SECONDS_PER_YEAR } from '../../../adapters/price-feed/simulated-gbm';
 import { parsePoolConfig } from '../../../domain/config';
 import {
+  replayScenario,
   SCENARIO_NAMES,
   SCENARIOS,
   scenarioByName,
@@ -55,6 +59,22 @@ describe('scenario library', () => {
     );
     expect(() => scenarioByName('calm').build({ ...opts, seed: -1 })).toThrow(
       /seed must be a whole number >= 0/,
+    );
+  });
+});
+
+describe('replay scenario', () => {
+  it('replays a price file from its first price with the pool balanced at that price', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'lab-replay-')), 'btc.csv');
+    writeFileSync(file, 'price\n60000.5\n60010\n59990\n');
+    const spec = replayScenario(file).build({ steps: 2, paths: 3, seed: 1 });
+    expect(spec.price).toEqual({ kind: 'csv', file });
+    expect(spec.pool).toMatchObject({ s0: '60000.5', initialBase: '25', initialQuote: '1500012.50' });
+    expect(spec.flow).toEqual(scenarioByName('calm').build(opts).flow);
+    expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
+    expect(scenarioByName('replay', file).name).toBe('replay');
+    expect(() => scenarioByName('replay')).toThrow(
+      /scenario replay needs a price file: add --prices <file\.csv>/,
     );
   });
 });
