@@ -129,9 +129,18 @@ describe('price paths', () => {
     expect(path[10]).toBeCloseTo(100 * Math.exp(0.1), 9);
   });
 
-  it('refuses a process it does not generate, naming the ones it does', () => {
-    expect(() => generatePath({ kind: 'csv', file: 'x.csv' }, pathRng(1, 0, 'price'), 10, 1, 100)).toThrow(
-      /'gbm' or 'binomial_walk'/,
+  it('hands the scenario library its processes (a missing CSV file is named)', () => {
+    expect(() =>
+      generatePath({ kind: 'csv', file: '/nonexistent/x.csv' }, pathRng(1, 0, 'price'), 10, 1, 100),
+    ).toThrow(/x\.csv/);
+    const jump = generatePath(
+      { kind: 'jump', drift: 0, volatility: 0.5, jumpsPerYear: 10, jumpMean: 0, jumpStd: 0.05 },
+      pathRng(1, 0, 'price'),
+      10,
+      1,
+      100,
     );
+    expect(jump).toHaveLength(11);
+    expect(jump[0]).toBe(100);
   });
 });
