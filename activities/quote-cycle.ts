@@ -7,13 +7,26 @@ import { hedgeExcess, type HedgeOutcome } from '../db/hedging';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
-import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
+import { cycleRisk, cycleSpreadBps } from '../domain/quote-cycle';
+import type { RiskEvaluation } from '../domain/risk';
 import { evaluateSpread, type TvlTier } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import type { VolatilityRegime } from '../domain/volatility';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import type { TickBook } from '../db/tick-book';
+import {
+  bestPrices,
+  fitsIntensity,
+  newIntensityMemory,
+  observeRest,
+  quotedIntensityRecord,
+  quotingIntensity,
+  refreshDue,
+  refreshIntensityFit,
+  type IntensityFitSummary,
+  type IntensityMemory,
+} from './intensity';
 import { readMarketState } from './market-data';
 import { computeQuotes } from './quotes';
 import type { MarketSnapshot, PnlBaseline } from './types';
@@ -53,6 +66,8 @@ export interface CycleMemory {
    * first fill) instead of being decided again under a new one.
    */
   hedges?: number;
+  /** The online intensity fit's observations and last fit (only while the pool fits its intensity). */
+  intensity?: IntensityMemory;
 }
 
 export type CycleOutcome =
@@ -69,6 +84,8 @@ export interface CycleReport {
   sagaDecisionDue: boolean;
   /** What this cycle's hedge came to (a flatten, or the saga's request), with why when it did not trade. */
   hedge: HedgeOutcome | null;
+  /** The intensity fit this cycle refreshed, if it did (the session logs it). */
+  intensityFit: IntensityFitSummary | null;
 }
 
 function largestNotional(ladder: SerializedQuoteLadder | null): Big {
@@ -107,7 +124,23 @@ export async function runQuoteCycle(
   checkFence(view.pool, fence);
   const cfg = snapshot.config;
 
-  const risk = evaluateRisk(
+  let intensityFit: IntensityFitSummary | null = null;
+  if (fitsIntensity(cfg)) {
+    memory.intensity ??= newIntensityMemory();
+    await observeRest(db, poolId, memory.intensity, view, cfg);
+    if (refreshDue(memory.intensity, cfg, view.dbNowMs)) {
+      intensityFit = await refreshIntensityFit(
+        db,
+        { poolId, fence, cfg, nowMs: view.dbNowMs, mid: Number(snapshot.mid) },
+        memory.intensity,
+      );
+    }
+  } else {
+    // Switched off: what was gathered under other settings is not carried into a later switch-on.
+    memory.intensity = undefined;
+  }
+
+  const risk = cycleRisk(
     {
       inventoryShare: new Big(snapshot.inventoryShare),
       targetShare: cfg.spreadPolicy.targetInventoryShare,
@@ -116,13 +149,8 @@ export async function runQuoteCycle(
       largestOrderNotional: largestNotional(input.previousLadder),
       priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
     },
-    cfg.risk,
+    cfg,
   );
-  // Flattening trades at the reference price: on a stale price, pause instead.
-  if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
-    risk.action = 'pause';
-    risk.cooldownSeconds = cfg.risk.cooldownSeconds;
-  }
   await recordBreach(db, poolId, fence, cycleKey, risk, memory);
   const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
 
@@ -135,6 +163,7 @@ export async function runQuoteCycle(
       restingOrders: view.resting.length,
       sagaDecisionDue,
       hedge: null,
+      intensityFit,
     };
   }
   // The session owns the pool's hedging: its own flatten and the saga's request go through the one
@@ -162,9 +191,10 @@ export async function runQuoteCycle(
 
   const quoted =
     risk.action === 'widen'
-      ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+      ? { ...snapshot, spreadBps: cycleSpreadBps(new Big(snapshot.spreadBps), risk).toFixed() }
       : snapshot;
-  const ladder = computeQuotes(quoted);
+  const intensity = memory.intensity;
+  const ladder = computeQuotes(quoted, undefined, quotingIntensity(intensity));
   const desired = [
     ...ladder.bids.map((l) => ({ side: 'buy' as const, price: new Big(l.price), size: new Big(l.size) })),
     ...ladder.asks.map((l) => ({ side: 'sell' as const, price: new Big(l.price), size: new Big(l.size) })),
@@ -194,9 +224,22 @@ export async function runQuoteCycle(
     restingOrders: resting,
     sagaDecisionDue,
     hedge,
+    intensityFit,
   });
+  /** What rests after this cycle, for the next cycle's exposure (db clock of this cycle's read). */
+  const probe = (rest: { bid: string | null; ask: string | null }) => {
+    if (intensity)
+      intensity.probe = {
+        atMs: view.dbNowMs,
+        mid: snapshot.mid,
+        reserveBase: view.pool.reserveBase.toFixed(),
+        reserveQuote: view.pool.reserveQuote.toFixed(),
+        ...rest,
+      };
+  };
   const ttl = cfg.quoting.quoteTtlMs;
   if (isQuietPlan(plan)) {
+    probe(bestPrices(plan.keep));
     // Quiet: the ladder rests as wanted. Only the quotes' lives may need extending.
     const expiry = earliestExpiryMs(plan.keep);
     const renewBy = expiry === null ? null : expiry - ttl / 2;
@@ -241,11 +284,15 @@ export async function runQuoteCycle(
                   placed: outcome.placed,
                   cancelled: outcome.cancelled,
                   kept: outcome.kept,
+                  ...(intensity
+                    ? { intensity: quotedIntensityRecord(intensity, cfg, Number(snapshot.mid)) }
+                    : {}),
                 },
               },
             ],
     },
   );
+  probe(bestPrices(placeable));
   return report('reconcile', ttl / 2, result.kept + result.placed);
 }
 

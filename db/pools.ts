@@ -32,6 +32,10 @@ export interface PoolState {
   mmAttempt: number;
   /** The spread saga asked the market maker to hedge; cleared when the market maker answers. */
   hedgeRequestedAt: Date | null;
+  /** Fees paid to the hedge venue over the pool's life, in quote. */
+  hedgeFeesPaid: Big;
+  /** The most capital ever contributed (each change valued in quote when it happened): what is at risk. */
+  peakCapital: Big;
 }
 
 export function toPoolState(row: PoolRow): PoolState {
@@ -54,6 +58,8 @@ export function toPoolState(row: PoolRow): PoolState {
     mmGeneration: String(row.mm_generation),
     mmAttempt: Number(row.mm_attempt),
     hedgeRequestedAt: row.hedge_requested_at ? new Date(row.hedge_requested_at) : null,
+    hedgeFeesPaid: new Big(row.hedge_fees_paid),
+    peakCapital: new Big(row.peak_capital),
   };
 }
 

@@ -305,6 +305,30 @@ export const quotingSchema = z.strictObject({
   maxOrderAgeMs: millis(300_000, 1000, 86_400_000),
 });
 
+/**
+ * Where A-S and GLFT take the order-arrival intensity lambda(d) = A exp(-k d) from (d in bps of
+ * mid, A per second). 'configured': the strategy's own A and k. 'fitted': A and k fitted from the
+ * pool's own fills (Poisson maximum likelihood over the exposure of its best quotes, see
+ * domain/intensity.ts), refreshed every `refreshSeconds` from the last `windowSeconds`, with the
+ * strategy's values as the fallback while the data cannot support a fit. Hummingbot's A-S
+ * strategy estimates its intensity online the same way. Ignored by rule_based.
+ */
+export const intensityFitSchema = z.strictObject({
+  source: z
+    .enum(['configured', 'fitted'], { error: "must be 'configured' or 'fitted'" })
+    .default('configured'),
+  windowSeconds: seconds(3600, 60),
+  refreshSeconds: seconds(60, 1),
+  minFills: num()
+    .int('must be an integer')
+    .gte(1, 'must be at least 1')
+    .lte(1_000_000, 'must be at most 1000000')
+    .default(20),
+  binWidthBps: num().gt(0, 'must be greater than 0').lte(1000, 'must be at most 1000 bps').default(1),
+  /** A fit whose k has a larger relative standard error is not used. */
+  maxRelativeStdError: num().gt(0, 'must be greater than 0').lte(10, 'must be at most 10').default(0.5),
+});
+
 /*
  * 'reserve_ratio' quoted and valued the inventory at reserveQuote / reserveBase, the one price at
  * which both reserves are worth the same: the value share was 0.5 whatever the pool held. New
@@ -321,6 +345,7 @@ const poolConfigObject = z.strictObject({
   risk: riskLimitsSchema.prefault({}),
   volatility: volatilityConfigSchema.prefault({}),
   quoting: quotingSchema.prefault({}),
+  intensityFit: intensityFitSchema.prefault({}),
   refreshIntervalMs: num()
     .int('must be an integer')
     .gte(100, 'must be at least 100 ms')
@@ -445,6 +470,7 @@ export type RiskLimits = PoolConfig['risk'];
 export type VolatilityConfig = PoolConfig['volatility'];
 export type PriceSource = PoolConfig['priceSource'];
 export type QuotingConfig = PoolConfig['quoting'];
+export type IntensityFitConfig = PoolConfig['intensityFit'];
 
 function toDomainError(error: z.ZodError, root: string): DomainValidationError {
   const parts = error.issues.map((issue) => {
