@@ -10,6 +10,8 @@ import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
 import { countOpenPoolOrders } from '../db/order-book';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
+import { parsePort } from '../dashboard/params';
+import { startDashboard, type RunningDashboard } from '../dashboard/server';
 
 /*
  * One live market-making run (what `npm start` does once its options are parsed): starts (or
@@ -117,6 +119,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     log: (l) => out(`  ${l}`),
   });
   let ingester: Ingester | undefined;
+  let dashboard: RunningDashboard | undefined;
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
@@ -126,6 +129,24 @@ export async function runSession(opts: RunOptions): Promise<number> {
       `Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`,
     );
     out(`Feed: ${feed.description}`);
+    // Served from the start, so the pools can be watched while they are set up; read-only unless
+    // DASHBOARD_TOKEN turns its pause/resume buttons on. A dashboard that cannot start is reported,
+    // and the run goes on without it.
+    dashboard = await startDashboard({
+      databaseUrl: stack.dashboardUrl,
+      client: stack.client,
+      namespace: stack.temporal.namespace,
+      temporalUiUrl: stack.temporal.uiUrl,
+      host: process.env.DASHBOARD_HOST || '127.0.0.1',
+      port: parsePort(process.env.DASHBOARD_PORT),
+      operatorToken: process.env.DASHBOARD_TOKEN || undefined,
+      resultsDir: process.env.BACKTEST_RESULTS_DIR || 'backtest-results',
+      log: (line) => errors.add('dashboard', line),
+    }).catch((err: Error) => {
+      errors.add('dashboard', `could not start: ${err.message}`);
+      return undefined;
+    });
+    if (dashboard) out(`Dashboard: ${dashboard.url}`);
 
     const setups = [];
     for (const [index, poolId] of poolIds.entries()) {
@@ -316,6 +337,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     }
     return errors.count ? 1 : 0;
   } finally {
+    await dashboard?.close().catch(() => {});
     if (ingester) await ingester.stop();
     await stack
       .close()
