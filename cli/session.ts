@@ -120,6 +120,8 @@ export async function runSession(opts: RunOptions): Promise<number> {
   });
   let ingester: Ingester | undefined;
   let dashboard: RunningDashboard | undefined;
+  // The dashboard only watches: its problems are reported at the end, not counted as the run's errors.
+  const dashboardNotes: string[] = [];
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
@@ -141,9 +143,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
       port: parsePort(process.env.DASHBOARD_PORT),
       operatorToken: process.env.DASHBOARD_TOKEN || undefined,
       resultsDir: process.env.BACKTEST_RESULTS_DIR || 'backtest-results',
-      log: (line) => errors.add('dashboard', line),
+      log: (line) => dashboardNotes.push(line),
     }).catch((err: Error) => {
-      errors.add('dashboard', `could not start: ${err.message}`);
+      dashboardNotes.push(`could not start: ${err.message}`);
       return undefined;
     });
     if (dashboard) out(`Dashboard: ${dashboard.url}`);
@@ -338,6 +340,14 @@ export async function runSession(opts: RunOptions): Promise<number> {
     return errors.count ? 1 : 0;
   } finally {
     await dashboard?.close().catch(() => {});
+    if (dashboardNotes.length) {
+      process.stderr.write(
+        `Dashboard warnings:\n${[...new Set(dashboardNotes)]
+          .slice(0, 20)
+          .map((l) => `  - ${l.split('\n')[0]}`)
+          .join('\n')}\n`,
+      );
+    }
     if (ingester) await ingester.stop();
     await stack
       .close()

@@ -145,9 +145,9 @@ export function viewOf(file: string, json: unknown): BacktestView {
       return;
     }
     if (Array.isArray(v)) {
+      // Records are a table; their nested objects may still hold curves, so the walk goes on.
       if (v.length && v.every(isRecord) && !v.some(isPathSeries)) {
         view.tables.push(tableOf(label, v as Array<Record<string, unknown>>));
-        return;
       }
       v.slice(0, MAX_SERIES).forEach((x, i) => {
         const name = isRecord(x) && typeof x.strategy === 'string' ? x.strategy : String(i);

@@ -1,0 +1,74 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { listResults, readResults, viewOf } from '../../dashboard/backtests';
+
+const FIXTURES = join('test', 'fixtures', 'backtest-results');
+
+describe('backtest results for the dashboard', () => {
+  it('finds the tables, equity and inventory curves and P&L distributions of a tournament file', async () => {
+    const view = (await readResults(FIXTURES, 'tournament-sample.json'))!;
+    expect(view.header).toMatchObject({ kind: 'tournament', seed: 42 });
+    expect(view.series.map((s) => s.label)).toEqual([
+      'series › rule_based',
+      'series › avellaneda_stoikov',
+      'series › glft',
+    ]);
+    expect(view.series.every((s) => s.inventory && s.inventory.length === s.t.length)).toBe(true);
+    expect(view.distributions.map((d) => d.values.length)).toEqual([200, 200, 200]);
+    const metrics = view.tables.find((t) => t.title === 'metrics')!;
+    expect(metrics.rows.map((r) => r.strategy)).toEqual(['rule_based', 'avellaneda_stoikov', 'glft']);
+    // Fields the page was not written for still show.
+    expect(metrics.columns).toContain('futureColumn');
+  });
+
+  it('reads any shape: records in arrays are tables, PathSeries anywhere are curves, unknown fields are kept', () => {
+    const view = viewOf('sweep.json', {
+      kind: 'sweep',
+      createdAt: '2026-11-27T00:00:00Z',
+      command: 'x',
+      seed: 1,
+      somethingNew: { nested: true },
+      grid: [
+        { gamma: 0.1, k: 1.5, meanPnl: 3, extra: [1, 2] },
+        { gamma: 0.2, k: 1.5, meanPnl: 4 },
+      ],
+      runs: [{ strategy: 'glft', path: { t: [0, 1], equity: [0, 1], inventory: [0, 0], mid: [1, 1] } }],
+      pnls: [1, 2, 3, 4, 5, 6],
+    });
+    expect(view.tables[0]).toMatchObject({ title: 'grid', columns: ['gamma', 'k', 'meanPnl', 'extra'] });
+    expect(view.tables[0]!.rows[0]!.extra).toBe('1, 2');
+    expect(view.series).toEqual([
+      { label: 'runs › glft › path', t: [0, 1], equity: [0, 1], inventory: [0, 0], mid: [1, 1] },
+    ]);
+    expect(view.distributions).toEqual([{ label: 'pnls', values: [1, 2, 3, 4, 5, 6] }]);
+  });
+
+  it('lists files newest first and says why a file is not shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bt-'));
+    writeFileSync(
+      join(dir, 'a.json'),
+      JSON.stringify({ kind: 'run', createdAt: '2026-01-01T00:00:00Z', command: '', seed: 1 }),
+    );
+    writeFileSync(
+      join(dir, 'b.json'),
+      JSON.stringify({ kind: 'paper', createdAt: '2026-02-01T00:00:00Z', command: '', seed: 1 }),
+    );
+    writeFileSync(join(dir, 'c.json'), '{"kind": "mystery", "createdAt": "2026-03-01T00:00:00Z"}');
+    writeFileSync(join(dir, 'd.json'), '{not json');
+    writeFileSync(join(dir, 'notes.txt'), 'ignored');
+    const files = await listResults(dir);
+    expect(files.map((f) => [f.file, f.problem === null])).toEqual([
+      ['b.json', true],
+      ['a.json', true],
+      ['c.json', false],
+      ['d.json', false],
+    ]);
+    expect(files[2]!.problem).toMatch(/kind must be one of tournament, sweep, paper, run/);
+    expect(files[3]!.problem).toMatch(/not valid JSON/);
+    await expect(readResults(dir, 'c.json')).rejects.toThrow(/not a backtest results file/);
+    expect(await readResults(dir, 'missing.json')).toBeUndefined();
+    expect(await listResults(join(dir, 'nowhere'))).toEqual([]);
+  });
+});
