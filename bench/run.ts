@@ -18,6 +18,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runCapacityBench } from './capacity';
+import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
@@ -43,6 +44,7 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'dashboard',
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -58,6 +60,7 @@ const HELP = `Usage: npm run bench -- [options]
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
   --postgres <mode>    local (default: DATABASE_URL or .data/postgres, the run command's cluster) |
                        private (a throw-away embedded cluster for this run, same durability settings)
+  --dashboard-pools <n> pools running while the dashboard's reads are measured (default 50)
   --out <dir>          results folder (default bench/results)
   -h, --help`;
 
@@ -88,6 +91,7 @@ function parseOptions() {
         temporal: { type: 'string', default: 'private' },
         postgres: { type: 'string', default: 'local' },
         out: { type: 'string' },
+        'dashboard-pools': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -146,6 +150,13 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    dashboard: {
+      pools: positiveInt('dashboard-pools', values['dashboard-pools'], 50),
+      warmupSeconds: quick ? 20 : 60,
+      repeats: quick ? 5 : 20,
+      liveSeconds: quick ? 10 : 30,
+      pages: 20,
+    },
   };
 }
 
@@ -215,6 +226,7 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      dashboard: skipped(),
     },
   };
 
@@ -255,7 +267,7 @@ async function main() {
       results.sections.recovery = await section('recovery', () =>
         runRecoveryBench(infra!, { ...o.recovery, log }),
       );
-    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet', 'dashboard'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
@@ -283,6 +295,10 @@ async function main() {
       if (mm && o.only.has('capacity'))
         results.sections.capacity = await section('capacity', () =>
           runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
+        );
+      if (mm && o.only.has('dashboard'))
+        results.sections.dashboard = await section('dashboard', () =>
+          runDashboardBench(infra!, mm!, { ...o.dashboard, log }),
         );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>

@@ -141,6 +141,7 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
         const wf = await workflows.forPools(
           rows.map((r) => r.id),
           true,
+          'overview',
         );
         return { pools: rows.map((r) => overviewLine(r, wf.get(r.id))), atMs: Date.now() };
       })();

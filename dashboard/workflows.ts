@@ -29,12 +29,19 @@ interface Cached<T> {
 }
 
 const LIST_TTL_MS = 2000;
+/** A pool page's status is this fresh; the overview's may be older, refreshed in the background. */
 const STATUS_TTL_MS = 2000;
+const OVERVIEW_STATUS_TTL_MS = 10_000;
 const STATUS_CONCURRENCY = 8;
 
 export class WorkflowView {
   private list: Cached<Map<string, { state: string; runStatus: string }>> | undefined;
-  private readonly statuses = new Map<string, Cached<{ status: PoolStatus | null; error: string | null }>>();
+  private readonly statuses = new Map<
+    string,
+    Cached<{ status: PoolStatus | null; error: string | null }> & {
+      settled?: { status: PoolStatus | null; error: string | null };
+    }
+  >();
 
   constructor(
     private readonly client: MarketMakingClient | undefined,
@@ -70,28 +77,46 @@ export class WorkflowView {
     return this.list.value;
   }
 
-  private status(poolId: string) {
+  /**
+   * A pool's status, at most `maxAgeMs` old. With `stale`, an older answer is returned at once and
+   * refreshed behind it: the overview of many pools never waits for (or hammers) Temporal.
+   */
+  private status(poolId: string, maxAgeMs: number, stale: boolean) {
     const client = this.client;
     if (!client) return Promise.resolve({ status: null, error: 'no Temporal connection' });
     const hit = this.statuses.get(poolId);
-    if (hit && Date.now() - hit.at <= STATUS_TTL_MS) return hit.value;
+    if (hit && Date.now() - hit.at <= maxAgeMs) return hit.value;
     const value = client.status(poolId).then(
       (status) => ({ status, error: null }),
       (err: Error) => ({ status: null, error: describe(err) }),
     );
-    this.statuses.set(poolId, { at: Date.now(), value });
-    return value;
+    const previous = hit?.settled;
+    const entry: Cached<{ status: PoolStatus | null; error: string | null }> & {
+      settled?: { status: PoolStatus | null; error: string | null };
+    } = { at: Date.now(), value, settled: previous };
+    void value.then((v) => (entry.settled = v));
+    this.statuses.set(poolId, entry);
+    return stale && previous ? Promise.resolve(previous) : value;
   }
 
   /** The workflow view of each pool, `STATUS_CONCURRENCY` status calls at a time. */
-  async forPools(poolIds: string[], withStatus: boolean): Promise<Map<string, PoolWorkflowView>> {
+  async forPools(
+    poolIds: string[],
+    withStatus: boolean,
+    freshness: 'page' | 'overview' = 'page',
+  ): Promise<Map<string, PoolWorkflowView>> {
     const states = await this.states().catch((err: Error) => err);
     const out = new Map<string, PoolWorkflowView>();
     const queue = [...poolIds];
     const one = async (poolId: string) => {
       const listed = states instanceof Error ? undefined : states.get(poolId);
       const running = listed?.runStatus === 'RUNNING';
-      const s = withStatus && running ? await this.status(poolId) : { status: null, error: null };
+      const s =
+        withStatus && running
+          ? await (freshness === 'page'
+              ? this.status(poolId, STATUS_TTL_MS, false)
+              : this.status(poolId, OVERVIEW_STATUS_TTL_MS, true))
+          : { status: null, error: null };
       out.set(poolId, {
         state: states instanceof Error ? 'unknown' : (s.status?.state ?? listed?.state ?? 'not started'),
         runStatus: listed?.runStatus ?? null,
