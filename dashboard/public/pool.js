@@ -37,6 +37,7 @@ function makeCharts() {
       ...extra,
     });
   const c = {
+    all: [price, spread, inventory, pnl],
     price,
     mid: line(price, '#d8dee6', 2, { lastValueVisible: true }),
     bids: Array.from({ length: LEVELS }, (_, i) =>
@@ -111,11 +112,15 @@ function derive(events) {
   return { inventory, pnl };
 }
 
+/** No reason means no widening condition holds any more: the spread went back to the policy's base. */
+const reasonsText = (reasons) =>
+  reasons?.length ? reasons.join('; ') : 'no widening condition holds (back to base)';
+
 function feedText(e) {
   const p = e.payload;
   switch (e.type) {
     case 'spread_adjusted':
-      return `${fmt(p.oldSpreadBps, 1)} → ${fmt(p.newSpreadBps, 1)} bps: ${(p.reasons ?? []).join('; ')}`;
+      return `${fmt(p.oldSpreadBps, 1)} → ${fmt(p.newSpreadBps, 1)} bps: ${reasonsText(p.reasons)}`;
     case 'order_executed':
       return `taker ${p.takerSide === 'buy' ? 'bought' : 'sold'} ${p.quantity} at ${p.price}`;
     case 'inventory_imbalance_detected':
@@ -147,13 +152,26 @@ function feedText(e) {
 
 const timeText = (ms) => new Date(ms).toLocaleTimeString('en-GB', { hour12: false });
 
+/**
+ * A cycle whose ladder did not change writes nothing, so the last quotes (and what follows from
+ * them) still hold: they are drawn up to the end of the window.
+ */
+function carried(points, endMs) {
+  if (!points.length) return points;
+  const last = points[points.length - 1];
+  const end = sec(endMs);
+  return end > last.time ? [...points, { ...last, time: end }] : points;
+}
+
 function render() {
   const events = sortedEvents();
   const from = windowStartMs();
+  const end = windowName ? Date.now() : state.range.toMs;
+  const hold = (points) => carried(bySecond(points), end);
   const quotes = events.filter((e) => e.type === 'quotes_updated');
   const trades = [...state.trades.values()].filter((t) => t.t >= from).sort((a, b) => a.t - b.t);
 
-  charts.mid.setData(bySecond(quotes.map((q) => ({ time: sec(q.t), value: Number(q.payload.mid) }))));
+  charts.mid.setData(hold(quotes.map((q) => ({ time: sec(q.t), value: Number(q.payload.mid) }))));
   for (const [side, list] of [
     ['bids', charts.bids],
     ['asks', charts.asks],
@@ -162,7 +180,7 @@ function render() {
       const pts = quotes
         .filter((q) => q.payload[side]?.[level])
         .map((q) => ({ time: sec(q.t), value: Number(q.payload[side][level].price) }));
-      series.setData(bySecond(pts));
+      series.setData(hold(pts));
     });
   }
   const fillPoints = bySecond(
@@ -188,7 +206,7 @@ function render() {
     target = a.payload.newSpreadBps;
     targetPts.push({ time: sec(a.t), value: Number(target) });
   }
-  targetPts.push({ time: sec(Math.max(Date.now(), ...quotes.map((q) => q.t))), value: Number(target) });
+  targetPts.push({ time: sec(end), value: Number(target) });
   const targetData = bySecond(targetPts);
   charts.target.setData(targetData);
   charts.adjustMarkers.setMarkers(
@@ -205,8 +223,8 @@ function render() {
   );
 
   const derived = derive(events);
-  charts.inventory.setData(bySecond(derived.inventory));
-  charts.pnl.setData(bySecond(derived.pnl));
+  charts.inventory.setData(hold(derived.inventory));
+  charts.pnl.setData(hold(derived.pnl));
 
   $('#adjustments tbody').replaceChildren(
     ...adjustments
@@ -219,7 +237,7 @@ function render() {
           el('td', { text: timeText(a.t) }),
           el('td', { text: fmt(a.payload.oldSpreadBps, 1) }),
           el('td', { text: fmt(a.payload.newSpreadBps, 1) }),
-          el('td', { class: 'left', text: (a.payload.reasons ?? []).join('; ') }),
+          el('td', { class: 'left', text: reasonsText(a.payload.reasons) }),
         ),
       ),
   );
@@ -447,7 +465,7 @@ async function main() {
   render();
   renderWorkflow();
   setupOperator();
-  charts.price.timeScale().fitContent();
+  for (const chart of charts.all) chart.timeScale().fitContent();
   document.body.dataset.ready = 'true';
 
   if (!windowName) {
@@ -472,6 +490,8 @@ async function main() {
     }
   });
   setInterval(() => void refreshStatus(), 15_000);
+  // Quiet markets write nothing for a while: the held lines still reach the present.
+  setInterval(render, 5000);
 }
 
 void main();

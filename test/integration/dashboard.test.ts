@@ -5,7 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, urlAs } from '../../db/roles';
 import { startDashboard, type RunningDashboard } from '../../dashboard/server';
 import { launchBrowser } from '../helpers/browser';
-import { createFundedPool, seedTicks, startTicker, useMarketHarness, waitFor } from '../helpers/market';
+import {
+  createFundedPool,
+  eventsOf,
+  seedTicks,
+  startTicker,
+  useMarketHarness,
+  waitFor,
+} from '../helpers/market';
 
 /*
  * The dashboard in a real browser (Debian's chromium through playwright-core) against a real
@@ -20,7 +27,7 @@ describe('dashboard in a browser', () => {
   let dashboard: RunningDashboard;
   let browser: Browser;
   const pools: Array<{ poolId: string; feed: string }> = [];
-  const tickers: Array<{ stop(): Promise<void> }> = [];
+  const tickers: Array<ReturnType<typeof startTicker>> = [];
   const consoleProblems: string[] = [];
 
   async function open(path: string): Promise<Page> {
@@ -41,7 +48,13 @@ describe('dashboard in a browser', () => {
   beforeAll(async () => {
     browser = await launchBrowser();
     for (let i = 0; i < 2; i++) {
-      const pool = await createFundedPool(m.client, { poolId: `dash-${i + 1}-${Date.now().toString(36)}` });
+      // The first pool's imbalance bands are narrow, so a few fills make the saga widen its spread.
+      const config =
+        i === 0 ? { spreadPolicy: { imbalanceThreshold: 0.01, criticalImbalanceThreshold: 0.2 } } : {};
+      const pool = await createFundedPool(m.client, {
+        poolId: `dash-${i + 1}-${Date.now().toString(36)}`,
+        config,
+      });
       await seedTicks(m.db, pool.feed, Array(30).fill('2000'));
       tickers.push(startTicker(m.db, pool.feed, '2000'));
       await m.client.startPool(pool.poolId, { refreshIntervalMs: 1000, catchUpIntervalMs: 1000 });
@@ -49,7 +62,9 @@ describe('dashboard in a browser', () => {
     }
     // Some history to draw: the first pool's asks lifted a few times, which moves its inventory.
     const first = pools[0]!.poolId;
+    const ticker = tickers[0]!;
     for (let k = 0; k < 4; k++) {
+      await ticker.setPrice(['2000', '2002.5', '2001', '2004'][k]!);
       const ask = await waitFor('quotes to lift', async () => {
         const s = await m.client.status(first);
         return s.state === 'quoting' && s.asks.length > 0 ? s.asks[0] : undefined;
@@ -64,6 +79,9 @@ describe('dashboard in a browser', () => {
       });
       await new Promise((r) => setTimeout(r, 1200));
     }
+    await waitFor('the saga to widen the first pool', async () =>
+      (await eventsOf(m.db, first)).pool.some((e) => e.type === 'spread_adjusted'),
+    );
     await waitFor('the second pool to quote', async () => {
       const s = await m.client.status(pools[1]!.poolId);
       return s.state === 'quoting' && s.asks.length > 0;
@@ -128,6 +146,8 @@ describe('dashboard in a browser', () => {
     })`)) as number[];
     for (const n of colours) expect(n).toBeGreaterThan(5);
     expect(await page.locator('#feed tr').count()).toBeGreaterThan(0);
+    // The saga's widening is listed with its reasons.
+    expect(await page.locator('#adjustments tbody tr').first().textContent()).toMatch(/imbalance/i);
     expect(await page.locator('#workflows a[data-workflow]').count()).toBe(2);
 
     // The live path: a trade through the client library, seen by the page through the database's

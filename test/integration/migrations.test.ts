@@ -35,8 +35,17 @@ describe('migrations on real Postgres', () => {
         'trades',
       ].sort(),
     );
-    // One step down removes hedging and the per-stream checkpoint; the next identity; the next the
-    // quoting session's fence, expiry and notifications; the last, the schema.
+    // One step down removes the dashboard's index on events by stream and time; the next hedging and
+    // the per-stream checkpoint; the next identity; the next the quoting session's fence, expiry and
+    // notifications; the last, the schema.
+    const dashboardIndex = () =>
+      sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where indexname = 'events_stream_time'`.execute(t.db);
+    expect((await dashboardIndex()).rows).toHaveLength(1);
+    await migrateDown(t.db);
+    expect((await dashboardIndex()).rows).toEqual([]);
+    expect(await tables(t)).toEqual(afterUp);
     await migrateDown(t.db);
     const hedgingColumns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
