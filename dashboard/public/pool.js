@@ -428,6 +428,23 @@ function setupOperator() {
   );
 }
 
+/** A fixed range in the past: local times in the inputs, sent as ISO instants. */
+function setupRangeForm() {
+  const local = (ms) => {
+    const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60_000);
+    return d.toISOString().slice(0, 19);
+  };
+  const from = params.get('from');
+  const to = params.get('to');
+  $('#from').value = local(from ? Date.parse(from) || Number(from) : Date.now() - 3600_000);
+  $('#to').value = local(to ? Date.parse(to) || Number(to) : Date.now());
+  $('#range-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const iso = (v) => new Date(v).toISOString();
+    location.search = `?from=${encodeURIComponent(iso($('#from').value))}&to=${encodeURIComponent(iso($('#to').value))}`;
+  });
+}
+
 async function main() {
   const select = $('#window');
   if (windowName) select.value = windowName;
@@ -435,6 +452,7 @@ async function main() {
   select.addEventListener('change', () => {
     if (select.value) location.search = `?window=${select.value}`;
   });
+  setupRangeForm();
   let data;
   try {
     data = await getJson(`/api/pools/${encodeURIComponent(poolId)}${location.search}`);
