@@ -8,7 +8,7 @@ import { POOL_ID } from '../domain/text';
 export class BadRequest extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 401 | 404 | 413 | 422 = 400,
+    readonly status: 400 | 401 | 404 | 405 | 409 | 422 = 400,
   ) {
     super(message);
   }

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { MarketMakingClient } from '../client';
@@ -216,11 +217,18 @@ export async function startDashboard(opts: DashboardOptions): Promise<RunningDas
         if (!m) throw new BadRequest(`no such command: POST ${path}`, 404);
         authorize(req);
         const pool = await knownPool(m[1]!);
-        if (m[2] === 'pause') await workflows.pause(pool.id, 'paused from the dashboard');
-        else await workflows.resume(pool.id);
+        try {
+          if (m[2] === 'pause') await workflows.pause(pool.id, 'paused from the dashboard');
+          else await workflows.resume(pool.id);
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) {
+            throw new BadRequest(`the market maker of pool "${pool.id}" is not running; start it first`, 409);
+          }
+          throw err;
+        }
         return json(res, 202, { ok: true, poolId: pool.id, command: m[2] });
       }
-      if (method !== 'GET' && method !== 'HEAD') throw new BadRequest(`${method} is not supported here`, 404);
+      if (method !== 'GET' && method !== 'HEAD') throw new BadRequest(`${method} is not supported here`, 405);
 
       if (path === '/' || path === '/index.html') return await page(res, 'overview.html');
       if (path === '/backtests') return await page(res, 'backtests.html');

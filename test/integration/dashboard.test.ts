@@ -244,6 +244,7 @@ describe('dashboard in a browser', () => {
       expect(res.status, path).toBe(status);
       expect(await res.text(), path).toMatch(message);
     }
+    expect((await fetch(`${dashboard.url}/api/overview`, { method: 'DELETE' })).status).toBe(405);
     // No token configured: there is no write path at all.
     const pause = await fetch(`${dashboard.url}/api/pools/${poolId}/pause`, { method: 'POST' });
     expect(pause.status).toBe(404);
@@ -272,6 +273,14 @@ describe('dashboard in a browser', () => {
         });
       expect((await post('pause', 'wrong')).status).toBe(401);
       expect((await post('pause')).status).toBe(401);
+      // A pool whose market maker never started: refused with what to do, not a 500.
+      const idle = await createFundedPool(m.client, { poolId: `dash-idle-${Date.now().toString(36)}` });
+      const refused = await fetch(`${operated.url}/api/pools/${idle.poolId}/pause`, {
+        method: 'POST',
+        headers: { 'x-dashboard-token': 'test-token-123' },
+      });
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/not running; start it first/);
       const page = await browser.newPage();
       await page.goto(`${operated.url}/pools/${poolId}`);
       await page.waitForSelector('body[data-ready="true"]');
@@ -316,7 +325,7 @@ describe('dashboard in a browser', () => {
       const overview = (await (await fetch(`${url}/api/overview`)).json()) as {
         pools: Array<{ id: string; state: string }>;
       };
-      expect(overview.pools.map((p) => p.id).sort()).toEqual(pools.map((p) => p.poolId).sort());
+      expect(overview.pools.map((p) => p.id)).toEqual(expect.arrayContaining(pools.map((p) => p.poolId)));
       expect(overview.pools.find((p) => p.id === pools[0]!.poolId)?.state).toBe('quoting');
       expect(out).not.toMatch(/warning|error/i);
     } finally {
