@@ -29,8 +29,14 @@ export interface TableView {
   truncated: boolean;
 }
 
+/**
+ * Curves and distributions come in groups (a tournament's scenarios; P&L and P&L vs hold): the page
+ * draws one group at a time, each member named by what tells it apart (its strategy, setting, path).
+ */
 export interface SeriesView {
   label: string;
+  group: string;
+  name: string;
   t: number[];
   equity: number[];
   inventory: number[] | null;
@@ -39,6 +45,8 @@ export interface SeriesView {
 
 export interface DistributionView {
   label: string;
+  group: string;
+  name: string;
   values: number[];
 }
 
@@ -127,10 +135,17 @@ export function viewOf(file: string, json: unknown): BacktestView {
   const walk = (v: unknown, path: string[], depth: number) => {
     if (depth > MAX_DEPTH) return;
     const label = path.join(' › ') || 'results';
+    const last = path[path.length - 1] ?? 'results';
+    // A numbered sample path is named by its owner: "glft #0" in the group above it.
+    const numbered = /^\d+$/.test(last) && path.length >= 2;
+    const name = numbered ? `${path[path.length - 2]} #${last}` : last;
+    const group = path.slice(0, numbered ? -2 : -1).join(' › ') || 'results';
     if (isPathSeries(v)) {
       if (view.series.length < MAX_SERIES) {
         view.series.push({
           label,
+          group,
+          name,
           t: v.t,
           equity: v.equity,
           inventory: isNumArray(v.inventory) ? v.inventory : null,
@@ -141,7 +156,7 @@ export function viewOf(file: string, json: unknown): BacktestView {
     }
     if (isNumArray(v)) {
       if (v.length >= 5 && /pnl|p&l|distribution/i.test(path.join('.')))
-        view.distributions.push({ label, values: v });
+        view.distributions.push({ label, group, name, values: v });
       return;
     }
     if (Array.isArray(v)) {

@@ -58,15 +58,18 @@ function points(xs, ys) {
 function drawCurves(name, series, pick) {
   const chart = resetChart(name);
   const shown = series.filter((s) => pick(s));
-  shown.forEach((s, i) =>
+  // A strategy keeps one colour across its sample paths ("glft #0", "glft #1").
+  const owners = [...new Set(shown.map((s) => s.name.replace(/ #\d+$/, '')))];
+  const colour = (s) => COLORS[owners.indexOf(s.name.replace(/ #\d+$/, '')) % COLORS.length];
+  shown.forEach((s) =>
     chart
-      .addSeries(LineSeries, { color: COLORS[i % COLORS.length], lineWidth: 2, priceLineVisible: false })
+      .addSeries(LineSeries, { color: colour(s), lineWidth: 2, priceLineVisible: false })
       .setData(points(s.t, pick(s))),
   );
   chart.timeScale().fitContent();
   legend(
     name,
-    shown.map((s, i) => [s.label, COLORS[i % COLORS.length]]),
+    owners.map((o, i) => [o, COLORS[i % COLORS.length]]),
   );
   probe.series[name] = shown.length;
 }
@@ -91,8 +94,19 @@ function drawDistributions(distributions) {
   chart.timeScale().fitContent();
   legend(
     'pnl',
-    distributions.map((d, i) => [`${d.label} (${d.values.length} paths)`, COLORS[i % COLORS.length]]),
+    distributions.map((d, i) => [`${d.name} (${d.values.length} paths)`, COLORS[i % COLORS.length]]),
   );
+}
+
+/** One group drawn at a time (a scenario's curves; P&L or P&L vs hold), picked from a list. */
+function groupSelect(selector, items, draw) {
+  const select = $(selector);
+  const groups = [...new Set(items.map((x) => x.group))];
+  select.replaceChildren(...groups.map((g) => el('option', { value: g, text: g })));
+  select.disabled = groups.length < 2;
+  const show = () => draw(items.filter((x) => x.group === select.value));
+  select.onchange = show;
+  show();
 }
 
 function cell(v) {
@@ -151,9 +165,11 @@ async function show(file) {
     const h = view.header;
     $('#header').textContent =
       `${h.kind} · ${new Date(h.createdAt).toLocaleString()} · seed ${h.seed} · ${h.command}`;
-    drawCurves('equity', view.series, (s) => s.equity);
-    drawCurves('inventory', view.series, (s) => s.inventory);
-    drawDistributions(view.distributions);
+    groupSelect('#series-group', view.series, (members) => {
+      drawCurves('equity', members, (s) => s.equity);
+      drawCurves('inventory', members, (s) => s.inventory);
+    });
+    groupSelect('#dist-group', view.distributions, drawDistributions);
     drawTables(view.tables);
     document.body.dataset.ready = 'true';
   } catch (err) {

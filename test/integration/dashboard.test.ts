@@ -208,9 +208,17 @@ describe('dashboard in a browser', () => {
       series: Record<string, number>;
       tables: number;
     };
-    expect(probe.series).toEqual({ equity: 3, inventory: 3, pnl: 3 });
+    // The first scenario's curves: two sample paths of each of three strategies; its P&L distribution.
+    expect(probe.series).toEqual({ equity: 6, inventory: 6, pnl: 3 });
+    expect(await page.locator('#series-group option').allTextContents()).toEqual([
+      'series › gbm-calm',
+      'series › jumpy',
+    ]);
+    expect(await page.locator('#dist-group option').count()).toBe(4);
+    await page.selectOption('#dist-group', 'pnlVsHold › jumpy');
+    expect(await page.locator('#legend-pnl').textContent()).toMatch(/glft \(200 paths\)/);
     const metrics = page.locator('table[data-table="metrics"]');
-    expect(await metrics.locator('tbody tr').count()).toBe(3);
+    expect(await metrics.locator('tbody tr').count()).toBe(6);
     // A column the page was not written for is shown, not dropped.
     expect(await metrics.locator('th', { hasText: 'futureColumn' }).count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, 'backtests.png'), fullPage: true });

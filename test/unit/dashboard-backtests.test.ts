@@ -7,20 +7,32 @@ import { listResults, readResults, viewOf } from '../../dashboard/backtests';
 const FIXTURES = join('test', 'fixtures', 'backtest-results');
 
 describe('backtest results for the dashboard', () => {
-  it('finds the tables, equity and inventory curves and P&L distributions of a tournament file', async () => {
+  it('finds the tables, equity and inventory curves and P&L distributions of a tournament file, by scenario', async () => {
     const view = (await readResults(FIXTURES, 'tournament-sample.json'))!;
     expect(view.header).toMatchObject({ kind: 'tournament', seed: 42 });
-    expect(view.series.map((s) => s.label)).toEqual([
-      'series › rule_based',
-      'series › avellaneda_stoikov',
-      'series › glft',
-    ]);
+    // Two sample paths per strategy and scenario, grouped by scenario and named by strategy.
+    expect(view.series).toHaveLength(12);
+    expect([...new Set(view.series.map((s) => s.group))]).toEqual(['series › gbm-calm', 'series › jumpy']);
+    expect(view.series.slice(0, 2).map((s) => s.name)).toEqual(['rule_based #0', 'rule_based #1']);
     expect(view.series.every((s) => s.inventory && s.inventory.length === s.t.length)).toBe(true);
-    expect(view.distributions.map((d) => d.values.length)).toEqual([200, 200, 200]);
+    // P&L and P&L vs hold, per scenario: four groups of three strategies.
+    expect([...new Set(view.distributions.map((d) => d.group))]).toEqual([
+      'pnl › gbm-calm',
+      'pnl › jumpy',
+      'pnlVsHold › gbm-calm',
+      'pnlVsHold › jumpy',
+    ]);
+    expect(view.distributions.every((d) => d.values.length === 200)).toBe(true);
     const metrics = view.tables.find((t) => t.title === 'metrics')!;
-    expect(metrics.rows.map((r) => r.strategy)).toEqual(['rule_based', 'avellaneda_stoikov', 'glft']);
+    expect(metrics.rows).toHaveLength(6);
+    expect(metrics.rows.slice(0, 3).map((r) => r.strategy)).toEqual([
+      'rule_based',
+      'avellaneda_stoikov',
+      'glft',
+    ]);
     // Fields the page was not written for still show.
     expect(metrics.columns).toContain('futureColumn');
+    expect(view.tables.map((t) => t.title)).toEqual(['scenarios', 'strategies', 'metrics']);
   });
 
   it('reads any shape: records in arrays are tables, PathSeries anywhere are curves, unknown fields are kept', () => {
@@ -40,9 +52,19 @@ describe('backtest results for the dashboard', () => {
     expect(view.tables[0]).toMatchObject({ title: 'grid', columns: ['gamma', 'k', 'meanPnl', 'extra'] });
     expect(view.tables[0]!.rows[0]!.extra).toBe('1, 2');
     expect(view.series).toEqual([
-      { label: 'runs › glft › path', t: [0, 1], equity: [0, 1], inventory: [0, 0], mid: [1, 1] },
+      {
+        label: 'runs › glft › path',
+        group: 'runs › glft',
+        name: 'path',
+        t: [0, 1],
+        equity: [0, 1],
+        inventory: [0, 0],
+        mid: [1, 1],
+      },
     ]);
-    expect(view.distributions).toEqual([{ label: 'pnls', values: [1, 2, 3, 4, 5, 6] }]);
+    expect(view.distributions).toEqual([
+      { label: 'pnls', group: 'results', name: 'pnls', values: [1, 2, 3, 4, 5, 6] },
+    ]);
   });
 
   it('lists files newest first and says why a file is not shown', async () => {
