@@ -26,7 +26,11 @@ export interface OverviewRow {
   mid: string | null;
   quotedSpreadBps: string | null;
   quotedAtMs: number | null;
-  fillsLastHour: number;
+  /**
+   * Fills in the last 5 minutes: the overview refreshes up to once a second, and counting a longer
+   * window would read that many more trade index entries each time.
+   */
+  recentFills: number;
   lastFillAtMs: number | null;
   targetInventoryShare: number;
 }
@@ -58,15 +62,17 @@ export async function readOverview(db: Db): Promise<OverviewRow[]> {
   }>`
     select p.id, p.base_asset, p.quote_asset, p.status, p.reserve_base, p.reserve_quote, p.spread_bps,
            p.price_feed, p.config, q.payload as quotes, q.created_at as quoted_at,
-           coalesce(f.fills, 0)::int as fills, f.last_fill_at
+           coalesce(f.fills, 0)::int as fills, l.created_at as last_fill_at
       from pools p
       left join lateral (
         select e.payload, e.created_at from events e
          where e.stream_id = 'market-maker-' || p.id and e.type = 'quotes_updated'
          order by e.stream_version desc limit 1) q on true
       left join lateral (
-        select count(*) as fills, max(t.created_at) as last_fill_at from trades t
-         where t.pool_id = p.id and t.created_at > now() - interval '1 hour') f on true
+        select count(*) as fills from trades t
+         where t.pool_id = p.id and t.created_at > now() - interval '5 minutes') f on true
+      left join lateral (
+        select t.created_at from trades t where t.pool_id = p.id order by t.created_at desc limit 1) l on true
      order by p.id`.execute(db);
   return rows.map((r) => ({
     id: r.id,
@@ -80,7 +86,7 @@ export async function readOverview(db: Db): Promise<OverviewRow[]> {
     mid: r.quotes?.mid ?? null,
     quotedSpreadBps: r.quotes?.spreadBps ?? null,
     quotedAtMs: ms(r.quoted_at),
-    fillsLastHour: r.fills,
+    recentFills: r.fills,
     lastFillAtMs: ms(r.last_fill_at),
     targetInventoryShare: targetShare(r.config),
   }));

@@ -47,7 +47,7 @@ function row(p) {
     el('td', { text: fmt(p.spreadBps, 1) }),
     el('td', { text: pct(p.inventoryShare) }),
     el('td', { class: p.pnl ? signClass(p.pnl.totalPnl) : '', text: pnl }),
-    el('td', { text: String(p.fillsLastHour) }),
+    el('td', { text: String(p.recentFills) }),
     el('td', { text: ago(p.lastFillAtMs) }),
     el('td', { class: 'left', text: riskText(p) }),
     wf,
