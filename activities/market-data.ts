@@ -14,8 +14,6 @@ function chooseMid(pool: PoolState, reference: Big | null, bestBid?: string, bes
       return reference;
     case 'book_mid':
       return bestBid && bestAsk ? new Big(bestBid).plus(bestAsk).div(2) : reference;
-    case 'reserve_ratio':
-      return pool.reserveBase.gt(0) ? pool.reserveQuote.div(pool.reserveBase) : reference;
   }
 }
 
@@ -85,7 +83,10 @@ export async function readMarketState(
     currentBase: pool.reserveBase,
     currentQuote: pool.reserveQuote,
     mid,
-    fees: new Big(0),
+    // The order book charges no trading fee: the pool earns only the spread.
+    tradingFeesEarned: new Big(0),
+    hedgeFeesPaid: pool.hedgeFeesPaid.minus(base.hedgeFeesPaid ?? '0'),
+    peakCapital: pool.peakCapital,
   });
   const snapshot: MarketSnapshot = {
     poolId,
@@ -103,6 +104,8 @@ export async function readMarketState(
     totalShares: formatDecimal(pool.totalShares),
     netBaseContributed: formatDecimal(pool.netBaseContributed),
     netQuoteContributed: formatDecimal(pool.netQuoteContributed),
+    hedgeFeesPaid: formatDecimal(pool.hedgeFeesPaid),
+    peakCapital: formatDecimal(pool.peakCapital),
     inventoryShare: formatDecimal(
       inventoryShare(pool.reserveBase, pool.reserveQuote, mid).round(18, Big.roundHalfEven),
     ),
@@ -119,7 +122,9 @@ export async function readMarketState(
       totalPnl: formatDecimal(pnl.totalPnl.round(8, Big.roundHalfEven)),
       tradePnl: formatDecimal(pnl.tradePnl.round(8, Big.roundHalfEven)),
       fees: formatDecimal(pnl.fees),
-      returnPct: formatDecimal(pnl.returnPct),
+      feesEarned: formatDecimal(pnl.feesEarned),
+      feesPaid: formatDecimal(pnl.feesPaid),
+      returnPct: pnl.returnPct === null ? null : formatDecimal(pnl.returnPct),
     },
     recentVolumeBase: formatDecimal(trades.volume),
     recentTrades: trades.count,

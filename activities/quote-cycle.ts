@@ -7,13 +7,26 @@ import { hedgeExcess, type HedgeOutcome } from '../db/hedging';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
-import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
-import { evaluateSpread } from '../domain/spread-policy';
+import { cycleRisk, cycleSpreadBps } from '../domain/quote-cycle';
+import type { RiskEvaluation } from '../domain/risk';
+import { evaluateSpread, type TvlTier } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
 import type { VolatilityRegime } from '../domain/volatility';
 import type { HedgeVenue } from '../adapters/hedge-venue/port';
 import type { TickBook } from '../db/tick-book';
+import {
+  bestPrices,
+  fitsIntensity,
+  newIntensityMemory,
+  observeRest,
+  quotedIntensityRecord,
+  quotingIntensity,
+  refreshDue,
+  refreshIntensityFit,
+  type IntensityFitSummary,
+  type IntensityMemory,
+} from './intensity';
 import { readMarketState } from './market-data';
 import { computeQuotes } from './quotes';
 import type { MarketSnapshot, PnlBaseline } from './types';
@@ -37,14 +50,24 @@ export interface CycleMemory {
   cycle: number;
   /** The breach last recorded, so a lasting breach is one event, not one per cycle. */
   lastBreachKey: string;
-  /** The spread policy's levels as the session last told the saga: it hints only on a change. */
-  sagaView: { volatilityRegime: VolatilityRegime; imbalanceLevel: 'none' | 'moderate' | 'critical' };
+  /**
+   * The spread policy's tiers as the session last told the saga: it hints only on a change. They are
+   * also the previous tiers of the next evaluation, whose bands keep a hovering value from flipping
+   * them. (Heartbeats of v0.1.0 sessions carry no TVL tier: the next evaluation starts without a band.)
+   */
+  sagaView: {
+    volatilityRegime: VolatilityRegime;
+    imbalanceLevel: 'none' | 'moderate' | 'critical';
+    tvlTier?: TvlTier;
+  };
   /**
    * Hedges this generation decided. The next hedge's request id is built from it, so a hedge left
    * in flight is finished under the same id (the venue answers a repeated client order id with its
    * first fill) instead of being decided again under a new one.
    */
   hedges?: number;
+  /** The online intensity fit's observations and last fit (only while the pool fits its intensity). */
+  intensity?: IntensityMemory;
 }
 
 export type CycleOutcome =
@@ -61,6 +84,8 @@ export interface CycleReport {
   sagaDecisionDue: boolean;
   /** What this cycle's hedge came to (a flatten, or the saga's request), with why when it did not trade. */
   hedge: HedgeOutcome | null;
+  /** The intensity fit this cycle refreshed, if it did (the session logs it). */
+  intensityFit: IntensityFitSummary | null;
 }
 
 function largestNotional(ladder: SerializedQuoteLadder | null): Big {
@@ -99,7 +124,23 @@ export async function runQuoteCycle(
   checkFence(view.pool, fence);
   const cfg = snapshot.config;
 
-  const risk = evaluateRisk(
+  let intensityFit: IntensityFitSummary | null = null;
+  if (fitsIntensity(cfg)) {
+    memory.intensity ??= newIntensityMemory();
+    await observeRest(db, poolId, memory.intensity, view, cfg);
+    if (refreshDue(memory.intensity, cfg, view.dbNowMs)) {
+      intensityFit = await refreshIntensityFit(
+        db,
+        { poolId, fence, cfg, nowMs: view.dbNowMs, mid: Number(snapshot.mid) },
+        memory.intensity,
+      );
+    }
+  } else {
+    // Switched off: what was gathered under other settings is not carried into a later switch-on.
+    memory.intensity = undefined;
+  }
+
+  const risk = cycleRisk(
     {
       inventoryShare: new Big(snapshot.inventoryShare),
       targetShare: cfg.spreadPolicy.targetInventoryShare,
@@ -108,13 +149,8 @@ export async function runQuoteCycle(
       largestOrderNotional: largestNotional(input.previousLadder),
       priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
     },
-    cfg.risk,
+    cfg,
   );
-  // Flattening trades at the reference price: on a stale price, pause instead.
-  if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
-    risk.action = 'pause';
-    risk.cooldownSeconds = cfg.risk.cooldownSeconds;
-  }
   await recordBreach(db, poolId, fence, cycleKey, risk, memory);
   const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
 
@@ -127,6 +163,7 @@ export async function runQuoteCycle(
       restingOrders: view.resting.length,
       sagaDecisionDue,
       hedge: null,
+      intensityFit,
     };
   }
   // The session owns the pool's hedging: its own flatten and the saga's request go through the one
@@ -154,9 +191,10 @@ export async function runQuoteCycle(
 
   const quoted =
     risk.action === 'widen'
-      ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+      ? { ...snapshot, spreadBps: cycleSpreadBps(new Big(snapshot.spreadBps), risk).toFixed() }
       : snapshot;
-  const ladder = computeQuotes(quoted);
+  const intensity = memory.intensity;
+  const ladder = computeQuotes(quoted, undefined, quotingIntensity(intensity));
   const desired = [
     ...ladder.bids.map((l) => ({ side: 'buy' as const, price: new Big(l.price), size: new Big(l.size) })),
     ...ladder.asks.map((l) => ({ side: 'sell' as const, price: new Big(l.price), size: new Big(l.size) })),
@@ -186,9 +224,22 @@ export async function runQuoteCycle(
     restingOrders: resting,
     sagaDecisionDue,
     hedge,
+    intensityFit,
   });
+  /** What rests after this cycle, for the next cycle's exposure (db clock of this cycle's read). */
+  const probe = (rest: { bid: string | null; ask: string | null }) => {
+    if (intensity)
+      intensity.probe = {
+        atMs: view.dbNowMs,
+        mid: snapshot.mid,
+        reserveBase: view.pool.reserveBase.toFixed(),
+        reserveQuote: view.pool.reserveQuote.toFixed(),
+        ...rest,
+      };
+  };
   const ttl = cfg.quoting.quoteTtlMs;
   if (isQuietPlan(plan)) {
+    probe(bestPrices(plan.keep));
     // Quiet: the ladder rests as wanted. Only the quotes' lives may need extending.
     const expiry = earliestExpiryMs(plan.keep);
     const renewBy = expiry === null ? null : expiry - ttl / 2;
@@ -233,11 +284,15 @@ export async function runQuoteCycle(
                   placed: outcome.placed,
                   cancelled: outcome.cancelled,
                   kept: outcome.kept,
+                  ...(intensity
+                    ? { intensity: quotedIntensityRecord(intensity, cfg, Number(snapshot.mid)) }
+                    : {}),
                 },
               },
             ],
     },
   );
+  probe(bestPrices(placeable));
   return report('reconcile', ttl / 2, result.kept + result.placed);
 }
 
@@ -275,7 +330,8 @@ async function recordBreach(
 /**
  * The saga decides spreads; waking it costs workflow history. The session runs the same pure policy
  * on every cycle's snapshot and asks for a decision only when one is due: a change past the
- * hysteresis, a new volatility regime or imbalance level, or a critical imbalance.
+ * hysteresis (or a spread out of bounds), a new volatility regime, imbalance level or TVL tier, or a
+ * critical imbalance.
  */
 function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boolean {
   const ev = evaluateSpread(
@@ -286,6 +342,7 @@ function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boole
       tvl: new Big(snapshot.tvl),
       previousVolatilityRegime: memory.sagaView.volatilityRegime,
       previousImbalanceLevel: memory.sagaView.imbalanceLevel,
+      previousTvlTier: memory.sagaView.tvlTier,
     },
     snapshot.config.spreadPolicy,
   );
@@ -293,7 +350,12 @@ function spreadDecisionDue(snapshot: MarketSnapshot, memory: CycleMemory): boole
     ev.shouldAdjust ||
     ev.imbalance.level === 'critical' ||
     ev.volatilityRegime !== memory.sagaView.volatilityRegime ||
-    ev.imbalance.level !== memory.sagaView.imbalanceLevel;
-  memory.sagaView = { volatilityRegime: ev.volatilityRegime, imbalanceLevel: ev.imbalance.level };
+    ev.imbalance.level !== memory.sagaView.imbalanceLevel ||
+    (memory.sagaView.tvlTier !== undefined && ev.tvlTier !== memory.sagaView.tvlTier);
+  memory.sagaView = {
+    volatilityRegime: ev.volatilityRegime,
+    imbalanceLevel: ev.imbalance.level,
+    tvlTier: ev.tvlTier,
+  };
   return due;
 }

@@ -8,6 +8,7 @@ import type { PoolConfig } from '../domain/config';
 import type { RiskBreach, RiskAction } from '../domain/risk';
 import type { SerializedQuoteLevel, SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { spreadSagaWorkflowId } from '../workflows/ids';
+import type { IntensityFitSummary } from './intensity';
 import { runQuoteCycle, type CycleDeps, type CycleMemory, type CycleReport } from './quote-cycle';
 import type { PnlBaseline } from './types';
 
@@ -49,10 +50,16 @@ export interface SessionLiveStatus {
   inventoryShare: string | null;
   reserveBase: string | null;
   reserveQuote: string | null;
-  pnl: { totalPnl: string; returnPct: string } | null;
+  /** returnPct is null while no capital was ever at risk ("n/a"). */
+  pnl: { totalPnl: string; returnPct: string | null } | null;
   lastRisk: { action: RiskAction; reasons: RiskBreach[] } | null;
   /** The last hedge this session tried (a flatten or the saga's request): what it came to, or why not. */
   lastHedge: HedgeOutcome | null;
+  /**
+   * The pool's intensity fit as last refreshed (config intensityFit.source 'fitted'): A and k, their
+   * standard errors, or the configured values and why. Optional: absent in statuses from before it.
+   */
+  intensity?: IntensityFitSummary | null;
   lastError: string | null;
   lastCycleAtMs: number | null;
   /** Cycles that wrote a reconcile, renewed quote lives only, or wrote nothing (this attempt). */
@@ -78,6 +85,7 @@ export const NO_SESSION_YET: Readonly<SessionLiveStatus> = Object.freeze({
   pnl: null,
   lastRisk: null,
   lastHedge: null,
+  intensity: null,
   lastError: null,
   lastCycleAtMs: null,
   reconciles: 0,
@@ -195,6 +203,7 @@ function liveOf(report: CycleReport | null, prev: SessionLiveStatus, cycle: numb
     pnl: { totalPnl: s.pnl.totalPnl, returnPct: s.pnl.returnPct },
     lastRisk: { action: report.risk.action, reasons: report.risk.reasons },
     lastHedge: report.hedge ?? prev.lastHedge ?? null,
+    intensity: report.intensityFit ?? prev.intensity ?? null,
     lastError: null,
     lastCycleAtMs: s.observedAtMs,
   };
@@ -213,7 +222,11 @@ export async function runQuotingSession(
   const memory: CycleMemory =
     resumed?.generation === input.generation
       ? resumed.memory
-      : { cycle: 0, lastBreachKey: '', sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none' } };
+      : {
+          cycle: 0,
+          lastBreachKey: '',
+          sagaView: { volatilityRegime: 'normal', imbalanceLevel: 'none', tvlTier: 'deep' },
+        };
   let live: SessionLiveStatus =
     resumed?.generation === input.generation
       ? { ...resumed.live, reconciles: 0, renewals: 0, quietCycles: 0, idleCycles: 0 }
@@ -231,6 +244,7 @@ export async function runQuotingSession(
   /** What the last full cycle saw: a light cycle compares the newest tick with it. */
   let lastFull: LastFullCycle | null = null;
   let lastConfig: PoolConfig | undefined;
+  let loggedIntensity = '';
   const lightCycle = (last: LastFullCycle, nowMs: number): boolean => {
     if (nowMs - last.atMs >= FULL_CYCLE_MAX_GAP_MS || last.priceSource !== 'reference' || last.mid === null)
       return false;
@@ -310,6 +324,12 @@ export async function runQuotingSession(
           };
           feed = { name: report.snapshot.priceFeed, window: report.snapshot.config.volatility.window };
           live = liveOf(report, live, memory.cycle);
+          // Every refresh is an intensity_fitted event; the log says only when the source or reason changes.
+          const fit = report.intensityFit;
+          if (fit && `${fit.source}:${fit.reason}` !== loggedIntensity) {
+            loggedIntensity = `${fit.source}:${fit.reason}`;
+            logIntensityFit(deps.log, poolId, fit);
+          }
           const outcome = report.outcome;
           deps.onCycle?.({
             poolId,
@@ -390,4 +410,23 @@ async function hintSaga(ctx: Context, poolId: string, log?: SessionDeps['log']) 
   } catch (err) {
     log?.('spread saga not hinted', { poolId, error: (err as Error).message });
   }
+}
+
+function logIntensityFit(log: SessionDeps['log'], poolId: string, fit: IntensityFitSummary) {
+  log?.(
+    fit.source === 'fitted'
+      ? "intensity refitted from the pool's fills"
+      : 'intensity fit not usable; quoting on the configured A and k',
+    {
+      poolId,
+      A: fit.A,
+      k: fit.k,
+      stdErrorA: fit.stdError?.A ?? null,
+      stdErrorK: fit.stdError?.k ?? null,
+      fills: fit.fills,
+      exposureSeconds: fit.exposureSeconds,
+      reason: fit.reason,
+      detail: fit.detail,
+    },
+  );
 }

@@ -24,6 +24,10 @@ export interface MarketSnapshot {
   /** Liquidity added minus removed over the pool's life: P&L baselines subtract it. */
   netBaseContributed: string;
   netQuoteContributed: string;
+  /** Fees the hedge venue charged over the pool's life (a baseline records it; a run's fees are the difference). */
+  hedgeFeesPaid: string;
+  /** The most capital ever contributed to the pool, valued when contributed: what a return is measured on. */
+  peakCapital: string;
   inventoryShare: string;
   tvl: string;
   spreadBps: string;
@@ -37,8 +41,12 @@ export interface MarketSnapshot {
     currentValue: string;
     totalPnl: string;
     tradePnl: string;
+    /** Trading fees earned minus hedge fees paid, since the baseline. */
     fees: string;
-    returnPct: string;
+    feesEarned: string;
+    feesPaid: string;
+    /** Null when no capital was ever at risk (see domain/pnl.ts): shown as "n/a", never a division by zero. */
+    returnPct: string | null;
   };
   recentVolumeBase: string;
   recentTrades: number;
@@ -52,6 +60,8 @@ export interface PnlBaseline {
   reserveQuote: string;
   netBaseContributed: string;
   netQuoteContributed: string;
+  /** The pool's hedge fees paid when the baseline was taken; absent in baselines from before it was kept (read as 0). */
+  hedgeFeesPaid?: string;
 }
 
 export interface QuoteCycleResult extends ReconcileResult {

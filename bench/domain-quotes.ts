@@ -50,6 +50,9 @@ function inputs(): QuoteInput[] {
       reserveQuote: total.times((1 - share).toFixed(4)).round(6, Big.roundDown),
       targetInventoryShare: 0.5,
       spreadBps: new Big(30 + i),
+      // The live path passes the policy's bounds: the floor and cap steps are part of the cost.
+      minSpreadBps: new Big(DEFAULT_POOL_CONFIG.spreadPolicy.minSpreadBps),
+      maxSpreadBps: new Big(DEFAULT_POOL_CONFIG.spreadPolicy.maxSpreadBps),
       volatility: 0.02 + i * 0.003,
       volatilityHorizonSeconds: 3600,
       bestBid: new Big('1995.5'),

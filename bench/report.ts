@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { backtestMarkdown, type BacktestBenchResult } from './backtest';
 import type { CapacityResult } from './capacity';
 import { dashboardMarkdown, type DashboardBenchResult } from './dashboard';
 import type { HistoryResult } from './history';
@@ -58,6 +59,7 @@ export interface BenchResults {
   machine: Machine;
   sections: {
     quotes: Section<QuoteRow[]>;
+    backtest: Section<BacktestBenchResult>;
     events: Section<EventsRow[]>;
     matching: Section<MatchingRow[]>;
     latency: Section<LatencyResult>;
@@ -116,7 +118,8 @@ function notOk(name: string, s: Section<unknown>): Row | undefined {
 
 function summaryRows(r: BenchResults): Row[] {
   const rows: Row[] = [];
-  const { latency, history, recovery, capacity, capacityQuiet, matching, events, quotes } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet, matching, events, quotes, backtest } =
+    r.sections;
   const skip = (name: string, s: Section<unknown>) => {
     const row = notOk(name, s);
     if (row) rows.push(row);
@@ -205,6 +208,29 @@ function summaryRows(r: BenchResults): Row[] {
         `plain INSERT of the same rows, batch ${e.batchSize} (rows/s)`,
         n0(e.baselineEventsPerSec),
         ratio(e.engineEventsPerSec, e.baselineEventsPerSec),
+      ]);
+    }
+  }
+  if (skip('backtest', backtest) && backtest.status === 'ok') {
+    const b = backtest.result;
+    if (b.engine.length === 0) {
+      rows.push([
+        'backtest',
+        `engine not measured: ${b.engineProblem ?? 'no strategies'}`,
+        '—',
+        'float-only reference simulation (steps/s)',
+        n0(b.reference.stepsPerSecond),
+        '—',
+      ]);
+    }
+    for (const e of b.engine) {
+      rows.push([
+        'backtest',
+        `backtest steps/s, ${e.strategy} (live strategy code, 1 thread; target ≥ ${n0(b.target * 100)}% of the reference)`,
+        n0(e.stepsPerSecond),
+        'float-only reference simulation of the same market (steps/s)',
+        n0(b.reference.stepsPerSecond),
+        ratio(e.stepsPerSecond, b.reference.stepsPerSecond),
       ]);
     }
   }
@@ -316,7 +342,8 @@ export function renderMarkdown(r: BenchResults): string {
     ...summaryRows(r).map((row) => `| ${row.join(' | ')} |`),
     '',
   ];
-  const { latency, history, recovery, capacity, capacityQuiet } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet, backtest } = r.sections;
+  if (backtest.status === 'ok') lines.push('## Backtest speed', '', ...backtestMarkdown(backtest.result), '');
   if (latency.status === 'ok') {
     const l = latency.result;
     lines.push(

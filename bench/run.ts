@@ -17,6 +17,7 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BacktestBenchResult } from './backtest';
 import { runCapacityBench } from './capacity';
 import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
@@ -37,6 +38,7 @@ import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = [
   'quotes',
+  'backtest',
   'events',
   'matching',
   'latency',
@@ -157,6 +159,7 @@ function parseOptions() {
       liveSeconds: quick ? 10 : 30,
       pages: 20,
     },
+    backtest: { quick },
   };
 }
 
@@ -219,6 +222,7 @@ async function main() {
     },
     sections: {
       quotes: skipped(),
+      backtest: skipped(),
       events: skipped(),
       matching: skipped(),
       latency: skipped(),
@@ -239,8 +243,19 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    // Every section but the pure quote benchmark needs the servers.
-    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && o.only.has(s));
+    if (o.only.has('backtest')) {
+      const mod = await optionalModule<{
+        runBacktestBench: (opts: {
+          quick: boolean;
+          log: (l: string) => void;
+        }) => Promise<BacktestBenchResult>;
+      }>('backtest.ts');
+      results.sections.backtest = mod?.runBacktestBench
+        ? await section('backtest', () => mod.runBacktestBench({ ...o.backtest, log }))
+        : { status: 'missing', reason: 'bench/backtest.ts (runBacktestBench) is missing' };
+    }
+    // Every section but the pure quote and backtest benchmarks needs the servers.
+    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && s !== 'backtest' && o.only.has(s));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });

@@ -28,7 +28,7 @@ export function formatProgressLine(s: ProgressSample): string {
   const quoted = bid && ask && mid ? new Big(ask).minus(bid).div(mid).times(10_000).toFixed(1) : '-';
   const inv = st?.inventoryShare ? `${new Big(st.inventoryShare).times(100).toFixed(1)}%` : '-';
   const pnl = st?.pnl
-    ? `${new Big(st.pnl.totalPnl).gte(0) ? '+' : ''}${new Big(st.pnl.totalPnl).toFixed(2)} (${new Big(st.pnl.returnPct).toFixed(3)}%)`
+    ? `${new Big(st.pnl.totalPnl).gte(0) ? '+' : ''}${new Big(st.pnl.totalPnl).toFixed(2)} (${st.pnl.returnPct === null ? 'n/a' : `${new Big(st.pnl.returnPct).toFixed(3)}%`})`
     : '-';
   const state = st ? st.state : 'starting';
   const err = st?.lastError ? `  last error: ${st.lastError.slice(0, 80)}` : '';

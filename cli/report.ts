@@ -24,6 +24,8 @@ export interface PoolBaseline {
   reserveQuote: string;
   netBaseContributed: string;
   netQuoteContributed: string;
+  /** The pool's hedge fees paid so far: the run's fees are what was added after. */
+  hedgeFeesPaid: string;
   /** Last trade seq and event position before the run (strings: bigint columns). */
   tradeSeq: string;
   eventPosition: string;
@@ -52,6 +54,7 @@ export async function captureBaseline(
     reserveQuote: formatDecimal(pool.reserveQuote),
     netBaseContributed: formatDecimal(pool.netBaseContributed),
     netQuoteContributed: formatDecimal(pool.netQuoteContributed),
+    hedgeFeesPaid: formatDecimal(pool.hedgeFeesPaid),
     tradeSeq: String(trade.seq),
     eventPosition: String(event.pos),
   };
@@ -96,7 +99,9 @@ export interface PoolReportData {
     tradePnl: string;
     feesPaid: string;
     totalPnl: string;
-    returnPct: string;
+    /** On the peak capital contributed; null ("n/a") when none was ever at risk. */
+    returnPct: string | null;
+    capitalAtRisk: string;
   };
   rebalances: number;
   spreadChanges: SpreadChange[];
@@ -170,7 +175,6 @@ export async function collectPoolReport(
     };
   };
 
-  let feesPaid = new Big(0);
   let rebalances = 0;
   const spreadChanges: SpreadChange[] = [];
   const regimeChanges: RegimeChange[] = [];
@@ -196,7 +200,6 @@ export async function collectPoolReport(
       imbalanceEvents.push({ atMs, severity: String(p.severity), inventoryShare: String(p.inventoryShare) });
     } else if (e.type === 'inventory_adjusted') {
       rebalances++;
-      feesPaid = feesPaid.plus(String(p.fee));
     }
   }
 
@@ -213,8 +216,10 @@ export async function collectPoolReport(
     currentBase: pool.reserveBase,
     currentQuote: pool.reserveQuote,
     mid,
-    // The pool charges no trading fee; the hedge venue's rebalancing fees are a cost (negative earnings).
-    fees: feesPaid.times(-1),
+    // The order book charges no trading fee; the hedge venue's fees are a cost.
+    tradingFeesEarned: new Big(0),
+    hedgeFeesPaid: pool.hedgeFeesPaid.minus(b.hedgeFeesPaid),
+    peakCapital: pool.peakCapital,
   });
   const r2 = (x: Big) => formatDecimal(x.round(2, Big.roundHalfEven));
 
@@ -236,9 +241,10 @@ export async function collectPoolReport(
       holdValue: r2(pnl.holdValue),
       currentValue: r2(pnl.currentValue),
       tradePnl: r2(pnl.tradePnl),
-      feesPaid: r2(feesPaid),
+      feesPaid: r2(pnl.feesPaid),
       totalPnl: r2(pnl.totalPnl),
-      returnPct: formatDecimal(pnl.returnPct.round(4, Big.roundHalfEven)),
+      returnPct: pnl.returnPct === null ? null : formatDecimal(pnl.returnPct.round(4, Big.roundHalfEven)),
+      capitalAtRisk: r2(pool.peakCapital),
     },
     rebalances,
     spreadChanges,
@@ -313,7 +319,11 @@ export function formatPoolReport(r: PoolReportData): string {
     `    fees paid      ${pad(num(r.pnl.feesPaid, 2), 16)} ${Q}  (${r.rebalances} inventory rebalance${r.rebalances === 1 ? '' : 's'} at the hedge venue; the pool charges no trading fee)`,
   );
   lines.push(`    total P&L      ${pad(signed(r.pnl.totalPnl, 2), 16)} ${Q}`);
-  lines.push(`    return         ${pad(signed(r.pnl.returnPct, 4), 16)} %`);
+  lines.push(
+    r.pnl.returnPct === null
+      ? `    return         ${pad('n/a', 16)}    (no capital was ever contributed)`
+      : `    return         ${pad(signed(r.pnl.returnPct, 4), 16)} %  on ${num(r.pnl.capitalAtRisk, 2)} ${Q} of peak capital contributed`,
+  );
   lines.push(`  Spread changes: ${r.spreadChanges.length}`);
   const shown =
     r.spreadChanges.length > 24

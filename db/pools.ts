@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { parsePoolConfig, type PoolConfig } from '../domain/config';
+import { parsePoolConfig, parseStoredPoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError, describeValue } from '../domain/errors';
 import type { NewEvent } from '../domain/events';
 import { AMOUNT_LIMITS, BPS_LIMITS, Big, formatDecimal, parseDecimal } from '../domain/money';
@@ -32,6 +32,10 @@ export interface PoolState {
   mmAttempt: number;
   /** The spread saga asked the market maker to hedge; cleared when the market maker answers. */
   hedgeRequestedAt: Date | null;
+  /** Fees paid to the hedge venue over the pool's life, in quote. */
+  hedgeFeesPaid: Big;
+  /** The most capital ever contributed (each change valued in quote when it happened): what is at risk. */
+  peakCapital: Big;
 }
 
 export function toPoolState(row: PoolRow): PoolState {
@@ -49,11 +53,13 @@ export function toPoolState(row: PoolRow): PoolState {
     lotSize: new Big(row.lot_size),
     minSize: new Big(row.min_size),
     status: row.status,
-    config: parsePoolConfig(row.config),
+    config: parseStoredPoolConfig(row.config),
     priceFeed: row.price_feed,
     mmGeneration: String(row.mm_generation),
     mmAttempt: Number(row.mm_attempt),
     hedgeRequestedAt: row.hedge_requested_at ? new Date(row.hedge_requested_at) : null,
+    hedgeFeesPaid: new Big(row.hedge_fees_paid),
+    peakCapital: new Big(row.peak_capital),
   };
 }
 
@@ -469,7 +475,8 @@ export async function updatePoolConfig(
       await priorEvent(trx, eventId, { type: 'pool_config_updated', request: {}, requestId: input.requestId })
     )
       return;
-    const config = parsePoolConfig(input.config);
+    // Written by the market maker's workflow, which may carry a config from an older release.
+    const config = parseStoredPoolConfig(input.config);
     await trx
       .updateTable('pools')
       .set({ config: JSON.stringify(config), updated_at: sql`now()` as never })

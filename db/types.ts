@@ -27,6 +27,11 @@ export interface PoolsTable {
   mm_attempt: ColumnType<number, number | undefined, number>;
   /** A hedge the spread saga asked for and the market maker has not answered yet (db/hedging.ts). */
   hedge_requested_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** Every fee the hedge venue charged, in quote (a trigger adds each filled hedge's fee). */
+  hedge_fees_paid: NumericDefault;
+  /** Liquidity added minus removed, each valued in quote when it happened; and its peak (a trigger keeps both). */
+  capital_contributed: NumericDefault;
+  peak_capital: NumericDefault;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -127,6 +132,17 @@ export interface HedgesTable {
   failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** A quoting session's exposure and fills per distance bin (migrations/0005_intensity_and_capital.ts). */
+export interface IntensityExposureTable {
+  pool_id: string;
+  sample_key: string;
+  bin: number;
+  exposure_seconds: number;
+  distance_seconds: number;
+  fills: number;
+  recorded_at: CreatedAt;
+}
+
 export interface Database {
   pools: PoolsTable;
   liquidity_positions: LiquidityPositionsTable;
@@ -136,6 +152,7 @@ export interface Database {
   events: EventsTable;
   checkpoints: CheckpointsTable;
   hedges: HedgesTable;
+  intensity_exposure: IntensityExposureTable;
 }
 
 export type PoolRow = Selectable<PoolsTable>;

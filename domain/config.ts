@@ -62,6 +62,14 @@ const seconds = (dflt: number, min = 1) =>
     .lte(31_536_000, 'must be at most one year (31536000 seconds)')
     .default(dflt);
 
+/** A hysteresis band as a fraction of its threshold; 0 disables it. */
+const band = (dflt: number) =>
+  z
+    .number({ error: (iss) => `must be a number from 0 to below 1, got ${describeValue(iss.input)}` })
+    .gte(0, 'must not be negative')
+    .lt(1, 'must be less than 1')
+    .default(dflt);
+
 export const spreadPolicySchema = z.strictObject({
   minSpreadBps: bps('10'),
   maxSpreadBps: bps('500'),
@@ -80,11 +88,18 @@ export const spreadPolicySchema = z.strictObject({
    * below 4.5% when entered above 5%), so an estimate hovering at a threshold does not flip the
    * spread back and forth every few seconds. 0 disables it.
    */
-  volatilityRegimeHysteresis: z
-    .number({ error: (iss) => `must be a number from 0 to below 1, got ${describeValue(iss.input)}` })
-    .gte(0, 'must not be negative')
-    .lt(1, 'must be less than 1')
-    .default(0.1),
+  volatilityRegimeHysteresis: band(0.1),
+  /**
+   * The same band for the imbalance tiers: a tier entered above its threshold is left only at or
+   * below threshold x (1 - band) (0.1: moderate, entered above 0.2, is left at 0.18), so a share
+   * hovering at 0.70 neither flips the spread nor records an imbalance on every evaluation.
+   */
+  imbalanceHysteresis: band(0.1),
+  /**
+   * And for the TVL tiers, whose worse side is below: a tier entered below its threshold is left
+   * only at or above threshold x (1 + band) (0.1: low, entered below 10,000, is left at 11,000).
+   */
+  tvlHysteresis: band(0.1),
   lowTvlThreshold: money('10000'),
   lowTvlMultiplier: multiplier(1.5),
   mediumTvlThreshold: money('50000'),
@@ -109,7 +124,9 @@ const ruleBasedSchema = z.strictObject({
 const horizonSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('finite'), horizonSeconds: seconds(3600) }),
+    // Sessions of this length, aligned to UTC multiples of it, each counting T - t down to 0.
+    // gamma sigma^2 T grows with the session: 300 s keeps the default gamma in tens of bps.
+    z.strictObject({ type: z.literal('finite'), horizonSeconds: seconds(300) }),
     // Infinite horizon approximated by a rolling window of constant length.
     z.strictObject({ type: z.literal('infinite'), rollingWindowSeconds: seconds(60) }),
   ],
@@ -118,29 +135,111 @@ const horizonSchema = z.discriminatedUnion(
 
 const intensitySchema = z.strictObject({ A: positive(), k: positive() });
 
+/*
+ * Units of the Avellaneda-Stoikov and GLFT parameters.
+ *
+ * 'mid_relative' (the default): distances are measured in basis points of the mid. The intensity
+ * is lambda(d) = A exp(-k d_bps) with A per second and k per basis point, gamma is the risk
+ * aversion per (basis point x order size) and volatility is relative (bps per sqrt(second)). The
+ * formulas run unchanged in that unit; every output (offset, spread, depth) comes out in bps and
+ * is turned into price by x mid / 10,000. In price units this is gamma_abs = gamma x 10^4 / mid and
+ * k_abs = k x 10^4 / mid with sigma_abs = sigma_rel x mid, so
+ *   gamma_abs sigma_abs^2 tau = gamma sigma_rel^2 tau x 10^4 x mid      (proportional to mid)
+ *   (2 / gamma_abs) ln(1 + gamma_abs / k_abs) = (mid / 10^4) (2 / gamma) ln(1 + gamma / k)
+ * and the same parameters quote the same bps at any price.
+ *
+ * 'price': the textbook form, distances in quote units (k per quote unit, gamma per quote unit,
+ * sigma = relative volatility x mid). It quotes a different width in bps at every price level and
+ * is kept to reproduce published results (Avellaneda-Stoikov 2008: s0 100, k 1.5, gamma 0.1) and
+ * for configurations written by the previous release.
+ */
+export const PARAMETER_UNITS = ['mid_relative', 'price'] as const;
+export type ParameterUnits = (typeof PARAMETER_UNITS)[number];
+
+const parameterUnitsSchema = z.enum(PARAMETER_UNITS, {
+  error: "must be 'mid_relative' (k per basis point of mid) or 'price' (k per quote unit)",
+});
+
+/**
+ * Defaults per unit. Mid-relative: k 0.1 per bp (the fill rate falls by e every 10 bps) and gamma
+ * 0.002. At 5% volatility per hour (sigma 8.3 bps per sqrt(second)) the liquidity term
+ * (2 / gamma) ln(1 + gamma / k) is 19.8 bps and the inventory term gamma sigma^2 tau is 8.3 bps
+ * over the 60 s rolling window, so A-S quotes about 28 bps and moves its reservation price 8.3 bps
+ * per order size of inventory; a 300 s finite session starts at 62 bps and narrows to 20. GLFT
+ * (A 1 per second) quotes about 21 bps, skewing 1.4 bps per order size. The same at every price.
+ * Price units keep the previous release's values.
+ */
+export const MODEL_PARAMETER_DEFAULTS = {
+  mid_relative: { gamma: 0.002, k: 0.1, A: 1 },
+  price: { gamma: 0.1, k: 1.5, A: 1 },
+} as const satisfies Record<ParameterUnits, { gamma: number; k: number; A: number }>;
+
 const avellanedaStoikovSchema = z.strictObject({
   kind: z.literal('avellaneda_stoikov'),
-  gamma: positive().default(0.1),
-  k: positive().default(1.5),
+  parameterUnits: parameterUnitsSchema.optional(),
+  /** Risk aversion per (distance unit x order size); default per parameterUnits. */
+  gamma: positive().optional(),
+  /** Intensity decay per distance unit (a basis point of mid, or a quote unit). */
+  k: positive().optional(),
   horizon: horizonSchema.prefault({ type: 'infinite' }),
 });
 
 const glftSchema = z.strictObject({
   kind: z.literal('glft'),
-  gamma: positive().default(0.1),
-  k: positive().default(1.5),
-  A: positive().default(1),
-  /** A fitted order-arrival intensity; when present it replaces A and k. */
+  parameterUnits: parameterUnitsSchema.optional(),
+  gamma: positive().optional(),
+  k: positive().optional(),
+  /** Order arrivals per second at zero distance. */
+  A: positive().optional(),
+  /** A fitted order-arrival intensity (k in the same units as `k`); when present it replaces A and k. */
   intensity: intensitySchema.optional(),
 });
 
-export const strategySchema = z.discriminatedUnion(
-  'kind',
-  [ruleBasedSchema, avellanedaStoikovSchema, glftSchema],
-  {
-    error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
-  },
-);
+type RawStrategy = z.output<typeof strategyUnion>;
+type RawModelStrategy = Exclude<RawStrategy, { kind: 'rule_based' }>;
+
+/** Input without `parameterUnits` is mid-relative; stored blocks of the previous release are upgraded first (upgradeStored). */
+function unitsOf(s: RawModelStrategy): ParameterUnits {
+  return s.parameterUnits ?? 'mid_relative';
+}
+
+function fillModelParameters(s: RawStrategy) {
+  switch (s.kind) {
+    case 'rule_based':
+      return s;
+    case 'avellaneda_stoikov': {
+      const units = unitsOf(s);
+      const d = MODEL_PARAMETER_DEFAULTS[units];
+      return {
+        kind: s.kind,
+        parameterUnits: units,
+        gamma: s.gamma ?? d.gamma,
+        k: s.k ?? d.k,
+        horizon: s.horizon,
+      };
+    }
+    case 'glft': {
+      const units = unitsOf(s);
+      const d = MODEL_PARAMETER_DEFAULTS[units];
+      const filled: {
+        kind: 'glft';
+        parameterUnits: ParameterUnits;
+        gamma: number;
+        k: number;
+        A: number;
+        intensity?: { A: number; k: number };
+      } = { kind: s.kind, parameterUnits: units, gamma: s.gamma ?? d.gamma, k: s.k ?? d.k, A: s.A ?? d.A };
+      if (s.intensity !== undefined) filled.intensity = s.intensity;
+      return filled;
+    }
+  }
+}
+
+const strategyUnion = z.discriminatedUnion('kind', [ruleBasedSchema, avellanedaStoikovSchema, glftSchema], {
+  error: "must be 'rule_based', 'avellaneda_stoikov' or 'glft'",
+});
+
+export const strategySchema = strategyUnion.transform(fillModelParameters);
 
 export const ladderSchema = z.strictObject({
   levels: num()
@@ -154,6 +253,10 @@ export const ladderSchema = z.strictObject({
   /** 0 keeps sizes symmetric; 1 shrinks the inventory-growing side to zero at full imbalance. */
   inventorySizeShape: num().gte(0, 'must not be negative').lte(10, 'must be at most 10').default(1),
   guardMid: z.boolean().default(true),
+  /**
+   * Smallest width of the best bid/ask, in bps of mid. Absent, the pool's live
+   * spreadPolicy.minSpreadBps is the floor (resolved at quote time, so raising it reaches the quotes).
+   */
   minSpreadFloorBps: decimalField({ allowZero: true, ...BPS_LIMITS }).optional(),
 });
 
@@ -202,6 +305,39 @@ export const quotingSchema = z.strictObject({
   maxOrderAgeMs: millis(300_000, 1000, 86_400_000),
 });
 
+/**
+ * Where A-S and GLFT take the order-arrival intensity lambda(d) = A exp(-k d) from (d in bps of
+ * mid, A per second). 'configured': the strategy's own A and k. 'fitted': A and k fitted from the
+ * pool's own fills (Poisson maximum likelihood over the exposure of its best quotes, see
+ * domain/intensity.ts), refreshed every `refreshSeconds` from the last `windowSeconds`, with the
+ * strategy's values as the fallback while the data cannot support a fit. Hummingbot's A-S
+ * strategy estimates its intensity online the same way. Ignored by rule_based.
+ */
+export const intensityFitSchema = z.strictObject({
+  source: z
+    .enum(['configured', 'fitted'], { error: "must be 'configured' or 'fitted'" })
+    .default('configured'),
+  windowSeconds: seconds(3600, 60),
+  refreshSeconds: seconds(60, 1),
+  minFills: num()
+    .int('must be an integer')
+    .gte(1, 'must be at least 1')
+    .lte(1_000_000, 'must be at most 1000000')
+    .default(20),
+  binWidthBps: num().gt(0, 'must be greater than 0').lte(1000, 'must be at most 1000 bps').default(1),
+  /** A fit whose k has a larger relative standard error is not used. */
+  maxRelativeStdError: num().gt(0, 'must be greater than 0').lte(10, 'must be at most 10').default(0.5),
+});
+
+/*
+ * 'reserve_ratio' quoted and valued the inventory at reserveQuote / reserveBase, the one price at
+ * which both reserves are worth the same: the value share was 0.5 whatever the pool held. New
+ * configurations refuse it; one stored or carried by a workflow from v0.1.0 is read as 'reference'
+ * (parseStoredPoolConfig), the default, so a pool created with it keeps running and starts seeing
+ * its imbalance.
+ */
+const RETIRED_PRICE_SOURCE = 'reserve_ratio';
+
 const poolConfigObject = z.strictObject({
   spreadPolicy: spreadPolicySchema.prefault({}),
   strategy: strategySchema.prefault({ kind: 'rule_based' }),
@@ -209,6 +345,7 @@ const poolConfigObject = z.strictObject({
   risk: riskLimitsSchema.prefault({}),
   volatility: volatilityConfigSchema.prefault({}),
   quoting: quotingSchema.prefault({}),
+  intensityFit: intensityFitSchema.prefault({}),
   refreshIntervalMs: num()
     .int('must be an integer')
     .gte(100, 'must be at least 100 ms')
@@ -220,8 +357,11 @@ const poolConfigObject = z.strictObject({
    */
   quoteTolerance: bps('2', { allowZero: true }),
   priceSource: z
-    .enum(['reference', 'book_mid', 'reserve_ratio'], {
-      error: "must be 'reference', 'book_mid' or 'reserve_ratio'",
+    .enum(['reference', 'book_mid'], {
+      error: (iss) =>
+        iss.input === RETIRED_PRICE_SOURCE
+          ? `'${RETIRED_PRICE_SOURCE}' is no longer accepted: it valued the inventory at the pool's own reserve ratio, which makes the base value share exactly 0.5, so the imbalance tiers, the skew and the inventory limit could never act; use 'reference' (the pool's price feed) or 'book_mid'`
+          : "must be 'reference' or 'book_mid'",
     })
     .default('reference'),
 });
@@ -296,10 +436,25 @@ export const poolConfigSchema = poolConfigObject
       ctx.addIssue({ code: 'custom', path: issue.path.split('.'), message: issue.message });
     }
   })
-  .transform((c) => ({
-    ...c,
-    ladder: { ...c.ladder, minSpreadFloorBps: c.ladder.minSpreadFloorBps ?? c.spreadPolicy.minSpreadBps },
-  }));
+  .transform(withoutCopiedFloor);
+
+/**
+ * The previous release copied spreadPolicy.minSpreadBps into ladder.minSpreadFloorBps at parse time,
+ * so every stored configuration carries a floor, frozen at the minimum of the day. A floor equal to
+ * the minimum is read as that copy and dropped: the floor then follows the live minimum (the same
+ * width today, and a later raise of minSpreadBps reaches the quotes). A floor set to another value
+ * stays explicit.
+ */
+function withoutCopiedFloor<C extends { spreadPolicy: { minSpreadBps: string }; ladder: LadderShape }>(
+  c: C,
+): C {
+  const floor = c.ladder.minSpreadFloorBps;
+  if (floor === undefined || !new Big(floor).eq(c.spreadPolicy.minSpreadBps)) return c;
+  const { minSpreadFloorBps: _copied, ...ladder } = c.ladder;
+  return { ...c, ladder };
+}
+
+type LadderShape = { minSpreadFloorBps?: string };
 
 export type PoolConfig = z.output<typeof poolConfigSchema>;
 export type PoolConfigInput = z.input<typeof poolConfigSchema>;
@@ -315,6 +470,7 @@ export type RiskLimits = PoolConfig['risk'];
 export type VolatilityConfig = PoolConfig['volatility'];
 export type PriceSource = PoolConfig['priceSource'];
 export type QuotingConfig = PoolConfig['quoting'];
+export type IntensityFitConfig = PoolConfig['intensityFit'];
 
 function toDomainError(error: z.ZodError, root: string): DomainValidationError {
   const parts = error.issues.map((issue) => {
@@ -341,6 +497,40 @@ export function parsePoolConfig(input: unknown): PoolConfig {
   const result = poolConfigSchema.safeParse(input);
   if (!result.success) throw toDomainError(result.error, 'config');
   return result.data;
+}
+
+/**
+ * Parses a configuration this system wrote before (a pool row, a workflow's carried config): like
+ * parsePoolConfig, but a value a previous release accepted and this one retired is mapped to its
+ * replacement instead of refused, so an existing pool keeps loading. Never use it on user input.
+ */
+export function parseStoredPoolConfig(input: unknown): PoolConfig {
+  return parsePoolConfig(upgradeStored(input));
+}
+
+function upgradeStored(input: unknown): unknown {
+  if (!isPlainObject(input)) return input;
+  let out = input;
+  if (out.priceSource === RETIRED_PRICE_SOURCE) out = { ...out, priceSource: 'reference' };
+  if (isLegacyModelBlock(out.strategy))
+    out = { ...out, strategy: { ...out.strategy, parameterUnits: 'price' } };
+  return out;
+}
+
+/**
+ * A model block without `parameterUnits` that carries every model parameter (gamma and k, and A
+ * for GLFT) is how the previous release stored a configuration (its parser filled them all, in
+ * price units): it keeps that meaning. Only stored or carried configurations get this reading;
+ * new input without units is mid-relative, whatever parameters it names.
+ */
+function isLegacyModelBlock(strategy: unknown): strategy is Record<string, unknown> {
+  if (!isPlainObject(strategy) || strategy.parameterUnits !== undefined) return false;
+  if (strategy.kind !== 'avellaneda_stoikov' && strategy.kind !== 'glft') return false;
+  return (
+    strategy.gamma !== undefined &&
+    strategy.k !== undefined &&
+    (strategy.kind !== 'glft' || strategy.A !== undefined)
+  );
 }
 
 export const DEFAULT_POOL_CONFIG: PoolConfig = deepFreeze(parsePoolConfig({}));
@@ -391,7 +581,8 @@ function deepMerge(
 /**
  * Applies a partial configuration (the body of an "update configuration" command) and validates
  * the result as a whole, so a patch that is fine alone but breaks a cross-field rule is refused.
- * `ladder.minSpreadFloorBps` keeps its current value unless the patch sets it.
+ * An explicit `ladder.minSpreadFloorBps` keeps its value unless the patch sets it; an absent one
+ * follows spreadPolicy.minSpreadBps.
  */
 export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig {
   if (!isPlainObject(patch)) {
@@ -401,5 +592,10 @@ export function mergePoolConfig(current: PoolConfig, patch: unknown): PoolConfig
     );
   }
   checkStorable(patch, '');
-  return parsePoolConfig(deepMerge(current as unknown as Record<string, unknown>, patch, ''));
+  // The current configuration (perhaps carried by a workflow from an older release) may hold a
+  // retired value and is upgraded, and the floor the previous release copied from minSpreadBps is
+  // dropped (or a patch raising minSpreadBps would leave the old minimum frozen in the ladder); the
+  // patch is new input, and one naming a retired value is refused.
+  const base = upgradeStored(withoutCopiedFloor(current));
+  return parsePoolConfig(deepMerge(base as Record<string, unknown>, patch, ''));
 }

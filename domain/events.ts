@@ -13,6 +13,16 @@ const poolId = z.string().min(1);
 const side = z.enum(['buy', 'sell']);
 const level = z.object({ price: decimal, size: decimal }).strict();
 const riskReason = z.object({ limit: z.string(), value: z.string(), threshold: z.string() }).strict();
+const finitePositive = z.number().positive().finite();
+/** The intensity a cycle quoted with: fitted from the pool's fills, or the configured prior (and why). */
+const quotedIntensity = z
+  .object({
+    source: z.enum(['fitted', 'configured']),
+    A: finitePositive,
+    k: finitePositive,
+    reason: z.string().optional(),
+  })
+  .strict();
 
 export const EVENT_SCHEMAS = {
   pool_created: z
@@ -155,6 +165,26 @@ export const EVENT_SCHEMAS = {
       placed: z.number().int().nonnegative(),
       cancelled: z.number().int().nonnegative(),
       kept: z.number().int().nonnegative(),
+      /** Present when the pool fits its intensity (config intensityFit.source 'fitted'). */
+      intensity: quotedIntensity.optional(),
+    })
+    .strict(),
+  /** A refresh of the pool's fitted intensity (domain/intensity.ts): what A-S/GLFT quote with next. */
+  intensity_fitted: z
+    .object({
+      poolId,
+      /** 'fitted' when the fit is used; 'configured' when it fell back to the strategy's values. */
+      source: z.enum(['fitted', 'configured']),
+      A: finitePositive,
+      k: finitePositive,
+      stdErrorA: finitePositive.nullable(),
+      stdErrorK: finitePositive.nullable(),
+      reason: z.string().nullable(),
+      detail: z.string().nullable(),
+      fills: z.number().int().nonnegative(),
+      exposureSeconds: z.number().nonnegative().finite(),
+      distances: z.number().int().nonnegative(),
+      windowSeconds: finitePositive,
     })
     .strict(),
   risk_limit_breached: z

@@ -3,6 +3,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { PoolConfig, RiskLimits } from '../domain/config';
 import type { SessionLiveStatus } from '../activities/quoting-session';
 import type { VolatilityRegime } from '../domain/volatility';
+import type { TvlTier } from '../domain/spread-policy';
 import type { PnlBaseline } from '../activities/types';
 
 /*
@@ -109,6 +110,8 @@ export interface SpreadSagaCarriedState {
   iteration: number;
   volatilityRegime: VolatilityRegime;
   imbalanceLevel: 'none' | 'moderate' | 'critical';
+  /** Absent in a state carried by v0.1.0: its first evaluation then starts without a band. */
+  tvlTier?: TvlTier;
   counts: Record<string, number>;
   adjustments: number;
   compensations: number;

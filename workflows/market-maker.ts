@@ -383,6 +383,8 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
             reserveQuote: snapshot.reserveQuote,
             netBaseContributed: snapshot.netBaseContributed,
             netQuoteContributed: snapshot.netQuoteContributed,
+            // Data only (no new command): a history recorded before it replays unchanged.
+            hedgeFeesPaid: snapshot.hedgeFeesPaid,
           };
         } else if (!config) {
           config = (await local.monitorMarketConditions({ poolId, baseline })).config;

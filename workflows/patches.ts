@@ -22,3 +22,11 @@ import { patched } from '@temporalio/workflow';
  * (lifecycle and risk events dropped, a spread change refused as a reused request id).
  */
 export const runScopedKeys = (): boolean => patched('run-scoped-keys');
+
+/**
+ * The spread saga evaluates with the imbalance and TVL bands and corrects a spread left outside
+ * [minSpreadBps, maxSpreadBps] despite the deadband (domain/spread-policy.ts). Runs started before
+ * keep the v0.1.0 rules until they continue as new: a history whose spread sat out of bounds, or
+ * whose share hovered at a tier, would otherwise take a different decision on replay.
+ */
+export const spreadTierBands = (): boolean => patched('spread-tier-bands');

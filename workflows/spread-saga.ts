@@ -16,7 +16,7 @@ import { evaluateSpread, type SpreadEvaluation } from '../domain/spread-policy';
 import { cleanup, describeError, local, writes } from './activity-options';
 import { invalidInput, isNotFound, recordRefusedSignals, validateStartInput } from './input-validation';
 import { SPREAD_SAGA_START } from './input-rules';
-import { runScopedKeys } from './patches';
+import { runScopedKeys, spreadTierBands } from './patches';
 import {
   PoolIdAttribute,
   poolEventHintSignal,
@@ -49,11 +49,13 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
   const workflowId = workflowInfo().workflowId;
   // Decided once, in the run's first activation (see workflows/patches.ts for why there).
   const runScoped = runScopedKeys();
+  const legacySpreadRules = !spreadTierBands();
   const c = input.carried;
   let checkpoint = c?.checkpoint ?? 0;
   let iteration = c?.iteration ?? 0;
   let volatilityRegime = c?.volatilityRegime ?? 'normal';
   let imbalanceLevel = c?.imbalanceLevel ?? 'none';
+  let tvlTier = c?.tvlTier;
   const counts: Record<string, number> = { ...(c?.counts ?? {}) };
   let adjustments = c?.adjustments ?? 0;
   let compensations = c?.compensations ?? 0;
@@ -148,8 +150,10 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
         tvl: new Big(snapshot.tvl),
         previousVolatilityRegime: volatilityRegime,
         previousImbalanceLevel: imbalanceLevel,
+        previousTvlTier: tvlTier,
       },
       snapshot.spreadPolicy,
+      { legacy: legacySpreadRules },
     );
     // Unique per run: a saga started again for the pool restarts at iteration 0, and a Temporal reset
     // replays this run's iterations under a new run id; either way its decisions are new ones, and
@@ -166,6 +170,7 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
     }
     volatilityRegime = evaluation.volatilityRegime;
     imbalanceLevel = evaluation.imbalance.level;
+    if (!legacySpreadRules) tvlTier = evaluation.tvlTier;
     // The new spread reaches the market maker through the pool row's notification, not a signal.
     if (evaluation.shouldAdjust || evaluation.imbalance.level === 'critical') {
       await adjust(key, current, evaluation);
@@ -199,6 +204,7 @@ export async function SpreadManagementSaga(rawInput: SpreadSagaInput): Promise<S
         iteration,
         volatilityRegime,
         imbalanceLevel,
+        tvlTier,
         counts,
         adjustments,
         compensations,

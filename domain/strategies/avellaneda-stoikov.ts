@@ -1,73 +1,101 @@
-import { modelNumberToBig } from '../money';
 import type { AvellanedaStoikovConfig } from '../config';
-import { absoluteSigmaPerSecond } from './inventory';
+import { kFromBps, midInModelUnits, modelDistanceToPrice, modelSigma } from './units';
 import { runPipeline, type PriceModel } from './pipeline';
 import type { QuoteInput, QuoteStrategy } from './types';
 
+/** Inputs of the A-S formulas, all distances in one unit (a bp of mid, or a quote unit: see units.ts). */
 export interface AvellanedaStoikovParams {
-  /** Mid price s (quote units). */
+  /** Mid price s (10,000 when the unit is a basis point of mid). */
   s: number;
   /** Inventory beyond target in units of the base order size. */
   q: number;
-  /** Risk aversion per unit of q. */
+  /** Risk aversion per (distance unit x order size). */
   gamma: number;
-  /** Absolute price volatility, quote units per sqrt(second). */
+  /** Price volatility in distance units per sqrt(second). */
   sigma: number;
   /** T - t in seconds. */
   tau: number;
-  /** Order-book liquidity k of lambda(d) = A exp(-k d), per quote unit of distance. */
+  /** Order-book liquidity k of lambda(d) = A exp(-k d), per distance unit. */
   k: number;
+}
+
+export interface AvellanedaStoikovResult {
+  reservationOffset: number;
+  reservationPrice: number;
+  spread: number;
+  /** Level-0 distances from the mid: bid = s - bidDepth, ask = s + askDepth. */
+  bidDepth: number;
+  askDepth: number;
 }
 
 /**
  * Avellaneda & Stoikov (2008): r = s - q gamma sigma^2 tau,
- * total spread = gamma sigma^2 tau + (2 / gamma) ln(1 + gamma / k). Plain numbers so the
- * formula can be checked by hand; prices are derived from it through modelNumberToBig.
+ * total spread = gamma sigma^2 tau + (2 / gamma) ln(1 + gamma / k). Plain numbers so the formula
+ * can be checked by hand and shared by the decimal pipeline and the float fast path.
  */
-export function avellanedaStoikov(p: AvellanedaStoikovParams): {
-  reservationOffset: number;
-  reservationPrice: number;
-  spread: number;
-} {
+export function avellanedaStoikov(p: AvellanedaStoikovParams): AvellanedaStoikovResult {
   const inventoryRisk = p.gamma * p.sigma * p.sigma * p.tau;
   const reservationOffset = p.q * inventoryRisk;
   const spread = inventoryRisk + (2 / p.gamma) * Math.log(1 + p.gamma / p.k);
-  return { reservationOffset, reservationPrice: p.s - reservationOffset, spread };
+  return {
+    reservationOffset,
+    reservationPrice: p.s - reservationOffset,
+    spread,
+    bidDepth: reservationOffset + spread / 2,
+    askDepth: spread / 2 - reservationOffset,
+  };
 }
 
 /**
- * T - t: the finite form counts down the session (input.timeRemainingSeconds, clamped to the
- * configured horizon; missing means the session just started). The infinite form uses a constant
- * rolling window, the usual practical stand-in for the stationary solution.
+ * T - t of a finite-horizon session. Sessions are aligned to UTC multiples of the horizon (an
+ * hour-long horizon starts a session on every full hour) and roll over: the result lies in
+ * (0, horizon], falls one for one with the clock and jumps back to the horizon at each boundary.
+ * `nowMs` is the caller's clock: the activity's live, the simulated time in a backtest.
+ */
+export function sessionTimeRemainingSeconds(horizonSeconds: number, nowMs: number): number {
+  const horizonMs = Math.round(horizonSeconds * 1000);
+  const intoSession = ((nowMs % horizonMs) + horizonMs) % horizonMs;
+  return (horizonMs - intoSession) / 1000;
+}
+
+/**
+ * T - t: the finite form counts down the session (an explicit input.timeRemainingSeconds first,
+ * else from input.nowMs; neither means the session just started), clamped to the horizon. The
+ * infinite form uses a constant rolling window, the usual practical stand-in for the stationary
+ * solution.
  */
 export function avellanedaStoikovTau(cfg: AvellanedaStoikovConfig, input: QuoteInput): number {
   if (cfg.horizon.type === 'infinite') return cfg.horizon.rollingWindowSeconds;
-  const remaining = input.timeRemainingSeconds ?? cfg.horizon.horizonSeconds;
-  return Math.min(Math.max(remaining, 0), cfg.horizon.horizonSeconds);
+  const horizon = cfg.horizon.horizonSeconds;
+  const remaining =
+    input.timeRemainingSeconds ??
+    (input.nowMs !== undefined ? sessionTimeRemainingSeconds(horizon, input.nowMs) : horizon);
+  return Math.min(Math.max(remaining, 0), horizon);
 }
 
 export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
+  const units = cfg.parameterUnits;
   return (input, position) => {
-    const sigma = absoluteSigmaPerSecond(input);
+    const mid = Number(input.mid.toPrecision(15));
+    const sigma = modelSigma(units, input.volatility, input.volatilityHorizonSeconds, mid);
     const tau = avellanedaStoikovTau(cfg, input);
-    const k = input.intensity?.k ?? cfg.k;
-    const s = Number(input.mid.toPrecision(15));
-    const { reservationOffset, spread } = avellanedaStoikov({
-      s,
+    const k = input.intensity ? kFromBps(units, input.intensity.k, mid) : cfg.k;
+    const r = avellanedaStoikov({
+      s: midInModelUnits(units, mid),
       q: position.q,
       gamma: cfg.gamma,
       sigma,
       tau,
       k,
     });
-    const offset = modelNumberToBig(reservationOffset, 'reservationOffset');
-    const half = modelNumberToBig(spread / 2, 'halfSpread');
+    const offset = modelDistanceToPrice(units, r.reservationOffset, input.mid, 'reservationOffset');
+    const half = modelDistanceToPrice(units, r.spread / 2, input.mid, 'halfSpread');
     return {
       // Offset applied to the exact Big mid so the mid's own digits are never rounded.
       reservationPrice: input.mid.minus(offset),
       bidDepth: offset.plus(half),
       askDepth: half.minus(offset),
-      model: { sigma, tau, gamma: cfg.gamma, k, spread },
+      model: { sigma, tau, gamma: cfg.gamma, k, spread: r.spread },
     };
   };
 }

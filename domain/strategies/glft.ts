@@ -1,13 +1,13 @@
-import { modelNumberToBig } from '../money';
 import { DomainValidationError } from '../errors';
 import type { GlftConfig } from '../config';
-import { absoluteSigmaPerSecond } from './inventory';
+import { kFromBps, modelDistanceToPrice, modelSigma } from './units';
 import { runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 /**
  * Guéant-Lehalle-Fernandez-Tapia closed-form approximation (infinite horizon):
  * c1 = (1/gamma) ln(1 + gamma/k), c2 = sqrt( gamma / (2 A k) * (1 + gamma/k)^(1 + k/gamma) ).
+ * gamma and k per distance unit (a bp of mid, or a quote unit), A per second.
  */
 export function glftCoefficients(gamma: number, k: number, A: number): { c1: number; c2: number } {
   for (const [name, v] of [
@@ -27,7 +27,7 @@ export function glftCoefficients(gamma: number, k: number, A: number): { c1: num
 /**
  * Optimal depths from mid with q in units of the base order size (the same q as
  * Avellaneda-Stoikov): bid = c1 + ((2q + 1) / 2) c2 sigma, ask = c1 - ((2q - 1) / 2) c2 sigma,
- * sigma in quote units per sqrt(second).
+ * sigma in distance units per sqrt(second); the depths come out in the same unit.
  */
 export function glftDepths(
   c1: number,
@@ -39,15 +39,20 @@ export function glftDepths(
 }
 
 export function glftModel(cfg: GlftConfig): PriceModel {
+  const units = cfg.parameterUnits;
   return (input, position) => {
-    const intensity = input.intensity ?? cfg.intensity ?? { A: cfg.A, k: cfg.k };
+    const mid = Number(input.mid.toPrecision(15));
+    // A fitted intensity is per bp of mid (QuoteInput.intensity); the configured one is in cfg's units.
+    const intensity = input.intensity
+      ? { A: input.intensity.A, k: kFromBps(units, input.intensity.k, mid) }
+      : (cfg.intensity ?? { A: cfg.A, k: cfg.k });
     const { c1, c2 } = glftCoefficients(cfg.gamma, intensity.k, intensity.A);
-    const sigma = absoluteSigmaPerSecond(input);
+    const sigma = modelSigma(units, input.volatility, input.volatilityHorizonSeconds, mid);
     const depths = glftDepths(c1, c2, position.q, sigma);
-    const bidDepth = modelNumberToBig(depths.bidDepth, 'bidDepth');
-    const askDepth = modelNumberToBig(depths.askDepth, 'askDepth');
+    const bidDepth = modelDistanceToPrice(units, depths.bidDepth, input.mid, 'bidDepth');
+    const askDepth = modelDistanceToPrice(units, depths.askDepth, input.mid, 'askDepth');
     // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
-    const skew = modelNumberToBig(position.q * c2 * sigma, 'skew');
+    const skew = modelDistanceToPrice(units, position.q * c2 * sigma, input.mid, 'skew');
     return {
       reservationPrice: input.mid.minus(skew),
       bidDepth,

@@ -17,18 +17,35 @@ export function strategyFor(config: StrategyConfig): QuoteStrategy {
 }
 
 export type { QuoteInput, QuoteLadder, QuoteLevel, QuoteStrategy, ModelQuote } from './types';
-export { ruleBasedStrategy, ruleBasedModel } from './rule-based';
+export {
+  ruleBasedStrategy,
+  ruleBasedModel,
+  ruleBased,
+  type RuleBasedParams,
+  type RuleBasedResult,
+} from './rule-based';
 export {
   avellanedaStoikovStrategy,
   avellanedaStoikovModel,
   avellanedaStoikov,
   avellanedaStoikovTau,
+  sessionTimeRemainingSeconds,
   type AvellanedaStoikovParams,
+  type AvellanedaStoikovResult,
 } from './avellaneda-stoikov';
 export { glftStrategy, glftModel, glftCoefficients, glftDepths } from './glft';
 export { finalizeQuotes, type FinalQuotes } from './post-process';
 export { buildRawLadder, inventorySizeFactors, type RawLadder } from './ladder';
 export { inventoryPosition, absoluteSigmaPerSecond, type InventoryPosition } from './inventory';
+export {
+  BPS_PER_UNIT,
+  modelUnitPrice,
+  midInModelUnits,
+  modelSigma,
+  kFromBps,
+  modelDistanceToPrice,
+} from './units';
+export { capModelWidth, resolveMinSpreadFloorBps } from './width-limits';
 export {
   serializeLadder,
   parseLadder,

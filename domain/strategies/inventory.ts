@@ -1,6 +1,7 @@
 import { Big, parseDecimal, ratioToBig, divideAt, RATIO_DECIMALS } from '../money';
 import { inventoryShare, inventoryDeviationBase } from '../pool';
 import type { QuoteInput } from './types';
+import { modelSigma } from './units';
 
 export interface InventoryPosition {
   share: Big;
@@ -8,7 +9,8 @@ export interface InventoryPosition {
   shareDeviation: Big;
   /**
    * q of the A-S and GLFT models: the base units held beyond the target, in units of
-   * `ladder.baseOrderSize`. Both models use this same q so their parameters are comparable.
+   * `ladder.baseOrderSize`. The target is input.targetBase when set, else the base amount worth the
+   * target value share. Both models use this same q so their parameters are comparable.
    */
   q: number;
 }
@@ -17,7 +19,10 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
   const target = ratioToBig(input.targetInventoryShare, 'targetInventoryShare');
   const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
   const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
-  const deviationBase = inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
+  const deviationBase =
+    input.targetBase !== undefined
+      ? input.reserveBase.minus(input.targetBase)
+      : inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
   return {
     share,
     shareDeviation: share.minus(target),
@@ -27,8 +32,13 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
 
 /**
  * Price volatility in quote units per sqrt(second), from a relative volatility per horizon:
- * sigma = vol x mid / sqrt(horizonSeconds).
+ * sigma = vol x mid / sqrt(horizonSeconds) (the sigma of parameterUnits 'price').
  */
 export function absoluteSigmaPerSecond(input: QuoteInput): number {
-  return (input.volatility * Number(input.mid.toPrecision(15))) / Math.sqrt(input.volatilityHorizonSeconds);
+  return modelSigma(
+    'price',
+    input.volatility,
+    input.volatilityHorizonSeconds,
+    Number(input.mid.toPrecision(15)),
+  );
 }

@@ -4,6 +4,7 @@ import { buildRawLadder } from './ladder';
 import { finalizeQuotes } from './post-process';
 import type { ModelQuote, QuoteInput, QuoteLadder } from './types';
 import { validateQuoteInput } from './validate-input';
+import { capModelWidth } from './width-limits';
 import { Big, HALF } from '../money';
 
 export type PriceModel = (input: QuoteInput, position: InventoryPosition) => ModelQuote;
@@ -12,8 +13,11 @@ export type PriceModel = (input: QuoteInput, position: InventoryPosition) => Mod
 export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteInput): QuoteLadder {
   validateQuoteInput(input);
   const position = inventoryPosition(input);
-  const quote = tidy(model(input, position));
+  const { quote, capped } = capModelWidth(tidy(model(input, position)), input);
   const final = finalizeQuotes(buildRawLadder(quote, input, position), input);
+  const adjustments = capped
+    ? ['spread_capped_max', ...final.adjustments.filter((a) => a !== 'spread_capped_max')]
+    : final.adjustments;
   return {
     strategy: kind,
     reservationPrice: quote.reservationPrice,
@@ -22,7 +26,7 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
     askDepth: quote.askDepth,
     bids: final.bids,
     asks: final.asks,
-    adjustments: final.adjustments,
+    adjustments,
     model: { q: position.q, inventoryShare: Number(position.share.toPrecision(15)), ...quote.model },
   };
 }

@@ -3,13 +3,20 @@ import {
   floorToStep,
   ceilToStep,
   roundQtyToLot,
-  parseDecimal,
   truncatedQuotient,
   ONE_BASIS_POINT,
   HALF,
 } from '../money';
 import type { QuoteInput, QuoteLevel } from './types';
 import type { RawLadder } from './ladder';
+import { maxWidth, resolveMinSpreadFloorBps } from './width-limits';
+
+function lowest(xs: Big[]): Big | null {
+  return xs.reduce<Big | null>((m, x) => (m === null || x.lt(m) ? x : m), null);
+}
+function highest(xs: Big[]): Big | null {
+  return xs.reduce<Big | null>((m, x) => (m === null || x.gt(m) ? x : m), null);
+}
 
 /** Highest grid price strictly below `limit`. */
 function gridBelow(limit: Big, tick: Big): Big {
@@ -35,7 +42,11 @@ export interface FinalQuotes {
  *  1. bids round down and asks up to the tick;
  *  2. a bid stays strictly below the other side's best ask (and below mid when guardMid is on);
  *     an ask strictly above the best bid (and above mid);
- *  3. the best bid and ask are at least `minSpreadFloorBps` of mid apart, and bid < ask always;
+ *  3. the best bid and ask are at least the spread floor apart (ladder.minSpreadFloorBps, else the
+ *     live minSpreadBps), and bid < ask always;
+ *  3b. the exception to "less aggressive": when a guard pushed one side out past maxSpreadBps (the
+ *     model's own width was capped before the ladder), the other side comes in to the cap, never
+ *     past its own guards; the cap wins over the floor if the tick grid cannot hold both;
  *  4. levels are strictly ordered away from the touch (collapsed levels step out by a tick);
  *  5. sizes are cut to maxOrderNotional, rounded down to the lot, and levels under minSize or
  *     at a non-positive price are dropped.
@@ -74,8 +85,7 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
   const bestBid = bids[0];
   const bestAsk = asks[0];
   if (bestBid && bestAsk) {
-    const floorBps = parseDecimal(input.ladder.minSpreadFloorBps ?? '0', 'ladder.minSpreadFloorBps');
-    const minWidth = mid.times(floorBps).times(ONE_BASIS_POINT);
+    const minWidth = mid.times(resolveMinSpreadFloorBps(input)).times(ONE_BASIS_POINT);
     const width = bestAsk.price.minus(bestBid.price);
     if (width.lt(minWidth) || width.lte(0)) {
       const center = bestBid.price.plus(bestAsk.price).times(HALF);
@@ -84,6 +94,36 @@ export function finalizeQuotes(raw: RawLadder, input: QuoteInput): FinalQuotes {
       bestAsk.price = ceilToStep(center.plus(half), tick);
       if (bestAsk.price.lte(bestBid.price)) bestAsk.price = bestBid.price.plus(tick);
       adjustments.add('spread_floor');
+    }
+    const cap = maxWidth(input);
+    if (cap !== null && bestAsk.price.minus(bestBid.price).gt(cap)) {
+      const bidCap = lowest(bidCaps.map(([p]) => p));
+      const askFloor = highest(askFloors.map(([p]) => p));
+      // The widest width on the grid within the cap, centred as the guards left it.
+      const gridWidth = floorToStep(cap, tick);
+      const center = bestBid.price.plus(bestAsk.price).times(HALF);
+      let bid = ceilToStep(center.minus(gridWidth.times(HALF)), tick);
+      let ask = bid.plus(gridWidth);
+      if (ask.gt(bestAsk.price)) {
+        ask = bestAsk.price;
+        bid = ask.minus(gridWidth);
+      }
+      // Shifting both keeps the width; each shift only moves toward the side the guard pushed.
+      if (askFloor !== null && ask.lt(askFloor)) {
+        bid = bid.plus(askFloor.minus(ask));
+        ask = askFloor;
+      }
+      if (bidCap !== null && bid.gt(bidCap)) {
+        ask = ask.minus(bid.minus(bidCap));
+        bid = bidCap;
+      }
+      if (gridWidth.gt(0) && (askFloor === null || ask.gte(askFloor))) {
+        bestBid.price = bid;
+        bestAsk.price = ask;
+        adjustments.add('spread_capped_max');
+      } else {
+        adjustments.add('spread_cap_unreachable');
+      }
     }
   }
 

@@ -7,8 +7,21 @@ export interface QuoteInput {
   reserveBase: Big;
   reserveQuote: Big;
   targetInventoryShare: number;
+  /**
+   * Inventory target in base units. When set, the models' q is (reserveBase - targetBase) /
+   * ladder.baseOrderSize (the paper's unit count) instead of the value-share deviation.
+   */
+  targetBase?: Big;
   /** The pool's current spread from the spread policy (used by rule_based). */
   spreadBps: Big;
+  /**
+   * The spread policy's live bounds, bps of mid. The best bid/ask are never narrower than
+   * ladder.minSpreadFloorBps, or minSpreadBps when the ladder sets no floor, and never wider than
+   * maxSpreadBps (the cap wins if both cannot hold on the tick grid). Absent: no floor / no cap
+   * (a backtest of a published model).
+   */
+  minSpreadBps?: Big;
+  maxSpreadBps?: Big;
   /** Relative volatility per `volatilityHorizonSeconds` (0.05 = 5% per horizon). */
   volatility: number;
   volatilityHorizonSeconds: number;
@@ -19,10 +32,18 @@ export interface QuoteInput {
   lotSize: Big;
   minSize: Big;
   ladder: LadderConfig;
-  /** T - t for the finite-horizon Avellaneda-Stoikov form. */
+  /** T - t for the finite-horizon Avellaneda-Stoikov form; overrides the one derived from nowMs. */
   timeRemainingSeconds?: number;
+  /**
+   * The caller's clock in ms since the epoch (the activity's live, simulated in a backtest): the
+   * finite-horizon session's time left is derived from it.
+   */
+  nowMs?: number;
   guardMid: boolean;
-  /** A fitted order-arrival intensity (lambda(d) = A exp(-k d)); overrides the configured A and k. */
+  /**
+   * A fitted order-arrival intensity lambda(d) = A exp(-k d_bps): A per second, k per basis point
+   * of mid (whatever the strategy's parameterUnits). Overrides the configured A and k.
+   */
   intensity?: { A: number; k: number };
   /** Each level's size is cut so that price x size never exceeds this. */
   maxOrderNotional?: Big;

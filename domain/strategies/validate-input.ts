@@ -22,6 +22,15 @@ export function validateQuoteInput(input: QuoteInput): void {
   if (input.bestBid !== undefined) positive(input.bestBid, 'bestBid');
   if (input.bestAsk !== undefined) positive(input.bestAsk, 'bestAsk');
   if (input.maxOrderNotional !== undefined) positive(input.maxOrderNotional, 'maxOrderNotional');
+  if (input.minSpreadBps !== undefined) nonNegative(input.minSpreadBps, 'minSpreadBps');
+  if (input.maxSpreadBps !== undefined) positive(input.maxSpreadBps, 'maxSpreadBps');
+  if (input.targetBase !== undefined) nonNegative(input.targetBase, 'targetBase');
+  if (input.nowMs !== undefined && !Number.isFinite(input.nowMs)) {
+    throw new DomainValidationError(
+      'nowMs',
+      `nowMs must be a finite time in ms since the epoch, got ${input.nowMs}`,
+    );
+  }
   if (!(input.targetInventoryShare > 0 && input.targetInventoryShare < 1)) {
     throw new DomainValidationError(
       'targetInventoryShare',

@@ -208,6 +208,8 @@ export const CONFIG_LEAVES: Array<[string, fc.Arbitrary<unknown>]> = (() => {
     ['spreadPolicy.moderateImbalanceMultiplier', number(1, 100)],
     ['spreadPolicy.highVolatilityThreshold', number(0, Infinity, { minOpen: true })],
     ['spreadPolicy.hysteresis', number(0, 1, { maxOpen: true })],
+    ['spreadPolicy.imbalanceHysteresis', number(0, 1, { maxOpen: true })],
+    ['spreadPolicy.tvlHysteresis', number(0, 1, { maxOpen: true })],
     ['spreadPolicy.lowTvlThreshold', money],
     ['ladder.levels', number(1, 10, { int: true })],
     ['ladder.levelSpacingBps', bps()],
@@ -232,7 +234,7 @@ export const CONFIG_LEAVES: Array<[string, fc.Arbitrary<unknown>]> = (() => {
     ['volatility.method', enumOf('rolling', 'ewma')],
     ['refreshIntervalMs', number(100, 3_600_000, { int: true })],
     ['quoteTolerance', bps(true)],
-    ['priceSource', enumOf('reference', 'book_mid', 'reserve_ratio')],
+    ['priceSource', enumOf('reference', 'book_mid')],
   ];
 })();
 

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateDown, migrateToLatest } from '../../db/migrator';
+import { migrateDown, migrateToLatest, migrator } from '../../db/migrator';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 
 async function tables(t: TestDatabase): Promise<string[]> {
@@ -27,6 +27,7 @@ describe('migrations on real Postgres', () => {
         'checkpoints',
         'events',
         'hedges',
+        'intensity_exposure',
         'liquidity_positions',
         'orders',
         'pools',
@@ -35,9 +36,7 @@ describe('migrations on real Postgres', () => {
         'trades',
       ].sort(),
     );
-    // One step down removes the dashboard's index on events by stream and time; the next hedging and
-    // the per-stream checkpoint; the next identity; the next the quoting session's fence, expiry and
-    // notifications; the last, the schema.
+    // The first step down removes the dashboard's index on events by stream and time.
     const dashboardIndex = () =>
       sql<{
         indexname: string;
@@ -46,6 +45,18 @@ describe('migrations on real Postgres', () => {
     await migrateDown(t.db);
     expect((await dashboardIndex()).rows).toEqual([]);
     expect(await tables(t)).toEqual(afterUp);
+    // The next removes the intensity exposure and the pools' fee and capital columns.
+    await migrateDown(t.db);
+    const capitalColumns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+       where table_name = 'pools' and column_name in ('hedge_fees_paid', 'capital_contributed', 'peak_capital')`.execute(
+      t.db,
+    );
+    expect(capitalColumns.rows).toEqual([]);
+    const beforeIntensity = await tables(t);
+    expect(beforeIntensity).toEqual(afterUp.filter((name) => name !== 'intensity_exposure'));
+    // The next step down removes hedging and the per-stream checkpoint; the next identity; the next the
+    // quoting session's fence, expiry and notifications; the last, the schema.
     await migrateDown(t.db);
     const hedgingColumns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
@@ -53,7 +64,7 @@ describe('migrations on real Postgres', () => {
           or (table_name = 'checkpoints' and column_name = 'stream_version')`.execute(t.db);
     expect(hedgingColumns.rows).toEqual([]);
     const beforeHedging = await tables(t);
-    expect(beforeHedging).toEqual(afterUp.filter((name) => name !== 'hedges'));
+    expect(beforeHedging).toEqual(beforeIntensity.filter((name) => name !== 'hedges'));
     await migrateDown(t.db);
     const beforeIdentity = await tables(t);
     expect(beforeIdentity).toEqual(beforeHedging.filter((name) => name !== 'principals'));
@@ -69,6 +80,50 @@ describe('migrations on real Postgres', () => {
     expect(await tables(t)).toEqual([]);
     await migrateToLatest(t.db);
     expect(await tables(t)).toEqual(afterUp);
+  });
+
+  it('0005 backfills hedge fees and the peak capital from the history of pools that already exist', async () => {
+    const old = await createTestDatabase({ migrate: false });
+    try {
+      const to4 = await migrator(old.db).migrateTo('0004_hedging_and_checkpoints');
+      expect(to4.error).toBeUndefined();
+      await sql`insert into pools (id, base_asset, quote_asset, reserve_base, reserve_quote, total_shares,
+                  net_base_contributed, net_quote_contributed, spread_bps, tick_size, lot_size, min_size, config, price_feed)
+                values ('p1', 'ETH', 'USDC', '5', '10000', '1', '5', '10000', '30', '0.01', '0.001', '0.01', '{}', 'f1')`.execute(
+        old.db,
+      );
+      // 10 ETH + 20,000 in at 2,000 (40,000), then 5 ETH + 10,000 out at 3,000 (25,000): 15,000 left, peak 40,000.
+      await sql`insert into price_ticks (feed, price, observed_at) values
+                  ('f1', '2000', now() - interval '10 minutes'), ('f1', '3000', now() - interval '5 minutes')`.execute(
+        old.db,
+      );
+      const liquidity = (version: number, type: string, base: string, quote: string, ago: string) =>
+        sql`insert into events (event_id, stream_id, stream_version, type, schema_version, payload, created_at)
+            values (${`e${version}`}, 'pool-p1', ${version}, ${type}, 1,
+                    ${JSON.stringify({ baseAmount: base, quoteAmount: quote })}::jsonb, now() - ${ago}::interval)`.execute(
+          old.db,
+        );
+      await liquidity(1, 'liquidity_added', '10', '20000', '8 minutes');
+      await liquidity(2, 'liquidity_removed', '5', '10000', '2 minutes');
+      await sql`insert into hedges (request_id, pool_id, client_order_id, trigger, status, side, base_amount, reference_price, fill_fee)
+                values ('h1', 'p1', 'c1', 'risk_flatten', 'filled', 'sell', '1', '2000', '0.4'),
+                       ('h2', 'p1', 'c2', 'risk_flatten', 'filled', 'sell', '1', '2000', '0.35'),
+                       ('h3', 'p1', 'c3', 'risk_flatten', 'failed', 'sell', '1', '2000', null)`.execute(
+        old.db,
+      );
+      await migrateToLatest(old.db);
+      const row = await sql<{ hedge_fees_paid: string; capital_contributed: string; peak_capital: string }>`
+        select hedge_fees_paid::text, capital_contributed::text, peak_capital::text from pools where id = 'p1'`.execute(
+        old.db,
+      );
+      expect(row.rows[0]).toEqual({
+        hedge_fees_paid: '0.75',
+        capital_contributed: '15000',
+        peak_capital: '40000',
+      });
+    } finally {
+      await old.drop();
+    }
   });
 
   it('refuses negative reserves and non-positive quantities in the database itself', async () => {

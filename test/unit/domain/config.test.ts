@@ -4,6 +4,7 @@ import {
   parsePoolConfig,
   mergePoolConfig,
   DomainValidationError,
+  parseStoredPoolConfig,
 } from '../../../domain';
 import { expectFieldError } from './helpers';
 
@@ -24,6 +25,8 @@ describe('parsePoolConfig defaults', () => {
       highVolatilityMultiplier: 2,
       extremeVolatilityMultiplier: 3,
       volatilityRegimeHysteresis: 0.1,
+      imbalanceHysteresis: 0.1,
+      tvlHysteresis: 0.1,
       lowTvlThreshold: '10000',
       lowTvlMultiplier: 1.5,
       mediumTvlThreshold: '50000',
@@ -37,8 +40,9 @@ describe('parsePoolConfig defaults', () => {
       baseOrderSize: '1',
       sizeDecay: 0.7,
       guardMid: true,
-      minSpreadFloorBps: '10',
     });
+    // No floor of its own: the live spreadPolicy.minSpreadBps is the floor at quote time.
+    expect(c.ladder.minSpreadFloorBps).toBeUndefined();
     expect(c.risk).toMatchObject({
       maxInventoryDeviation: 0.45,
       maxLoss: '100000',
@@ -59,18 +63,36 @@ describe('parsePoolConfig defaults', () => {
     expect(again).toEqual(c);
   });
 
-  it('defaults the ladder spread floor to minSpreadBps and canonicalises decimals', () => {
+  it('leaves the ladder spread floor to the live minSpreadBps unless set, and canonicalises decimals', () => {
     const c = parsePoolConfig({ spreadPolicy: { minSpreadBps: '20.0', defaultSpreadBps: '30' } });
     expect(c.spreadPolicy.minSpreadBps).toBe('20');
-    expect(c.ladder.minSpreadFloorBps).toBe('20');
+    expect(c.ladder.minSpreadFloorBps).toBeUndefined();
     expect(parsePoolConfig({ ladder: { minSpreadFloorBps: '0' } }).ladder.minSpreadFloorBps).toBe('0');
+    expect(parsePoolConfig({ ladder: { minSpreadFloorBps: '25.0' } }).ladder.minSpreadFloorBps).toBe('25');
+  });
+
+  it('reads a floor equal to minSpreadBps (the previous release copied it) as following the minimum', () => {
+    const stored = {
+      spreadPolicy: { minSpreadBps: '15', defaultSpreadBps: '30' },
+      ladder: { minSpreadFloorBps: '15.0' },
+    };
+    expect(parsePoolConfig(stored).ladder.minSpreadFloorBps).toBeUndefined();
+    // Merged onto a configuration still holding the copy (a market maker started before the upgrade).
+    const held = {
+      ...parsePoolConfig(stored),
+      ladder: { ...parsePoolConfig(stored).ladder, minSpreadFloorBps: '15' },
+    };
+    const raised = mergePoolConfig(held, { spreadPolicy: { minSpreadBps: '40', defaultSpreadBps: '40' } });
+    expect(raised.ladder.minSpreadFloorBps).toBeUndefined();
+    expect(raised.spreadPolicy.minSpreadBps).toBe('40');
   });
 
   it('fills strategy defaults per kind', () => {
     expect(parsePoolConfig({ strategy: { kind: 'avellaneda_stoikov' } }).strategy).toEqual({
       kind: 'avellaneda_stoikov',
-      gamma: 0.1,
-      k: 1.5,
+      parameterUnits: 'mid_relative',
+      gamma: 0.002,
+      k: 0.1,
       horizon: { type: 'infinite', rollingWindowSeconds: 60 },
     });
     expect(
@@ -82,10 +104,57 @@ describe('parsePoolConfig defaults', () => {
     });
     expect(parsePoolConfig({ strategy: { kind: 'glft' } }).strategy).toEqual({
       kind: 'glft',
+      parameterUnits: 'mid_relative',
+      gamma: 0.002,
+      k: 0.1,
+      A: 1,
+    });
+    expect(parsePoolConfig({ strategy: { kind: 'glft', parameterUnits: 'price' } }).strategy).toEqual({
+      kind: 'glft',
+      parameterUnits: 'price',
       gamma: 0.1,
       k: 1.5,
       A: 1,
     });
+    expect(parsePoolConfig({ strategy: { kind: 'glft', gamma: 0.01 } }).strategy).toMatchObject({
+      parameterUnits: 'mid_relative',
+      gamma: 0.01,
+      k: 0.1,
+    });
+  });
+
+  it('keeps the price-unit meaning of a model block stored by the previous release (every parameter, no units)', () => {
+    const as = {
+      kind: 'avellaneda_stoikov',
+      gamma: 0.1,
+      k: 1.5,
+      horizon: { type: 'finite', horizonSeconds: 3600 },
+    };
+    expect(parseStoredPoolConfig({ strategy: as }).strategy).toEqual({ ...as, parameterUnits: 'price' });
+    const glft = { kind: 'glft', gamma: 0.2, k: 3, A: 2, intensity: { A: 1, k: 2 } };
+    expect(parseStoredPoolConfig({ strategy: glft }).strategy).toEqual({ ...glft, parameterUnits: 'price' });
+    // A workflow of the previous release carries the old form and merges patches onto it.
+    const carried = { ...JSON.parse(JSON.stringify(DEFAULT_POOL_CONFIG)), strategy: as };
+    expect(mergePoolConfig(carried, { strategy: { k: 2 } }).strategy).toMatchObject({
+      parameterUnits: 'price',
+      k: 2,
+    });
+    // New input naming gamma and k without units means the documented default: mid-relative.
+    expect(parsePoolConfig({ strategy: as }).strategy).toMatchObject({ parameterUnits: 'mid_relative' });
+    // A patch that switches the strategy is new input too.
+    expect(
+      mergePoolConfig(carried, { strategy: { kind: 'glft', gamma: 0.2, k: 3, A: 2 } }).strategy,
+    ).toMatchObject({
+      parameterUnits: 'mid_relative',
+    });
+  });
+
+  it('refuses an unknown parameterUnits', () => {
+    expectFieldError(
+      () => parsePoolConfig({ strategy: { kind: 'glft', parameterUnits: 'bps' } }),
+      'strategy.parameterUnits',
+      "'mid_relative'",
+    );
   });
 });
 
@@ -132,7 +201,7 @@ describe('parsePoolConfig refuses malformed values naming the field path', () =>
     [{ volatility: { window: 1 } }, 'volatility.window', 'at least 2'],
     [{ refreshIntervalMs: 99 }, 'refreshIntervalMs', 'at least 100'],
     [{ refreshIntervalMs: Number.NaN }, 'refreshIntervalMs', 'got number NaN'],
-    [{ priceSource: 'oracle' }, 'priceSource', "'reference', 'book_mid' or 'reserve_ratio'"],
+    [{ priceSource: 'oracle' }, 'priceSource', "must be 'reference' or 'book_mid'"],
   ])('%j -> %s', (input, field, part) => {
     expectFieldError(() => parsePoolConfig(input), field, part);
   });
@@ -210,14 +279,20 @@ describe('mergePoolConfig', () => {
     const as = mergePoolConfig(DEFAULT_POOL_CONFIG, { strategy: { kind: 'avellaneda_stoikov', gamma: 0.2 } });
     expect(as.strategy).toEqual({
       kind: 'avellaneda_stoikov',
+      parameterUnits: 'mid_relative',
       gamma: 0.2,
-      k: 1.5,
+      k: 0.1,
       horizon: { type: 'infinite', rollingWindowSeconds: 60 },
     });
     const tweaked = mergePoolConfig(as, { strategy: { k: 3 } });
-    expect(tweaked.strategy).toMatchObject({ kind: 'avellaneda_stoikov', gamma: 0.2, k: 3 });
+    expect(tweaked.strategy).toMatchObject({
+      kind: 'avellaneda_stoikov',
+      parameterUnits: 'mid_relative',
+      gamma: 0.2,
+      k: 3,
+    });
     const finite = mergePoolConfig(as, { strategy: { horizon: { type: 'finite' } } });
-    expect(finite.strategy).toMatchObject({ horizon: { type: 'finite', horizonSeconds: 3600 } });
+    expect(finite.strategy).toMatchObject({ horizon: { type: 'finite', horizonSeconds: 300 } });
   });
 
   it('validates the merged whole', () => {

@@ -48,9 +48,16 @@ describe('Avellaneda-Stoikov', () => {
       ...patch,
     });
 
+  // The hand-computed figures are in price units (the paper's): k per quote unit, gamma per quote unit.
+  const priceUnits = { parameterUnits: 'price', gamma: 0.1, k: 1.5 } as const;
+
   it('finite horizon reproduces the published quotes (crossing mid when the guard is off)', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'finite', horizonSeconds: 100 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'finite', horizonSeconds: 100 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput());
     expect(formatDecimal(q.reservationPrice)).toBe('92');
@@ -66,7 +73,11 @@ describe('Avellaneda-Stoikov', () => {
 
   it('infinite horizon uses the rolling window as T - t', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'infinite', rollingWindowSeconds: 10 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput({ timeRemainingSeconds: undefined }));
     expect(formatDecimal(q.reservationPrice)).toBe('92');
@@ -75,7 +86,11 @@ describe('Avellaneda-Stoikov', () => {
 
   it('with the guard on, the same quotes are kept off the mid', () => {
     const cfg = parsePoolConfig({
-      strategy: { kind: 'avellaneda_stoikov', horizon: { type: 'infinite', rollingWindowSeconds: 10 } },
+      strategy: {
+        kind: 'avellaneda_stoikov',
+        ...priceUnits,
+        horizon: { type: 'infinite', rollingWindowSeconds: 10 },
+      },
     }).strategy;
     const q = strategyFor(cfg).compute(asInput({ guardMid: true }));
     expect(prices(q.asks)).toEqual(['100.01']);
@@ -109,7 +124,9 @@ describe('GLFT', () => {
 
   it('full strategy: flat inventory quotes mid -/+ (c1 + c2 sigma / 2); a fitted intensity replaces A and k', () => {
     // sigma = 0.5 x 100 / sqrt(100) = 5; c1 = 1.386294361119891, c2 = 1 -> depth 3.886294361119891.
-    const cfg = parsePoolConfig({ strategy: { kind: 'glft', gamma: 0.5, k: 0.5, A: 2 } }).strategy;
+    const cfg = parsePoolConfig({
+      strategy: { kind: 'glft', parameterUnits: 'price', gamma: 0.5, k: 0.5, A: 2 },
+    }).strategy;
     const input = quoteInput({
       mid: new Big(100),
       reserveBase: new Big(1),
@@ -121,8 +138,9 @@ describe('GLFT', () => {
     const q = strategyFor(cfg).compute(input);
     expect(prices(q.bids)).toEqual(['96.11']);
     expect(prices(q.asks)).toEqual(['103.89']);
+    // A fitted k is per bp of mid: 1.5 per bp at mid 100 is 1.5 x 10^4 / 100 = 150 per quote unit.
     const fitted = strategyFor(cfg).compute({ ...input, intensity: { A: 1, k: 1.5 } });
-    expect(fitted.model).toMatchObject({ A: 1, k: 1.5 });
+    expect(fitted.model).toMatchObject({ A: 1, k: 150 });
     expect(prices(fitted.bids)).not.toEqual(['96.11']);
   });
 
@@ -255,6 +273,7 @@ const marketArb = fc
     levels: fc.integer({ min: 1, max: 5 }),
     guardMid: fc.boolean(),
     floorBps: fc.integer({ min: 0, max: 100 }),
+    capBps: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
     bestBidOffset: fc.option(fc.integer({ min: -50, max: 200 }), { nil: undefined }),
     bestAskOffset: fc.option(fc.integer({ min: -50, max: 200 }), { nil: undefined }),
   })
@@ -279,6 +298,8 @@ const marketArb = fc
       bestBid: m.bestBidOffset === undefined ? undefined : mid.minus(tick.times(m.bestBidOffset)),
       bestAsk: m.bestAskOffset === undefined ? undefined : mid.plus(tick.times(m.bestAskOffset)),
       ladder: ladder({ levels: m.levels, minSpreadFloorBps: String(m.floorBps), baseOrderSize: '2' }),
+      // The policy's cap, never below the floor (the configuration refuses a floor above it).
+      maxSpreadBps: m.capBps === undefined ? undefined : new Big(Math.max(m.capBps, m.floorBps, 1)),
     });
     if (input.bestBid?.lte(0)) delete input.bestBid;
     if (input.bestAsk?.lte(0)) delete input.bestAsk;
@@ -311,29 +332,41 @@ function checkInvariants(q: QuoteLadder, input: QuoteInput, floorBps: number): v
   const ask = q.asks[0];
   if (bid && ask) {
     expect(bid.price.lt(ask.price)).toBe(true);
-    expect(ask.price.minus(bid.price).gte(mid.times(floorBps).div(10_000))).toBe(true);
+    const width = ask.price.minus(bid.price);
+    // The cap wins over the floor when the tick grid cannot hold both.
+    if (!q.adjustments.includes('spread_capped_max')) {
+      expect(width.gte(mid.times(floorBps).div(10_000))).toBe(true);
+    }
+    // Only another party's crossed book (or a cap under one tick) can keep the cap out of reach.
+    if (input.maxSpreadBps !== undefined && !q.adjustments.includes('spread_cap_unreachable')) {
+      expect(width.lte(mid.times(input.maxSpreadBps).div(10_000))).toBe(true);
+    }
   }
 }
 
 describe('quote pipeline properties', () => {
-  it('bid < ask, on tick and lot grids, never crossing the book or (guarded) the mid, spread floor kept', () => {
+  it('bid < ask, on tick and lot grids, never crossing the book or (guarded) the mid, spread floor and cap kept', () => {
     let twoSided = 0;
+    let capped = 0;
     fc.assert(
       fc.property(marketArb, ({ kind, input, floorBps }) => {
         const q = strategyFor(strategyConfig(kind)).compute(input);
         checkInvariants(q, input, floorBps);
         if (q.bids.length > 0 && q.asks.length > 0) twoSided++;
+        if (q.adjustments.includes('spread_capped_max')) capped++;
       }),
       { numRuns: 300 },
     );
     // Guard against a vacuous pass where everything was dropped.
     expect(twoSided).toBeGreaterThan(150);
+    // Not vacuous: the cap acted on a good share of the cases.
+    expect(capped).toBeGreaterThan(20);
   }, 60_000); // 300 runs of every strategy: the 5 s default is too short on a loaded 2-core machine
 
   it('a long inventory moves both quotes down and a short one up, versus flat', () => {
-    // Model parameters are in absolute price units, so the market is kept where the default
-    // gamma/k make sense: mid 1000-5000, 5 base units at balance (q up to 4.5 order sizes), and a
-    // 5% deviation moves every model's prices by more than two 0.01 ticks.
+    // Mid 1000-5000 on a 0.01 tick, 5 base units at balance (q up to 4.5 order sizes): a 5%
+    // deviation moves every model's prices (GLFT's default skew is 1.4 bps per order size) by more
+    // than a tick.
     const arb = fc.record({
       kind: fc.constantFrom(...STRATEGY_KINDS),
       midTicks: fc.integer({ min: 100_000, max: 500_000 }),
