@@ -123,7 +123,9 @@ const isPathSeries = (v: unknown): v is Record<string, unknown> & { t: number[];
   isRecord(v) && isNumArray(v.t) && isNumArray(v.equity);
 
 const MAX_ROWS = 500;
-const MAX_SERIES = 40;
+const MAX_SERIES = 120;
+/** Tables deeper than this are parts of a spec, not results. */
+const MAX_TABLE_DEPTH = 2;
 const MAX_DEPTH = 6;
 
 /** Builds the page's tables, curves and distributions from a parsed results file. */
@@ -155,13 +157,13 @@ export function viewOf(file: string, json: unknown): BacktestView {
       return;
     }
     if (isNumArray(v)) {
-      if (v.length >= 5 && /pnl|p&l|distribution/i.test(path.join('.')))
+      if (v.length >= 2 && /pnl|p&l|distribution/i.test(path.join('.')))
         view.distributions.push({ label, group, name, values: v });
       return;
     }
     if (Array.isArray(v)) {
       // Records are a table; their nested objects may still hold curves, so the walk goes on.
-      if (v.length && v.every(isRecord) && !v.some(isPathSeries)) {
+      if (path.length <= MAX_TABLE_DEPTH && v.length && v.every(isRecord) && !v.some(isPathSeries)) {
         view.tables.push(tableOf(label, v as Array<Record<string, unknown>>));
       }
       v.slice(0, MAX_SERIES).forEach((x, i) => {
@@ -171,6 +173,9 @@ export function viewOf(file: string, json: unknown): BacktestView {
       return;
     }
     if (isRecord(v)) {
+      // A top-level record of figures (a single run's metrics, its spec) is a table of one row.
+      const scalars = Object.values(v).filter((x) => x === null || typeof x !== 'object').length;
+      if (path.length === 1 && scalars >= 3) view.tables.push(tableOf(label, [v]));
       for (const [k, x] of Object.entries(v)) {
         if (depth === 0 && ['kind', 'createdAt', 'command', 'seed'].includes(k)) continue;
         walk(x, [...path, k], depth + 1);
@@ -178,6 +183,19 @@ export function viewOf(file: string, json: unknown): BacktestView {
     }
   };
   walk(root, [], 0);
+  if (!view.distributions.length) {
+    // No P&L arrays: a table of paths with a P&L column is the distribution (a single run's file).
+    for (const t of view.tables) {
+      if (t.rows.length < 2) continue;
+      for (const c of t.columns.filter((c) => /pnl/i.test(c))) {
+        const values = t.rows
+          .map((r) => r[c])
+          .filter((x): x is number => typeof x === 'number' && Number.isFinite(x));
+        if (values.length === t.rows.length)
+          view.distributions.push({ label: `${t.title} › ${c}`, group: t.title, name: c, values });
+      }
+    }
+  }
   return view;
 }
 

@@ -81,7 +81,11 @@ function drawDistributions(distributions) {
   if (!all.length) return legend('pnl', [['no P&L distribution in this file', '#8a96a3']]);
   const lo = Math.min(...all);
   const hi = Math.max(...all);
-  const bins = 30;
+  // Few paths, few bins: a bar per path or two, up to 30 for large runs.
+  const bins = Math.max(
+    5,
+    Math.min(30, Math.ceil(Math.sqrt(all.length / Math.max(1, distributions.length)) * 2)),
+  );
   const width = hi > lo ? (hi - lo) / bins : 1;
   distributions.forEach((d, i) => {
     const counts = new Array(bins).fill(0);

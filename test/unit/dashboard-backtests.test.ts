@@ -67,6 +67,32 @@ describe('backtest results for the dashboard', () => {
     ]);
   });
 
+  it("reads a single run's file: its metrics object as a one-row table, its paths' P&L as the distribution", () => {
+    const view = viewOf('run.json', {
+      kind: 'run',
+      createdAt: '2026-11-27T00:00:00Z',
+      command: 'npm run backtest',
+      seed: 1,
+      metrics: { strategy: 'glft', scenario: 'gbm', paths: 3, meanPnl: 2, sharpe: 0.5 },
+      paths: [
+        { path: 0, pnl: 1, holdPnl: 0.5, stops: [] },
+        { path: 1, pnl: 2, holdPnl: 1, stops: ['max_loss'] },
+        { path: 2, pnl: 3, holdPnl: 2, stops: [] },
+      ],
+      series: { path: 0, t: [0, 1], mid: [1, 1], equity: [0, 1], inventory: [0, 1] },
+    });
+    expect(view.tables.map((t) => [t.title, t.rows.length])).toEqual([
+      ['metrics', 1],
+      ['paths', 3],
+    ]);
+    expect(view.tables[1]!.rows[1]!.stops).toBe('max_loss');
+    expect(view.distributions).toEqual([
+      { label: 'paths › pnl', group: 'paths', name: 'pnl', values: [1, 2, 3] },
+      { label: 'paths › holdPnl', group: 'paths', name: 'holdPnl', values: [0.5, 1, 2] },
+    ]);
+    expect(view.series.map((x) => x.name)).toEqual(['series']);
+  });
+
   it('lists files newest first and says why a file is not shown', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'bt-'));
     writeFileSync(
