@@ -3,6 +3,7 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { backtestMarkdown, type BacktestBenchResult } from './backtest';
 import type { CapacityResult } from './capacity';
+import { dashboardMarkdown, type DashboardBenchResult } from './dashboard';
 import type { HistoryResult } from './history';
 import type { RecoveryResult } from './recovery';
 import type { EventsRow } from './events';
@@ -66,6 +67,7 @@ export interface BenchResults {
     recovery: Section<RecoveryResult>;
     capacity: Section<CapacityResult>;
     capacityQuiet: Section<CapacityResult>;
+    dashboard: Section<DashboardBenchResult>;
   };
 }
 
@@ -245,6 +247,30 @@ function summaryRows(r: BenchResults): Row[] {
       ]);
     }
   }
+  const { dashboard } = r.sections;
+  if (skip('dashboard', dashboard) && dashboard.status === 'ok') {
+    const d = dashboard.result;
+    const live = d.costs.find((c) => c.operation.startsWith('live update'));
+    const load = d.costs.find((c) => c.operation.startsWith('pool page load, 15 min'));
+    if (live && load) {
+      rows.push([
+        'dashboard',
+        `live update read, ${d.pools} pools running (rows read; p50 ${n1(live.ms.p50)} ms)`,
+        n0(live.rowsRead),
+        `pool page load, 15 min window (rows read; p50 ${n1(load.ms.p50)} ms)`,
+        n0(load.rowsRead),
+        ratio(live.rowsRead, load.rowsRead),
+      ]);
+    }
+    rows.push([
+      'dashboard',
+      `pool reads/s for ${d.live.pages} live pages (coalesced, shared)`,
+      n1(d.live.poolReadsPerSecond),
+      'one read per notification per page',
+      n1(d.live.naiveReadsPerSecond),
+      ratio(d.live.poolReadsPerSecond, d.live.naiveReadsPerSecond),
+    ]);
+  }
   return rows;
 }
 
@@ -391,6 +417,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.sections.dashboard.status === 'ok') lines.push(...dashboardMarkdown(r.sections.dashboard.result));
   if (capacity.status === 'ok' || capacityQuiet.status === 'ok') {
     lines.push(
       "Lag = a session's interval between consecutive cycle starts (from the worker's cycle observer) minus the 1 s refresh, never below 0; " +

@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BacktestBenchResult } from './backtest';
 import { runCapacityBench } from './capacity';
+import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
@@ -45,6 +46,7 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'dashboard',
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -60,6 +62,7 @@ const HELP = `Usage: npm run bench -- [options]
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
   --postgres <mode>    local (default: DATABASE_URL or .data/postgres, the run command's cluster) |
                        private (a throw-away embedded cluster for this run, same durability settings)
+  --dashboard-pools <n> pools running while the dashboard's reads are measured (default 50)
   --out <dir>          results folder (default bench/results)
   -h, --help`;
 
@@ -90,6 +93,7 @@ function parseOptions() {
         temporal: { type: 'string', default: 'private' },
         postgres: { type: 'string', default: 'local' },
         out: { type: 'string' },
+        'dashboard-pools': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -148,6 +152,13 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    dashboard: {
+      pools: positiveInt('dashboard-pools', values['dashboard-pools'], 50),
+      warmupSeconds: quick ? 20 : 60,
+      repeats: quick ? 5 : 20,
+      liveSeconds: quick ? 10 : 30,
+      pages: 20,
+    },
     backtest: { quick },
   };
 }
@@ -219,6 +230,7 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      dashboard: skipped(),
     },
   };
 
@@ -270,7 +282,7 @@ async function main() {
       results.sections.recovery = await section('recovery', () =>
         runRecoveryBench(infra!, { ...o.recovery, log }),
       );
-    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet', 'dashboard'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
@@ -298,6 +310,10 @@ async function main() {
       if (mm && o.only.has('capacity'))
         results.sections.capacity = await section('capacity', () =>
           runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
+        );
+      if (mm && o.only.has('dashboard'))
+        results.sections.dashboard = await section('dashboard', () =>
+          runDashboardBench(infra!, mm!, { ...o.dashboard, log }),
         );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>
