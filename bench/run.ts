@@ -18,7 +18,9 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BacktestBenchResult } from './backtest';
 import { runCapacityBench } from './capacity';
+import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
@@ -38,6 +40,7 @@ import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = [
   'quotes',
+  'backtest',
   'events',
   'matching',
   'latency',
@@ -45,10 +48,11 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'dashboard',
   'netting',
 ] as const;
 /** Pure simulations: they need neither Temporal nor Postgres. */
-const PURE_SECTIONS: readonly string[] = ['quotes', 'netting'];
+const PURE_SECTIONS: readonly string[] = ['quotes', 'backtest', 'netting'];
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -63,6 +67,7 @@ const HELP = `Usage: npm run bench -- [options]
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
   --postgres <mode>    local (default: DATABASE_URL or .data/postgres, the run command's cluster) |
                        private (a throw-away embedded cluster for this run, same durability settings)
+  --dashboard-pools <n> pools running while the dashboard's reads are measured (default 50)
   --out <dir>          results folder (default bench/results)
   -h, --help`;
 
@@ -93,6 +98,7 @@ function parseOptions() {
         temporal: { type: 'string', default: 'private' },
         postgres: { type: 'string', default: 'local' },
         out: { type: 'string' },
+        'dashboard-pools': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -151,6 +157,14 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    dashboard: {
+      pools: positiveInt('dashboard-pools', values['dashboard-pools'], 50),
+      warmupSeconds: quick ? 20 : 60,
+      repeats: quick ? 5 : 20,
+      liveSeconds: quick ? 10 : 30,
+      pages: 20,
+    },
+    backtest: { quick },
     netting: { informedFlows: quick ? [2] : [0, 2, 20] },
   };
 }
@@ -214,6 +228,7 @@ async function main() {
     },
     sections: {
       quotes: skipped(),
+      backtest: skipped(),
       events: skipped(),
       matching: skipped(),
       latency: skipped(),
@@ -221,6 +236,7 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      dashboard: skipped(),
       netting: skipped(),
     },
   };
@@ -233,6 +249,17 @@ async function main() {
       results.sections.quotes = mod?.runDomainQuoteBench
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
+    }
+    if (o.only.has('backtest')) {
+      const mod = await optionalModule<{
+        runBacktestBench: (opts: {
+          quick: boolean;
+          log: (l: string) => void;
+        }) => Promise<BacktestBenchResult>;
+      }>('backtest.ts');
+      results.sections.backtest = mod?.runBacktestBench
+        ? await section('backtest', () => mod.runBacktestBench({ ...o.backtest, log }))
+        : { status: 'missing', reason: 'bench/backtest.ts (runBacktestBench) is missing' };
     }
     if (o.only.has('netting'))
       results.sections.netting = await section('netting', async () => runNettingBench({ ...o.netting, log }));
@@ -264,7 +291,7 @@ async function main() {
       results.sections.recovery = await section('recovery', () =>
         runRecoveryBench(infra!, { ...o.recovery, log }),
       );
-    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet', 'dashboard'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
@@ -293,6 +320,10 @@ async function main() {
         results.sections.capacity = await section('capacity', () =>
           runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
         );
+      if (mm && o.only.has('dashboard'))
+        results.sections.dashboard = await section('dashboard', () =>
+          runDashboardBench(infra!, mm!, { ...o.dashboard, log }),
+        );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>
           runCapacityBench(infra!, mm!, {
@@ -305,9 +336,11 @@ async function main() {
     }
   } catch (err) {
     log(`[bench] ${(err as Error).stack ?? String(err)}`);
+    // Indexed as plain sections: the union of every section's result type is too large for tsc.
+    const sections = results.sections as Record<SectionName, Section<unknown>>;
     for (const name of SECTIONS) {
-      if (o.only.has(name) && results.sections[name].status === 'skipped') {
-        results.sections[name] = {
+      if (o.only.has(name) && sections[name].status === 'skipped') {
+        sections[name] = {
           status: 'error',
           seconds: 0,
           error: `set-up failed: ${(err as Error).message}`,

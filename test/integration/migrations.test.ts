@@ -36,7 +36,16 @@ describe('migrations on real Postgres', () => {
         'trades',
       ].sort(),
     );
-    // The first step down removes the intensity exposure and the pools' fee and capital columns.
+    // The first step down removes the dashboard's index on events by stream and time.
+    const dashboardIndex = () =>
+      sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where indexname = 'events_stream_time'`.execute(t.db);
+    expect((await dashboardIndex()).rows).toHaveLength(1);
+    await migrateDown(t.db);
+    expect((await dashboardIndex()).rows).toEqual([]);
+    expect(await tables(t)).toEqual(afterUp);
+    // The next removes the intensity exposure and the pools' fee and capital columns.
     await migrateDown(t.db);
     const capitalColumns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
