@@ -144,3 +144,21 @@ describe('per-market controls on the live quote path (issue 13, item 6)', () => 
     }
   });
 });
+
+describe('the price band cuts single levels a model quotes across the mid', () => {
+  it('with the mid guard off, a pool short base bids above the mid; a ceiling at the mid cuts exactly those bids', () => {
+    // 2 ETH x 2000 = 4,000 of 40,000: a 10% base share against a 50% target, so the reservation
+    // price sits well above the mid and, without the guard, the best bids cross it.
+    const short = { reserveBase: '2', reserveQuote: '36000', inventoryShare: '0.1' };
+    const patch = { strategy: { kind: 'rule_based' as const, skewFactor: 10 }, ladder: { guardMid: false } };
+    const free = computeQuotes(snapshot(parsePoolConfig(patch), short));
+    const above = free.bids.filter((l) => new Big(l.price).gt(2000));
+    expect(above.length).toBeGreaterThan(0);
+    const banded = computeQuotes(
+      snapshot(parsePoolConfig({ ...patch, ladder: { guardMid: false, priceCeiling: '2000' } }), short),
+    );
+    expect(banded.bids).toEqual(free.bids.filter((l) => new Big(l.price).lte(2000)));
+    expect(banded.asks).toEqual(free.asks);
+    expect(banded.adjustments).toContain('bids_cut_at_ceiling');
+  });
+});
