@@ -13,6 +13,7 @@ import { formatDeskReport, formatPortfolioLine, readDeskPortfolio, type DeskPool
 import type { RunOptions } from './options';
 import { EventRateMeter, ProgressDisplay } from './progress';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
+import { serveRunDashboard, type RunDashboard } from './run-dashboard';
 import { ErrorLog, startFresh, waitForQuotes } from './session';
 
 /*
@@ -79,6 +80,7 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     log: (l) => out(`  ${l}`),
   });
   const ingesters: Ingester[] = [];
+  let dashboard: RunDashboard | undefined;
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
@@ -91,6 +93,8 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
       `Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`,
     );
     out(`Feeds: ${desk.description}`);
+    dashboard = await serveRunDashboard(stack);
+    if (dashboard.url) out(`Dashboard: ${dashboard.url}`);
     const pools = await setUpDeskPools(stack, desk, pairs, {
       poolsPerPair: opts.pools,
       strategy: opts.strategy,
@@ -254,6 +258,7 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     }
     return errors.count ? 1 : 0;
   } finally {
+    await dashboard?.close();
     await Promise.all(ingesters.map((i) => i.stop()));
     await stack
       .close()

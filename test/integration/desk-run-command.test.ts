@@ -82,6 +82,8 @@ describe('npm start -- --pairs BTC/USDC,ETH/BTC (the multi-pair desk)', () => {
     );
     expect(result.stdout).toMatch(/ETH +net +[-+][\d.]+ +worth +[-+][\d.]+ USDC +\(via ETH\/USDC\)/);
     expect(result.stdout).toContain('History across pools and pairs');
+    expect(result.stdout).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+/);
+    expect(result.stderr, output()).not.toMatch(/Dashboard warnings|error:/);
     expect(result.stdout).toMatch(/desk-eth-btc-1 \(ETH\/BTC\)\n {2}ETH: [\d.]+ -> [\d.]+ {4}BTC: /);
     expect(result.stdout).toMatch(/ {2}ETH\/BTC: 1 pool\(s\), [1-9]\d* trades, P&L [-+][\d.]+ USDC/);
     expect(result.stdout).toMatch(/\ndesk: [1-9]\d* trades, P&L [-+][\d.]+ USDC/);
