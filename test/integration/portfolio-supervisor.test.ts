@@ -174,6 +174,8 @@ describe('the portfolio supervisor of a desk', () => {
         ].sort(),
       );
 
+      // At least one continueAsNew, carrying the risk state, before the supervisor stops.
+      await waitFor('a continued run', async () => (await m.client.portfolio.status(deskId)).runs >= 2);
       const final = await m.client.portfolio.stop(deskId, 'test over');
       expect(final.state).toBe('stopped');
       // Determinism: the recorded runs (signals sent, updates, continueAsNew) replay against the code.
