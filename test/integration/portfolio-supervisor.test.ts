@@ -8,10 +8,12 @@ import {
   statusQuery,
   type MarketMakerStatus,
 } from '../../client';
+import { hedgeDeskNet } from '../../db/desk';
 import { readStream } from '../../db/event-store';
+import { parseDeskHedging } from '../../domain/desk-config';
 import { examplePairRegistry, poolMarketRules } from '../../domain/pairs';
 import { deskStream } from '../../domain/streams';
-import { WORKFLOWS_PATH } from '../../worker/create-worker';
+import { WORKFLOWS_PATH, defaultHedgeVenue } from '../../worker/create-worker';
 import { seedTicks, startTicker, useMarketHarness, waitFor } from '../helpers/market';
 
 /*
@@ -192,6 +194,138 @@ describe('the portfolio supervisor of a desk', () => {
       await Promise.all(tickers.map(([, t]) => t.stop()));
       await Promise.all(
         ids.map((id) => m.client.stopPool(id, 'test over', { wait: false }).catch(() => undefined)),
+      );
+    }
+  });
+  it('two pools with opposite exposure hedge nothing under desk netting, where alone each hedged; the net of a third is hedged once', async () => {
+    const feed = `eth-net-${tag}`;
+    await seedTicks(m.db, feed, Array(30).fill('2000'));
+    const ticker = startTicker(m.db, feed, '2000', 500);
+    // Share 0.7 and 0.3 against a 0.5 target: each breaches maxInventoryDeviation and flattens.
+    const risk = { maxVolatility: 1000, maxInventoryDeviation: 0.1, hedgeCooldownSeconds: 3600 };
+    const n = (name: string) => `${tag}-${name}`;
+    // At 2,000: +20 ETH and -20 ETH of exposure, two by two.
+    const alone = [
+      await pool(n('long-alone'), 'ETH/USDC', feed, '70', '60000', risk),
+      await pool(n('short-alone'), 'ETH/USDC', feed, '30', '140000', risk),
+    ];
+    const netted = [
+      await pool(n('long-desk'), 'ETH/USDC', feed, '70', '60000', risk),
+      await pool(n('short-desk'), 'ETH/USDC', feed, '30', '140000', risk),
+    ];
+    const deskId = `net-${tag}`;
+    const hedgesOf = (ids: string[]) =>
+      m.db.selectFrom('hedges').selectAll().where('pool_id', 'in', ids).execute();
+    const deskHedges = () =>
+      m.db.selectFrom('desk_hedges').selectAll().where('desk_id', '=', deskId).execute();
+    const flattenDecided = async (poolId: string) =>
+      (await readStream(m.db, `market-maker-${poolId}`, 0, 1000)).some(
+        (e) => e.type === 'risk_limit_breached' && (e.payload as { action: string }).action === 'flatten',
+      );
+    try {
+      // The desk takes the pools' hedging over before their market makers start.
+      await m.client.portfolio.start({
+        deskId,
+        pools: netted,
+        hedging: { enabled: true, cooldownSeconds: 3600 },
+        periodMs: 500,
+      });
+      await waitFor('a first hedge round', async () => (await m.client.portfolio.status(deskId)).lastHedge);
+      for (const id of [...alone, ...netted]) await startMarketMaker(id);
+
+      const perPool = await waitFor(
+        'both pools on their own hedged',
+        async () => {
+          const rows = await hedgesOf(alone);
+          return rows.length === 2 && rows.every((r) => r.status === 'filled') ? rows : undefined;
+        },
+        60_000,
+        300,
+      );
+      expect(perPool.map((r) => `${r.pool_id} ${r.side} ${r.base_amount}`).sort()).toEqual(
+        [`${alone[0]} sell 20`, `${alone[1]} buy 20`].sort(),
+      );
+      // The desk's pools decided the same flatten, and left it to the desk.
+      await waitFor('the desk pools decided to flatten', async () =>
+        (await Promise.all(netted.map(flattenDecided))).every(Boolean),
+      );
+      const status = await waitFor('a hedge round after the flattens', async () => {
+        const s = await m.client.portfolio.status(deskId);
+        return s.lastHedge?.status === 'nothing_to_hedge' && s.lastHedge.comparison ? s : undefined;
+      });
+      expect(status.lastHedge!.comparison).toMatchObject({
+        perPoolOrders: 2,
+        nettedOrders: 0,
+        nettedVolume: '0',
+      });
+      expect(await hedgesOf(netted)).toEqual([]);
+      expect(await deskHedges()).toEqual([]);
+
+      // A third pool, long 20 ETH alone: the desk sells its net once, then waits out its cool-down.
+      const third = await pool(n('third-desk'), 'ETH/USDC', feed, '70', '60000', risk);
+      await m.client.portfolio.addPools(deskId, [third]);
+      const sold = await waitFor('the desk hedge', async () => {
+        const rows = await deskHedges();
+        return rows.length && rows.every((r) => r.status === 'filled') ? rows : undefined;
+      });
+      expect(sold.map((r) => [r.asset, r.pair, r.side, r.base_amount])).toEqual([
+        ['ETH', 'ETH/USDC', 'sell', '20'],
+      ]);
+      const ticked = (await m.client.portfolio.status(deskId)).ticks;
+      const after = await waitFor('more evaluations', async () => {
+        const st = await m.client.portfolio.status(deskId);
+        return st.ticks >= ticked + 4 ? st : undefined;
+      });
+      expect(after.lastHedge).toMatchObject({
+        status: 'hedged',
+        hedges: [{ asset: 'ETH', status: 'filled' }],
+      });
+      // The round's own key asks again and gets the first outcome; any other round waits out the cool-down.
+      const venue = defaultHedgeVenue();
+      const again = {
+        deskId,
+        pools: after.pools,
+        numeraire: 'USDC',
+        hedging: parseDeskHedging(after.hedging),
+      };
+      const roundKey = sold[0]!.round_key;
+      expect(await hedgeDeskNet(m.db, venue, { ...again, roundKey })).toMatchObject({
+        status: 'hedged',
+        hedges: [{ clientOrderId: sold[0]!.client_order_id, status: 'filled' }],
+      });
+      expect(await hedgeDeskNet(m.db, venue, { ...again, roundKey: 'another-round' })).toMatchObject({
+        status: 'cool_down',
+      });
+      expect(await deskHedges()).toHaveLength(1);
+      expect(await hedgesOf([...netted, third])).toEqual([]);
+      const filled = (await readStream(m.db, deskStream(deskId), 0, 1000)).filter(
+        (e) => e.type === 'desk_hedge_filled',
+      );
+      expect(filled.map((e) => e.payload)).toEqual([
+        expect.objectContaining({
+          asset: 'ETH',
+          side: 'sell',
+          baseAmount: '20',
+          net: '-20',
+          gross: '60',
+          pools: [...netted, third].sort(),
+        }),
+      ]);
+
+      // Stopping the supervisor hands hedging back to the pools.
+      await m.client.portfolio.stop(deskId);
+      const owners = await m.db
+        .selectFrom('pools')
+        .select('hedged_by_desk')
+        .where('id', 'in', [...netted, third])
+        .execute();
+      expect(owners.map((o) => o.hedged_by_desk)).toEqual([null, null, null]);
+    } finally {
+      await ticker.stop();
+      await Promise.all(
+        [...alone, ...netted].map((id) =>
+          m.client.stopPool(id, 'test over', { wait: false }).catch(() => undefined),
+        ),
       );
     }
   });
