@@ -171,6 +171,14 @@ export async function PortfolioSupervisorWorkflow(
   };
   const membership = (next: string[], netting: boolean) =>
     writes.setDeskMembership({ deskId, pools: next, netting });
+  /** An update's caller (the CLI) is told the activity's own words: which pool, and what to do. */
+  const refused = (err: unknown): never => {
+    const type = (err as { cause?: { type?: string } })?.cause?.type;
+    if (type === 'NotFound' || type === 'Conflict' || type === 'ValidationError') {
+      throw ApplicationFailure.create({ message: describeError(err), type, nonRetryable: true });
+    }
+    throw err;
+  };
 
   setHandler(
     setLimitsUpdate,
@@ -186,7 +194,7 @@ export async function PortfolioSupervisorWorkflow(
     (patch) =>
       serially(async () => {
         const next = parseDeskHedging(patch);
-        await membership(pools, next.enabled);
+        await membership(pools, next.enabled).catch(refused);
         hedging = next;
         nextHedgeAtMs = 0;
         wake = true;
@@ -205,7 +213,7 @@ export async function PortfolioSupervisorWorkflow(
     (change) =>
       serially(async () => {
         const next = parseDeskPools([...pools, ...poolsOf(change)]);
-        await membership(next, hedging.enabled);
+        await membership(next, hedging.enabled).catch(refused);
         pools = next;
         wake = true;
         return pools;

@@ -329,4 +329,43 @@ describe('the portfolio supervisor of a desk', () => {
       );
     }
   });
+  it('operators drive it with plain JSON, as the temporal CLI sends it: bad inputs are refused naming the field', async () => {
+    const bad = m.client.temporal.workflow.execute('PortfolioSupervisorWorkflow', {
+      taskQueue: m.client.taskQueue,
+      workflowId: portfolioSupervisorWorkflowId(`bad-${tag}`),
+      args: [{ deskId: `bad-${tag}`, periodMs: 5 }],
+    });
+    await expect(bad).rejects.toMatchObject({ cause: { message: expect.stringMatching(/periodMs/) } });
+
+    const deskId = `cli-${tag}`;
+    const feed = `eth-cli-${tag}`;
+    await seedTicks(m.db, feed, ['2000']);
+    const poolId = await pool(`${tag}-cli`, 'ETH/USDC', feed, '50', '100000', {});
+    await m.client.portfolio.start({ deskId, pools: [poolId], periodMs: 500 });
+    const handle = m.client.portfolio.supervisor(deskId);
+    await expect(
+      handle.executeUpdate('setLimits', { args: [{ maxNetExposure: { ETH: 'lots' } }] }),
+    ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/limits.maxNetExposure.ETH/) } });
+    await expect(
+      handle.executeUpdate('setLimits', { args: [{ exposureAction: 'skew' }] }),
+    ).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/not supported by the supervisor yet/) },
+    });
+    await expect(
+      handle.executeUpdate('addPools', { args: [{ pools: ['no-such-pool'] }] }),
+    ).rejects.toMatchObject({
+      cause: { type: 'NotFound', message: expect.stringMatching(/"no-such-pool" of desk/) },
+    });
+    expect(
+      await handle.executeUpdate('setLimits', {
+        args: [{ maxNetExposure: { ETH: '1000000' }, maxTotalLoss: '5000' }],
+      }),
+    ).toMatchObject({ maxNetExposure: { ETH: '1000000' }, maxTotalLoss: '5000', lossAction: 'stop' });
+    const status = await waitFor('an evaluation', async () => {
+      const st = await m.client.portfolio.status(deskId);
+      return st.ticks >= 1 && st.totalPnl !== null ? st : undefined;
+    });
+    expect(status).toMatchObject({ pools: [poolId], lastError: null, breaches: [], missingPools: [] });
+    await m.client.portfolio.stop(deskId);
+  });
 });
