@@ -20,9 +20,8 @@ import { deskStream } from '../domain/streams';
  */
 
 export interface DeskEvaluation {
-  /** Null when the desk has no pool (nothing to evaluate). */
-  evaluation: Omit<PortfolioRiskEvaluation, 'decisions'> | null;
-  view: Pick<PortfolioViewJson, 'numeraire' | 'exposure' | 'totalPnl' | 'currentValue'> | null;
+  evaluation: Omit<PortfolioRiskEvaluation, 'decisions'>;
+  view: Pick<PortfolioViewJson, 'numeraire' | 'exposure' | 'totalPnl' | 'currentValue'>;
   missing: string[];
 }
 
@@ -44,7 +43,7 @@ export function deskActivities(deps: { db: Db; hedgeVenue: HedgeVenue }) {
         pools: input.pools,
         numeraire: limits.numeraire,
       });
-      if (read.portfolio.pools.length === 0) return { evaluation: null, view: null, missing: read.missing };
+      // An empty desk is evaluated too: its breaches clear (every exposure is zero).
       const view = computePortfolio(parsePortfolioInput(read.portfolio));
       const { decisions: _all, ...evaluation } = evaluatePortfolioRisk(view, limits, state, input.nowMs);
       const json = portfolioViewToJson(view, 8);

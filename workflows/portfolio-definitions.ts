@@ -1,6 +1,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { DeskHedgeRound } from '../db/desk';
 import type { DeskHedging } from '../domain/desk-config';
+import type { NewEvent } from '../domain/events';
 import type { AssetAmountJson } from '../domain/portfolio';
 import type {
   ActiveBreach,
@@ -48,6 +49,8 @@ export interface PortfolioSupervisorCarried {
   nextHedgeAtMs: number;
   lastHedge: DeskHedgeRound | null;
   actions: PortfolioActionRecord[];
+  /** Desk events the previous run could not write yet. */
+  pendingEvents?: NewEvent[];
 }
 
 export interface PortfolioActionRecord {

@@ -141,7 +141,7 @@ export async function PortfolioSupervisorWorkflow(
   let nextHedgeAtMs = carried?.nextHedgeAtMs ?? 0;
   let lastHedge: DeskHedgeRound | null = carried?.lastHedge ?? null;
   const actions: PortfolioActionRecord[] = [...(carried?.actions ?? [])];
-  let view: DeskEvaluation['view'] = null;
+  let view: DeskEvaluation['view'] | null = null;
   let missing: string[] = [];
   let lastError: string | null = null;
   let stopRequested: string | null = null;
@@ -226,8 +226,12 @@ export async function PortfolioSupervisorWorkflow(
       serially(async () => {
         const gone = new Set(poolsOf(change));
         const next = pools.filter((p) => !gone.has(p));
-        await membership(next, hedging.enabled);
+        await membership(next, hedging.enabled).catch(refused);
         pools = next;
+        // A pool that leaves the desk is the desk's no more to hold: the next evaluation resumes it.
+        for (const p of gone) {
+          if (Object.hasOwn(risk.poolActions, p) && risk.poolActions[p] === 'pause') released.push(p);
+        }
         wake = true;
         return pools;
       }),
@@ -235,6 +239,30 @@ export async function PortfolioSupervisorWorkflow(
   );
 
   const eventId = (what: string) => `${info.workflowId}/${info.runId}/t${ticks}/${what}`;
+
+  /*
+   * Events not written yet: the decision they record is already taken (the risk state moved on), so
+   * a database outage delays them to the next evaluation instead of losing them. Their ids make a
+   * repeated write a no-op.
+   */
+  let pending: NewEvent[] = [...(carried?.pendingEvents ?? [])];
+  /** Pools removed from the desk while it held them paused: resumed at the next evaluation. */
+  const released: string[] = [];
+  const flushEvents = async () => {
+    if (!pending.length) return;
+    const batch = pending;
+    try {
+      await writes.recordDeskEvents({ deskId, events: batch });
+      pending = pending.slice(batch.length);
+    } catch (err) {
+      lastError = `recording the desk's events failed (retried next evaluation): ${describeError(err)}`;
+    }
+  };
+
+  const remember = (a: PortfolioActionRecord) => {
+    actions.push(a);
+    if (actions.length > MAX_RECENT_ACTIONS) actions.shift();
+  };
 
   /** Tells a pool's market maker what the evaluation decided; the outcome is recorded either way. */
   const act = async (change: PoolActionChange): Promise<string> => {
@@ -264,12 +292,30 @@ export async function PortfolioSupervisorWorkflow(
 
   const tick = async () => {
     const nowMs = Date.now();
+    for (const poolId of released.splice(0)) {
+      const change = {
+        poolId,
+        from: 'pause' as const,
+        to: 'continue' as const,
+        reasons: ['removed_from_desk'],
+      };
+      const outcome = await act(change);
+      const { [poolId]: _gone, ...rest } = risk.poolActions;
+      risk = { ...risk, poolActions: rest };
+      remember({ atMs: nowMs, ...change, outcome });
+      pending.push({
+        eventId: eventId(`released/${poolId}`),
+        type: 'portfolio_action_taken',
+        payload: { deskId, ...change, outcome },
+      });
+    }
     let result: DeskEvaluation;
     try {
       result = await local.evaluateDesk({ deskId, pools, limits, state: risk, nowMs });
     } catch (err) {
       lastError = `evaluation failed: ${describeError(err)}`;
       log.warn('portfolio evaluation failed', { deskId, error: lastError });
+      await flushEvents();
       return;
     }
     lastError = null;
@@ -299,16 +345,16 @@ export async function PortfolioSupervisorWorkflow(
       ];
       for (const change of ev.changes) {
         const outcome = await act(change);
-        actions.push({ atMs: nowMs, ...change, outcome });
-        if (actions.length > MAX_RECENT_ACTIONS) actions.shift();
+        remember({ atMs: nowMs, ...change, outcome });
         events.push({
           eventId: eventId(`action/${change.poolId}`),
           type: 'portfolio_action_taken',
           payload: { deskId, ...change, outcome },
         });
       }
-      if (events.length) await writes.recordDeskEvents({ deskId, events });
+      pending.push(...events);
     }
+    await flushEvents();
     if (hedging.enabled && pools.length && nowMs >= nextHedgeAtMs) {
       rounds++;
       try {
@@ -335,7 +381,8 @@ export async function PortfolioSupervisorWorkflow(
       try {
         await membership(pools, hedging.enabled);
       } catch (err) {
-        if (isNotFound(err)) invalidInput('pools', describeError(err));
+        const type = (err as { cause?: { type?: string } })?.cause?.type;
+        if (isNotFound(err) || type === 'Conflict') invalidInput('pools', describeError(err));
         throw err;
       }
       await writes.recordDeskEvents({
@@ -363,7 +410,10 @@ export async function PortfolioSupervisorWorkflow(
       ticksThisRun++;
       await condition(() => wake || stopRequested !== null, periodMs);
     }
-    if (endedBy === 'continue_as_new') await condition(allHandlersFinished);
+    if (endedBy === 'continue_as_new') {
+      await condition(allHandlersFinished);
+      await flushEvents();
+    }
   } finally {
     if (endedBy === 'stop') {
       // The pools hedge themselves again; the ones it paused stay paused for an operator to resume.
@@ -383,6 +433,7 @@ export async function PortfolioSupervisorWorkflow(
       nextHedgeAtMs,
       lastHedge,
       actions,
+      ...(pending.length ? { pendingEvents: pending } : {}),
     };
     await continueAsNew<typeof PortfolioSupervisorWorkflow>({ ...input, pools, carried: next });
   }

@@ -156,7 +156,11 @@ describe('the portfolio supervisor of a desk', () => {
         60_000,
         300,
       );
-      const events = await readStream(m.db, deskStream(deskId), 0, 1000);
+      // Written after the signals they record: waited for, not assumed.
+      const events = await waitFor('the clearing recorded', async () => {
+        const all = await readStream(m.db, deskStream(deskId), 0, 1000);
+        return all.some((e) => e.type === 'portfolio_limit_cleared') ? all : undefined;
+      });
       expect(events.filter((e) => e.type === 'portfolio_limit_breached').map((e) => e.payload)).toEqual([
         expect.objectContaining({
           key: 'exposure:ETH:long',
@@ -340,7 +344,8 @@ describe('the portfolio supervisor of a desk', () => {
     const deskId = `cli-${tag}`;
     const feed = `eth-cli-${tag}`;
     await seedTicks(m.db, feed, ['2000']);
-    const poolId = await pool(`${tag}-cli`, 'ETH/USDC', feed, '50', '100000', {});
+    // Long 20 ETH (40,000 USDC) against its 50% target; no market maker runs for it.
+    const poolId = await pool(`${tag}-cli`, 'ETH/USDC', feed, '70', '60000', {});
     await m.client.portfolio.start({ deskId, pools: [poolId], periodMs: 500 });
     const handle = m.client.portfolio.supervisor(deskId);
     await expect(
@@ -366,6 +371,45 @@ describe('the portfolio supervisor of a desk', () => {
       return st.ticks >= 1 && st.totalPnl !== null ? st : undefined;
     });
     expect(status).toMatchObject({ pools: [poolId], lastError: null, breaches: [], missingPools: [] });
+
+    // A breach holds the pool; with no market maker to tell, the action says so. Removing the pool
+    // from the desk releases it.
+    await m.client.portfolio.setLimits(deskId, { maxNetExposure: { ETH: '10000' }, minActionSeconds: 0 });
+    const held = await waitFor('the pool held', async () => {
+      const st = await m.client.portfolio.status(deskId);
+      return st.poolActions[poolId] === 'pause' ? st : undefined;
+    });
+    expect(held.recentActions).toEqual([
+      expect.objectContaining({
+        poolId,
+        to: 'pause',
+        outcome: expect.stringMatching(/^not delivered: the market maker/),
+      }),
+    ]);
+    expect(await m.client.portfolio.removePools(deskId, [poolId])).toEqual([]);
+    const released = await waitFor('the pool released', async () => {
+      const st = await m.client.portfolio.status(deskId);
+      return st.recentActions.length === 2 ? st : undefined;
+    });
+    expect(released.recentActions[1]).toMatchObject({
+      poolId,
+      from: 'pause',
+      to: 'continue',
+      reasons: ['removed_from_desk'],
+    });
+    expect(released.poolActions).toEqual({});
+    // The desk is empty now: every exposure is zero and the breach clears.
+    const events = await waitFor('the breach cleared', async () => {
+      const types = (await readStream(m.db, deskStream(deskId), 0, 100)).map((e) => e.type);
+      return types.includes('portfolio_limit_cleared') ? types : undefined;
+    });
+    expect(events).toEqual([
+      'portfolio_supervisor_started',
+      'portfolio_limit_breached',
+      'portfolio_action_taken',
+      'portfolio_action_taken',
+      'portfolio_limit_cleared',
+    ]);
     await m.client.portfolio.stop(deskId);
   });
 });
