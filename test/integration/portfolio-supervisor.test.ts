@@ -7,6 +7,7 @@ import {
   portfolioSupervisorWorkflowId,
   statusQuery,
   type MarketMakerStatus,
+  type PortfolioSupervisorStatus,
 } from '../../client';
 import { hedgeDeskNet } from '../../db/desk';
 import { readStream } from '../../db/event-store';
@@ -14,6 +15,8 @@ import { parseDeskHedging } from '../../domain/desk-config';
 import { examplePairRegistry, poolMarketRules } from '../../domain/pairs';
 import { deskStream } from '../../domain/streams';
 import { WORKFLOWS_PATH, defaultHedgeVenue } from '../../worker/create-worker';
+import { findTemporalCli } from '../../devenv/temporal-cli';
+import { runCommand } from '../helpers/processes';
 import { seedTicks, startTicker, useMarketHarness, waitFor } from '../helpers/market';
 
 /*
@@ -411,5 +414,105 @@ describe('the portfolio supervisor of a desk', () => {
       'portfolio_limit_cleared',
     ]);
     await m.client.portfolio.stop(deskId);
+  });
+  it('the temporal CLI starts it, queries its status, sets its limits, is refused a bad value and stops it', async () => {
+    const cli = findTemporalCli()?.path;
+    if (!cli)
+      throw new Error(
+        'No Temporal CLI found (the global setup should have resolved one); set TEMPORAL_CLI_PATH.',
+      );
+    const run = async (args: string[], expectOk = true) => {
+      const r = await runCommand(cli, [
+        ...args,
+        '--address',
+        m.temporal.address,
+        '--namespace',
+        m.temporal.namespace,
+      ]);
+      if (expectOk && r.code !== 0)
+        throw new Error(`temporal ${args.join(' ')} exited with ${r.code}:\n${r.stdout}\n${r.stderr}`);
+      return r;
+    };
+    const feed = `eth-tcli-${tag}`;
+    await seedTicks(m.db, feed, ['2000']);
+    const poolId = await pool(`${tag}-tcli`, 'ETH/USDC', feed, '50', '100000', {});
+    const deskId = `tcli-${tag}`;
+    const workflowId = portfolioSupervisorWorkflowId(deskId);
+    await run([
+      'workflow',
+      'start',
+      '--type',
+      'PortfolioSupervisorWorkflow',
+      '--task-queue',
+      m.client.taskQueue,
+      '--workflow-id',
+      workflowId,
+      '--input',
+      JSON.stringify({
+        deskId,
+        pools: [poolId],
+        limits: { maxNetExposure: { ETH: '50000' } },
+        periodMs: 500,
+      }),
+    ]);
+    const status = async () => {
+      const r = await run([
+        'workflow',
+        'query',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'status',
+        '-o',
+        'json',
+      ]);
+      const parsed = JSON.parse(r.stdout) as { queryResult?: unknown[] } | unknown[];
+      return (Array.isArray(parsed) ? parsed[0] : parsed.queryResult?.[0]) as PortfolioSupervisorStatus;
+    };
+    const first = await waitFor('an evaluation read through the CLI', async () => {
+      const st = await status();
+      return st.ticks >= 1 && st.totalPnl !== null ? st : undefined;
+    });
+    expect(first).toMatchObject({ deskId, pools: [poolId], limits: { maxNetExposure: { ETH: '50000' } } });
+    await run([
+      'workflow',
+      'update',
+      'execute',
+      '--workflow-id',
+      workflowId,
+      '--name',
+      'setLimits',
+      '--input',
+      JSON.stringify({ maxNetExposure: { ETH: '40000' }, maxDrawdown: '1000' }),
+    ]);
+    expect((await status()).limits).toMatchObject({ maxNetExposure: { ETH: '40000' }, maxDrawdown: '1000' });
+    const refused = await run(
+      [
+        'workflow',
+        'update',
+        'execute',
+        '--workflow-id',
+        workflowId,
+        '--name',
+        'setLimits',
+        '--input',
+        '{"maxNetExposure":{"ETH":"-5"}}',
+      ],
+      false,
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toMatch(/limits.maxNetExposure.ETH/);
+    await run([
+      'workflow',
+      'signal',
+      '--workflow-id',
+      workflowId,
+      '--name',
+      'stop',
+      '--input',
+      '{"reason":"end of day"}',
+    ]);
+    const final = (await m.client.portfolio.supervisor(deskId).result()) as PortfolioSupervisorStatus;
+    expect(final).toMatchObject({ state: 'stopped', limits: { maxNetExposure: { ETH: '40000' } } });
   });
 });
