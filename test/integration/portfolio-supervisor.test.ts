@@ -9,7 +9,9 @@ import {
   type MarketMakerStatus,
   type PortfolioSupervisorStatus,
 } from '../../client';
+import { createDb } from '../../db/connection';
 import { hedgeDeskNet } from '../../db/desk';
+import { ROLES, urlAs } from '../../db/roles';
 import { readStream } from '../../db/event-store';
 import { parseDeskHedging } from '../../domain/desk-config';
 import { examplePairRegistry, poolMarketRules } from '../../domain/pairs';
@@ -318,6 +320,23 @@ describe('the portfolio supervisor of a desk', () => {
           pools: [...netted, third].sort(),
         }),
       ]);
+
+      // The dashboard reads the desk's hedges; a trader's login does not see them.
+      const dashboard = createDb(urlAs(m.dbUrl, ROLES.dashboard), { maxConnections: 1 });
+      const trader = createDb(urlAs(m.dbUrl, ROLES.trader), { maxConnections: 1 });
+      try {
+        const read = dashboard.selectFrom('desk_hedges').select('asset').where('desk_id', '=', deskId);
+        expect(await read.execute()).toEqual([{ asset: 'ETH' }]);
+        await expect(dashboard.deleteFrom('desk_hedges').execute()).rejects.toThrow(
+          /read-only|permission denied/,
+        );
+        await expect(trader.selectFrom('desk_hedges').selectAll().execute()).rejects.toThrow(
+          /permission denied/,
+        );
+      } finally {
+        await dashboard.destroy();
+        await trader.destroy();
+      }
 
       // Stopping the supervisor hands hedging back to the pools.
       await m.client.portfolio.stop(deskId);
