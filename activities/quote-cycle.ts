@@ -7,7 +7,8 @@ import { hedgeExcess, type HedgeOutcome } from '../db/hedging';
 import type { NewEvent } from '../domain/events';
 import { Big } from '../domain/money';
 import { earliestExpiryMs, isQuietPlan, planQuotes } from '../domain/quote-plan';
-import { evaluateRisk, type RiskEvaluation } from '../domain/risk';
+import { cycleRisk, cycleSpreadBps } from '../domain/quote-cycle';
+import type { RiskEvaluation } from '../domain/risk';
 import { evaluateSpread, type TvlTier } from '../domain/spread-policy';
 import type { SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { marketMakerStream, poolOwner } from '../domain/streams';
@@ -139,7 +140,7 @@ export async function runQuoteCycle(
     memory.intensity = undefined;
   }
 
-  const risk = evaluateRisk(
+  const risk = cycleRisk(
     {
       inventoryShare: new Big(snapshot.inventoryShare),
       targetShare: cfg.spreadPolicy.targetInventoryShare,
@@ -148,13 +149,8 @@ export async function runQuoteCycle(
       largestOrderNotional: largestNotional(input.previousLadder),
       priceAgeSeconds: snapshot.priceAgeSeconds ?? Number.MAX_SAFE_INTEGER,
     },
-    cfg.risk,
+    cfg,
   );
-  // Flattening trades at the reference price: on a stale price, pause instead.
-  if (risk.action === 'flatten' && risk.reasons.some((r) => r.limit === 'maxPriceAgeSeconds')) {
-    risk.action = 'pause';
-    risk.cooldownSeconds = cfg.risk.cooldownSeconds;
-  }
   await recordBreach(db, poolId, fence, cycleKey, risk, memory);
   const sagaDecisionDue = spreadDecisionDue(snapshot, memory);
 
@@ -198,7 +194,7 @@ export async function runQuoteCycle(
 
   const quoted =
     risk.action === 'widen'
-      ? { ...snapshot, spreadBps: new Big(snapshot.spreadBps).times(1.5).round(4).toFixed() }
+      ? { ...snapshot, spreadBps: cycleSpreadBps(new Big(snapshot.spreadBps), risk).toFixed() }
       : snapshot;
   const intensity = memory.intensity;
   const ladder = computeQuotes(quoted, undefined, quotingIntensity(intensity));

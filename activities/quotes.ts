@@ -1,6 +1,6 @@
 import type { IntensityParams } from '../domain/intensity';
 import { Big } from '../domain/money';
-import { strategyFor } from '../domain/strategies';
+import { quoteLadder } from '../domain/quote-cycle';
 import { serializeLadder, type SerializedQuoteLadder } from '../domain/strategies/serialize';
 import type { MarketSnapshot } from './types';
 
@@ -16,28 +16,23 @@ export function computeQuotes(
   /** A fitted intensity (k per bps of mid, A per second): replaces the strategy's configured A and k. */
   intensity?: IntensityParams,
 ): SerializedQuoteLadder {
-  const cfg = snapshot.config;
-  const ladder = strategyFor(cfg.strategy).compute({
-    mid: new Big(snapshot.mid),
-    reserveBase: new Big(snapshot.reserveBase),
-    reserveQuote: new Big(snapshot.reserveQuote),
-    targetInventoryShare: cfg.spreadPolicy.targetInventoryShare,
-    spreadBps: new Big(snapshot.spreadBps),
-    minSpreadBps: new Big(cfg.spreadPolicy.minSpreadBps),
-    maxSpreadBps: new Big(cfg.spreadPolicy.maxSpreadBps),
-    volatility: snapshot.volatility,
-    volatilityHorizonSeconds: cfg.volatility.horizonSeconds,
-    bestBid: snapshot.bestBid ? new Big(snapshot.bestBid) : undefined,
-    bestAsk: snapshot.bestAsk ? new Big(snapshot.bestAsk) : undefined,
-    tickSize: new Big(snapshot.tickSize),
-    lotSize: new Big(snapshot.lotSize),
-    minSize: new Big(snapshot.minSize),
-    ladder: cfg.ladder,
-    timeRemainingSeconds,
-    intensity,
-    nowMs: snapshot.observedAtMs,
-    guardMid: cfg.ladder.guardMid,
-    maxOrderNotional: new Big(cfg.risk.maxOrderNotional),
-  });
+  const ladder = quoteLadder(
+    {
+      mid: new Big(snapshot.mid),
+      reserveBase: new Big(snapshot.reserveBase),
+      reserveQuote: new Big(snapshot.reserveQuote),
+      spreadBps: new Big(snapshot.spreadBps),
+      volatility: snapshot.volatility,
+      bestBid: snapshot.bestBid ? new Big(snapshot.bestBid) : undefined,
+      bestAsk: snapshot.bestAsk ? new Big(snapshot.bestAsk) : undefined,
+      tickSize: new Big(snapshot.tickSize),
+      lotSize: new Big(snapshot.lotSize),
+      minSize: new Big(snapshot.minSize),
+      timeRemainingSeconds,
+      intensity,
+      nowMs: snapshot.observedAtMs,
+    },
+    snapshot.config,
+  );
   return serializeLadder(ladder);
 }

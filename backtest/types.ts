@@ -36,7 +36,16 @@ export interface FlowSpec {
    * Poisson fills per quote level: lambda(d) = A exp(-k d) per second with d the level's distance
    * from the mid in basis points of mid (units: `kPer` says which; 'price' means quote units).
    */
-  poisson?: { A: number; k: number; kPer: 'bps' | 'price' };
+  poisson?: {
+    A: number;
+    k: number;
+    kPer: 'bps' | 'price';
+    /**
+     * Chance that a level resting for tau seconds fills: 'exponential' is the Poisson process's
+     * 1 - exp(-lambda tau) (default); 'linear' is Avellaneda-Stoikov's lambda tau (capped at 1).
+     */
+    fillProbability?: 'exponential' | 'linear';
+  };
   /** Takers who know the next mid and trade only when the next move crosses the quote. */
   informed?: { ratePerSecond: number; lookaheadSeconds: number };
   /** Taker trades replayed from a CSV file (`timestamp,side,price,quantity`). */
@@ -70,6 +79,28 @@ export interface BacktestSpec {
   hedgeFeeBps: number;
   /** Seconds after a fill at which its adverse-selection cost is marked. */
   markoutSeconds: number;
+  /** What the strategy is told about the market; absent fields take the live behaviour. */
+  view?: StrategyView;
+}
+
+/**
+ * The seam between the simulated market and the live strategy code (backtest/quoter.ts).
+ * - volatility 'estimated' (default) runs the live estimator (domain/volatility.ts) on the path;
+ *   'known' tells the strategy the process's true volatility (the paper's setting).
+ * - inventory 'pool' (default) is the live pool: q from the value share against the target, fills
+ *   limited by the reserves. 'units' measures q as base units held beyond the initial base (the
+ *   paper's q; balances may go negative, the inventory limit cannot fire). 'ignore' quotes as if
+ *   q were always 0 (the paper's symmetric strategy: same spread, centred on the mid).
+ */
+export interface StrategyView {
+  volatility?: 'estimated' | 'known';
+  inventory?: 'pool' | 'units' | 'ignore';
+  /**
+   * T - t handed to a finite-horizon strategy: 'session' (default) counts down a session of the
+   * configured horizon that rolls over; a fixed value freezes it (the paper's symmetric benchmark
+   * quotes the inventory strategy's session-average spread).
+   */
+  timeRemaining?: 'session' | { fixedSeconds: number };
 }
 
 /** One path's outcome. Money as numbers in quote units: the backtester reports, it never settles. */
@@ -85,7 +116,20 @@ export interface PathSummary {
   adverseSelection: number;
   /** Risk-limit stops, by reason (e.g. max_loss), that halted quoting on this path. */
   stops: string[];
+  /** Mean quoted width (best ask - best bid) over the steps with both sides quoted, quote units. */
   meanSpread: number;
+  /** The same in bps of mid. */
+  meanSpreadBps: number;
+  /** Steps on which risk limits kept the pool from quoting (pause or stop). */
+  haltedSteps: number;
+  /** Hedge trades (risk flattens). */
+  hedges: number;
+  /**
+   * What holding the starting inventory untouched made on the path: initialBase x (final mid - s0)
+   * (pnl - holdPnl is the market-making result without the inventory's price exposure). The engine
+   * always sets it; optional so summaries written before it still read.
+   */
+  holdPnl?: number;
 }
 
 /** Sampled series for charts (every `sampleEvery` steps). */

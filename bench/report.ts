@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { backtestMarkdown, type BacktestBenchResult } from './backtest';
 import type { CapacityResult } from './capacity';
+import { dashboardMarkdown, type DashboardBenchResult } from './dashboard';
 import type { HistoryResult } from './history';
 import type { RecoveryResult } from './recovery';
 import type { EventsRow } from './events';
@@ -57,6 +59,7 @@ export interface BenchResults {
   machine: Machine;
   sections: {
     quotes: Section<QuoteRow[]>;
+    backtest: Section<BacktestBenchResult>;
     events: Section<EventsRow[]>;
     matching: Section<MatchingRow[]>;
     latency: Section<LatencyResult>;
@@ -64,6 +67,7 @@ export interface BenchResults {
     recovery: Section<RecoveryResult>;
     capacity: Section<CapacityResult>;
     capacityQuiet: Section<CapacityResult>;
+    dashboard: Section<DashboardBenchResult>;
   };
 }
 
@@ -114,7 +118,8 @@ function notOk(name: string, s: Section<unknown>): Row | undefined {
 
 function summaryRows(r: BenchResults): Row[] {
   const rows: Row[] = [];
-  const { latency, history, recovery, capacity, capacityQuiet, matching, events, quotes } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet, matching, events, quotes, backtest } =
+    r.sections;
   const skip = (name: string, s: Section<unknown>) => {
     const row = notOk(name, s);
     if (row) rows.push(row);
@@ -206,6 +211,29 @@ function summaryRows(r: BenchResults): Row[] {
       ]);
     }
   }
+  if (skip('backtest', backtest) && backtest.status === 'ok') {
+    const b = backtest.result;
+    if (b.engine.length === 0) {
+      rows.push([
+        'backtest',
+        `engine not measured: ${b.engineProblem ?? 'no strategies'}`,
+        '—',
+        'float-only reference simulation (steps/s)',
+        n0(b.reference.stepsPerSecond),
+        '—',
+      ]);
+    }
+    for (const e of b.engine) {
+      rows.push([
+        'backtest',
+        `backtest steps/s, ${e.strategy} (live strategy code, 1 thread; target ≥ ${n0(b.target * 100)}% of the reference)`,
+        n0(e.stepsPerSecond),
+        'float-only reference simulation of the same market (steps/s)',
+        n0(b.reference.stepsPerSecond),
+        ratio(e.stepsPerSecond, b.reference.stepsPerSecond),
+      ]);
+    }
+  }
   if (skip('quotes', quotes) && quotes.status === 'ok') {
     const [base, ...rest] = quotes.result;
     for (const q of rest) {
@@ -218,6 +246,30 @@ function summaryRows(r: BenchResults): Row[] {
         ratio(q.opsPerSecond, base?.opsPerSecond ?? NaN),
       ]);
     }
+  }
+  const { dashboard } = r.sections;
+  if (skip('dashboard', dashboard) && dashboard.status === 'ok') {
+    const d = dashboard.result;
+    const live = d.costs.find((c) => c.operation.startsWith('live update'));
+    const load = d.costs.find((c) => c.operation.startsWith('pool page load, 15 min'));
+    if (live && load) {
+      rows.push([
+        'dashboard',
+        `live update read, ${d.pools} pools running (rows read; p50 ${n1(live.ms.p50)} ms)`,
+        n0(live.rowsRead),
+        `pool page load, 15 min window (rows read; p50 ${n1(load.ms.p50)} ms)`,
+        n0(load.rowsRead),
+        ratio(live.rowsRead, load.rowsRead),
+      ]);
+    }
+    rows.push([
+      'dashboard',
+      `pool reads/s for ${d.live.pages} live pages (coalesced, shared)`,
+      n1(d.live.poolReadsPerSecond),
+      'one read per notification per page',
+      n1(d.live.naiveReadsPerSecond),
+      ratio(d.live.poolReadsPerSecond, d.live.naiveReadsPerSecond),
+    ]);
   }
   return rows;
 }
@@ -290,7 +342,8 @@ export function renderMarkdown(r: BenchResults): string {
     ...summaryRows(r).map((row) => `| ${row.join(' | ')} |`),
     '',
   ];
-  const { latency, history, recovery, capacity, capacityQuiet } = r.sections;
+  const { latency, history, recovery, capacity, capacityQuiet, backtest } = r.sections;
+  if (backtest.status === 'ok') lines.push('## Backtest speed', '', ...backtestMarkdown(backtest.result), '');
   if (latency.status === 'ok') {
     const l = latency.result;
     lines.push(
@@ -364,6 +417,7 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.sections.dashboard.status === 'ok') lines.push(...dashboardMarkdown(r.sections.dashboard.result));
   if (capacity.status === 'ok' || capacityQuiet.status === 'ok') {
     lines.push(
       "Lag = a session's interval between consecutive cycle starts (from the worker's cycle observer) minus the 1 s refresh, never below 0; " +

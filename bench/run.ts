@@ -17,7 +17,9 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { BacktestBenchResult } from './backtest';
 import { runCapacityBench } from './capacity';
+import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
@@ -36,6 +38,7 @@ import { startBenchInfra, type BenchInfra, type PostgresMode, type TemporalMode 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SECTIONS = [
   'quotes',
+  'backtest',
   'events',
   'matching',
   'latency',
@@ -43,6 +46,7 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'dashboard',
 ] as const;
 type SectionName = (typeof SECTIONS)[number];
 
@@ -58,6 +62,7 @@ const HELP = `Usage: npm run bench -- [options]
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
   --postgres <mode>    local (default: DATABASE_URL or .data/postgres, the run command's cluster) |
                        private (a throw-away embedded cluster for this run, same durability settings)
+  --dashboard-pools <n> pools running while the dashboard's reads are measured (default 50)
   --out <dir>          results folder (default bench/results)
   -h, --help`;
 
@@ -88,6 +93,7 @@ function parseOptions() {
         temporal: { type: 'string', default: 'private' },
         postgres: { type: 'string', default: 'local' },
         out: { type: 'string' },
+        'dashboard-pools': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -146,6 +152,14 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    dashboard: {
+      pools: positiveInt('dashboard-pools', values['dashboard-pools'], 50),
+      warmupSeconds: quick ? 20 : 60,
+      repeats: quick ? 5 : 20,
+      liveSeconds: quick ? 10 : 30,
+      pages: 20,
+    },
+    backtest: { quick },
   };
 }
 
@@ -208,6 +222,7 @@ async function main() {
     },
     sections: {
       quotes: skipped(),
+      backtest: skipped(),
       events: skipped(),
       matching: skipped(),
       latency: skipped(),
@@ -215,6 +230,7 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      dashboard: skipped(),
     },
   };
 
@@ -227,8 +243,19 @@ async function main() {
         ? await section('quotes', async () => mod.runDomainQuoteBench(o.quotes))
         : { status: 'missing', reason: 'bench/domain-quotes.ts (runDomainQuoteBench) is missing' };
     }
-    // Every section but the pure quote benchmark needs the servers.
-    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && o.only.has(s));
+    if (o.only.has('backtest')) {
+      const mod = await optionalModule<{
+        runBacktestBench: (opts: {
+          quick: boolean;
+          log: (l: string) => void;
+        }) => Promise<BacktestBenchResult>;
+      }>('backtest.ts');
+      results.sections.backtest = mod?.runBacktestBench
+        ? await section('backtest', () => mod.runBacktestBench({ ...o.backtest, log }))
+        : { status: 'missing', reason: 'bench/backtest.ts (runBacktestBench) is missing' };
+    }
+    // Every section but the pure quote and backtest benchmarks needs the servers.
+    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && s !== 'backtest' && o.only.has(s));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
@@ -255,7 +282,7 @@ async function main() {
       results.sections.recovery = await section('recovery', () =>
         runRecoveryBench(infra!, { ...o.recovery, log }),
       );
-    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet', 'dashboard'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
@@ -283,6 +310,10 @@ async function main() {
       if (mm && o.only.has('capacity'))
         results.sections.capacity = await section('capacity', () =>
           runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
+        );
+      if (mm && o.only.has('dashboard'))
+        results.sections.dashboard = await section('dashboard', () =>
+          runDashboardBench(infra!, mm!, { ...o.dashboard, log }),
         );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>

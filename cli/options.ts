@@ -80,6 +80,8 @@ Options:
 
 Environment: TEMPORAL_ADDRESS (use that server instead of the local dev server), DATABASE_URL
 (use that Postgres instead of the embedded one in .data/postgres), TASK_QUEUE (default market-making).
+The run serves the dashboard and prints its address: DASHBOARD_HOST (default 127.0.0.1),
+DASHBOARD_PORT (default: a free port), DASHBOARD_TOKEN (turns its pause/resume buttons on).
 Ctrl-C stops the run gracefully (a second Ctrl-C exits at once).`;
 
 export interface RunOptions {

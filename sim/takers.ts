@@ -5,12 +5,18 @@ import type { Side } from '../domain/orders';
  * A population of simulated takers trading against one pool's quotes.
  *
  * On each side, takers arrive as a Poisson process whose intensity falls exponentially with the
- * distance of the best quote from the reference price: lambda = A * exp(-k * distanceBps), the
- * order-arrival model Avellaneda-Stoikov and GLFT assume. Buyers lift the best ask, sellers hit the
- * best bid. A share of the arrivals is informed: it knows the next reference price and trades in
- * the direction of the move (and stays out when there is none). Every order is IOC at the best
- * quote, sized on the pool's lot grid. All randomness comes from the injected uniform generator,
- * so the same seed and the same market views give the same orders.
+ * distance of the best quote from the reference price: lambda = A * exp(-k * d), the order-arrival
+ * model Avellaneda-Stoikov and GLFT assume. Units are the strategies' own, so a strategy configured
+ * with the takers' (A, k) models the market it actually faces, at any price level:
+ *   - A (`arrivalRate`): arrivals per second on each side when the quote sits at the reference;
+ *   - k (`decayPerBps`): per basis point of the reference price, d in bps of the reference (the
+ *     strategies' k is per bps of mid; the reference is the mid the strategies quote around).
+ * `flowIntensity` states this pairing in code. Buyers lift the best ask, sellers hit the best bid.
+ * A share of the arrivals is informed: it knows the next reference price and trades only when that
+ * price clears the quote (buys the ask only if the next reference is above it, sells to the bid
+ * only if the next reference is below it), so it never pays to trade on a move that does not pay.
+ * Every order is IOC at the best quote, sized on the pool's lot grid. All randomness comes from the
+ * injected uniform generator, so the same seed and the same market views give the same orders.
  */
 
 /** A uniform draw in [0, 1). */
@@ -19,7 +25,10 @@ export type Rng = () => number;
 export interface TakerFlowParams {
   /** A: arrivals per second on each side when the best quote sits at the reference price. */
   arrivalRate: number;
-  /** k: decay of the intensity per basis point of distance between the best quote and the reference. */
+  /**
+   * k: decay of the intensity per basis point of the reference price between the best quote and the
+   * reference: the unit of the strategies' k (per bps of mid), not per quote unit.
+   */
   decayPerBps: number;
   /** Probability that an arrival is informed, in [0, 1]. */
   informedShare: number;
@@ -96,7 +105,19 @@ export function validateFlowParams(p: TakerFlowParams): void {
     bad('meanSize', `must be > 0 and <= maxSize (${p.maxSize}), got ${p.meanSize}`);
 }
 
-/** lambda = A * exp(-k * d); a quote better than the reference (d < 0) attracts no more than A. */
+/**
+ * The takers' flow as the intensity the A-S and GLFT strategies take: A per second per side at zero
+ * distance, k per basis point of mid. Configure a strategy with these to quote for this flow.
+ */
+export function flowIntensity(p: Pick<TakerFlowParams, 'arrivalRate' | 'decayPerBps'>): {
+  A: number;
+  k: number;
+  kPer: 'bps';
+} {
+  return { A: p.arrivalRate, k: p.decayPerBps, kPer: 'bps' };
+}
+
+/** lambda = A * exp(-k * d), d in bps; a quote better than the reference (d < 0) attracts no more than A. */
 export function arrivalIntensity(distanceBps: number, arrivalRate: number, decayPerBps: number): number {
   return arrivalRate * Math.exp(-decayPerBps * Math.max(0, distanceBps));
 }
@@ -138,6 +159,18 @@ export function drawSize(
   if (size.lt(rules.minSize)) size = new Big(rules.minSize);
   if (size.gt(params.maxSize)) size = roundQtyToLot(new Big(params.maxSize), new Big(rules.lotSize));
   return size;
+}
+
+/**
+ * The side an informed taker who knows the next reference trades on: buy when it will be above the
+ * best ask, sell when below the best bid, none when it stays inside the quotes (or is unknown).
+ */
+export function crossingSide(view: MarketView): Side | null {
+  if (view.nextReference === null) return null;
+  const next = new Big(view.nextReference);
+  if (view.bestAsk !== null && next.gt(view.bestAsk)) return 'buy';
+  if (view.bestBid !== null && next.lt(view.bestBid)) return 'sell';
+  return null;
 }
 
 export interface TakerPopulationOptions {
@@ -191,18 +224,18 @@ export class TakerPopulation {
       for (let i = 0; i < n; i++) {
         const informed = rng() < params.informedShare;
         const size = drawSize(rng, params, rules);
-        let side: Side = arrivalSide;
         if (informed) {
           if (view.nextReference === null) {
             // Nobody can know the next price of this feed: the arrival trades as noise.
             this.push(orders, view, arrivalSide, size, false, poolId, idPrefix);
             continue;
           }
-          const move = new Big(view.nextReference).cmp(view.reference);
-          if (move === 0) continue; // no edge, no trade
-          side = move > 0 ? 'buy' : 'sell';
+          const side = crossingSide(view);
+          if (side === null) continue; // the move does not clear the quote: no edge, no trade
+          this.push(orders, view, side, size, true, poolId, idPrefix);
+          continue;
         }
-        this.push(orders, view, side, size, informed, poolId, idPrefix);
+        this.push(orders, view, arrivalSide, size, false, poolId, idPrefix);
       }
     }
     return orders;

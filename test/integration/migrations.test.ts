@@ -43,7 +43,17 @@ describe('migrations on real Postgres', () => {
       select column_name from information_schema.columns
        where table_name = 'pools' and column_name = 'hedged_by_desk'`.execute(t.db);
     expect(deskColumns.rows).toEqual([]);
-    expect(await tables(t)).toEqual(afterUp.filter((name) => name !== 'desk_hedges'));
+    const beforeDesks = afterUp.filter((name) => name !== 'desk_hedges');
+    expect(await tables(t)).toEqual(beforeDesks);
+    // The next removes the dashboard's index on events by stream and time (0006).
+    const dashboardIndex = () =>
+      sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where indexname = 'events_stream_time'`.execute(t.db);
+    expect((await dashboardIndex()).rows).toHaveLength(1);
+    await migrateDown(t.db);
+    expect((await dashboardIndex()).rows).toEqual([]);
+    expect(await tables(t)).toEqual(beforeDesks);
     // The next removes the intensity exposure and the pools' fee and capital columns.
     await migrateDown(t.db);
     const capitalColumns = await sql<{ column_name: string }>`

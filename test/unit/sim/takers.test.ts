@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../adapters/price-feed/simulated-gbm';
 import {
   arrivalIntensity,
+  crossingSide,
   drawSize,
+  flowIntensity,
   INFORMED_OWNER,
   NOISE_OWNER,
   poissonSample,
@@ -124,7 +126,8 @@ describe('informed flow', () => {
     const orders = [];
     for (let i = 0; i < 3000; i++) {
       const up = i % 2 === 0;
-      for (const o of p.plan(view(10, up ? '2002' : '1998'), 0.2)) orders.push({ ...o, up });
+      // Quotes 10 bps either side of 2000 (1998 / 2002); the next reference clears them by 1.
+      for (const o of p.plan(view(10, up ? '2003' : '1997'), 0.2)) orders.push({ ...o, up });
     }
     const informed = orders.filter((o) => o.informed);
     const share = informed.length / orders.length;
@@ -183,5 +186,58 @@ describe('submitting', () => {
       .filter((o, i) => o.side === 'buy' && (i + 1) % 10 !== 0)
       .reduce((a, o) => a.plus(o.quantity), new Big(0));
     expect(new Big(s.boughtBase).eq(bought)).toBe(true);
+  });
+});
+
+describe('informed flow only trades a move that clears the quote (defect 9)', () => {
+  const allInformed = (seed: number) => population(seed, undefined, { informedShare: 1 });
+  const planMany = (seed: number, v: MarketView) => {
+    const p = allInformed(seed);
+    return Array.from({ length: 400 }, () => p.plan(v, 0.2)).flat();
+  };
+
+  it('stays out when the next reference moves but stays inside the quotes', () => {
+    // Quotes at 1998 / 2002: moves to 2001, 1999, and exactly onto the quotes pay nothing to take.
+    for (const next of ['2001', '1999', '2002', '1998', '2001.99', '1998.01']) {
+      expect(planMany(3, view(10, next)), `next reference ${next}`).toHaveLength(0);
+    }
+  });
+
+  it('lifts the ask only when the next reference is above it, hits the bid only when below it', () => {
+    const up = planMany(4, view(10, '2002.01'));
+    expect(up.length).toBeGreaterThan(50);
+    expect(up.every((o) => o.informed && o.side === 'buy' && o.price === '2002.00')).toBe(true);
+    const down = planMany(4, view(10, '1997.99'));
+    expect(down.length).toBeGreaterThan(50);
+    expect(down.every((o) => o.informed && o.side === 'sell' && o.price === '1998.00')).toBe(true);
+  });
+
+  it('does not buy into a missing ask or sell into a missing bid', () => {
+    expect(planMany(6, { ...view(10, '2010'), bestAsk: null })).toHaveLength(0);
+    expect(planMany(6, { ...view(10, '1990'), bestBid: null })).toHaveLength(0);
+    expect(crossingSide({ ...view(10, '2010'), bestBid: null })).toBe('buy');
+    expect(crossingSide(view(10, null))).toBeNull();
+  });
+});
+
+describe('taker units match the strategies (defect 9)', () => {
+  it("states A per second per side and k per basis point of mid, the strategies' units", () => {
+    expect(flowIntensity({ arrivalRate: 4, decayPerBps: 0.03 })).toEqual({ A: 4, k: 0.03, kPer: 'bps' });
+  });
+
+  it('faces the same intensity for a quote the same bps away at any price level', () => {
+    const { A, k } = flowIntensity(params);
+    for (const mid of ['1', '2000', '60000']) {
+      const p = population(1);
+      const off = new Big(mid).times(12).div(10_000);
+      const lambda = p.intensities({
+        reference: mid,
+        bestBid: new Big(mid).minus(off).toString(),
+        bestAsk: new Big(mid).plus(off).toString(),
+        nextReference: null,
+      });
+      expect(lambda.buy).toBeCloseTo(A * Math.exp(-k * 12), 9);
+      expect(lambda.sell).toBeCloseTo(A * Math.exp(-k * 12), 9);
+    }
   });
 });

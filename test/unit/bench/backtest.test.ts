@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  backtestMarkdown,
+  referenceParams,
+  referenceSimulation,
+  runBacktestBench,
+} from '../../../bench/backtest';
+import type { LabRunner } from '../../../backtest/run-spec';
+import type { PathSummary } from '../../../backtest/types';
+import { scenarioByName } from '../../../backtest/scenarios';
+
+describe('backtest benchmark', () => {
+  const params = referenceParams(scenarioByName('calm').build({ steps: 100, paths: 1, seed: 1 }));
+
+  it("takes the reference's market from the calm scenario", () => {
+    expect(params).toMatchObject({
+      s0: 2000,
+      volatility: 0.6,
+      dtSeconds: 1,
+      A: 0.2,
+      kPerBps: 0.05,
+      tick: 0.01,
+      levels: 3,
+    });
+  });
+
+  it('runs a reproducible reference that trades at the intensity its quotes imply', () => {
+    const a = referenceSimulation(params, 4, 2000, 5);
+    expect(referenceSimulation(params, 4, 2000, 5)).toEqual(a);
+    // Three levels a side, each filling at A e^(-k d) with d ~ 17, 27, 37 bps: ~0.3 fills a step.
+    const perStep = a.fills / 8000;
+    expect(perStep).toBeGreaterThan(0.2);
+    expect(perStep).toBeLessThan(0.45);
+  });
+
+  it('reports each strategy through the runner beside the reference, as a ratio of the same run', async () => {
+    const specs: string[] = [];
+    const runner: LabRunner = {
+      async run(spec) {
+        specs.push(spec.name);
+        return Array.from({ length: spec.paths }, (_, path) => ({
+          path,
+          pnl: 0,
+          fees: 0,
+          finalInventory: 0,
+          maxDrawdown: 0,
+          fills: spec.steps,
+          volume: 0,
+          adverseSelection: 0,
+          stops: [],
+          meanSpread: 0,
+          meanSpreadBps: 0,
+          haltedSteps: 0,
+          hedges: 0,
+        })) as PathSummary[];
+      },
+      series: async () => [],
+      close: async () => {},
+    };
+    const r = await runBacktestBench({ paths: 1, steps: 50, repeats: 1, runner });
+    expect(r.engine.map((e) => e.strategy)).toEqual(['rule_based', 'avellaneda_stoikov', 'glft']);
+    expect(new Set(specs)).toEqual(new Set(['calm/rule_based', 'calm/avellaneda_stoikov', 'calm/glft']));
+    for (const e of r.engine) {
+      expect(e.ratio).toBeCloseTo(e.stepsPerSecond / r.reference.stepsPerSecond, 12);
+      expect(e.fillsPerStep).toBe(1);
+    }
+    expect(r.engineProblem).toBeNull();
+    expect(r.loadAverageAtStart).toHaveLength(3);
+    const md = backtestMarkdown(r).join('\n');
+    expect(md).toContain('| engine: glft |');
+    expect(md).toContain('target 40%');
+  });
+});
