@@ -5,6 +5,7 @@ import * as identity from '../migrations/0003_identity';
 import * as hedgingAndCheckpoints from '../migrations/0004_hedging_and_checkpoints';
 import * as intensityAndCapital from '../migrations/0005_intensity_and_capital';
 import * as dashboardReads from '../migrations/0006_dashboard_reads';
+import * as portfolio from '../migrations/0007_portfolio';
 import type { Db } from './connection';
 
 /** Listed statically so bundlers and tsx need no directory scanning. */
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_hedging_and_checkpoints': hedgingAndCheckpoints,
   '0005_intensity_and_capital': intensityAndCapital,
   '0006_dashboard_reads': dashboardReads,
+  '0007_portfolio': portfolio,
 };
 
 export function migrator(db: Db): Migrator {
