@@ -1,5 +1,4 @@
 import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
-import { countOpenPoolOrders } from '../db/order-book';
 import { latestTick } from '../db/price-ticks';
 import { computePortfolio } from '../domain/portfolio';
 import { Big, formatDecimal } from '../domain/money';
@@ -14,7 +13,7 @@ import type { RunOptions } from './options';
 import { EventRateMeter, ProgressDisplay } from './progress';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
 import { serveRunDashboard, type RunDashboard } from './run-dashboard';
-import { ErrorLog, startFresh, waitForQuotes } from './session';
+import { ErrorLog, startFresh, stopPoolsAndCheck, waitForQuotes } from './session';
 
 /*
  * `npm start -- --pairs BTC/USDC,ETH/BTC,...`: the run command's multi-pair desk. The same life cycle
@@ -207,32 +206,11 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     })();
 
     await stopped;
-    const stopAt = Date.now();
     clearTimeout(timer);
     await Promise.all([demoTakers.stop(), progressLoop]);
     await Promise.all(ingesters.map((i) => i.stop()));
     display.finish();
-    out(`Stopping the market makers (each cancels its resting orders)...`);
-    const stops = await Promise.allSettled(
-      poolIds.map((id) =>
-        Promise.race([
-          stack.client.stopPool(id, 'run finished'),
-          sleep(60_000).then(() => {
-            throw new Error(`market-maker/${id} did not stop within 60 s`);
-          }),
-        ]),
-      ),
-    );
-    stops.forEach((s, i) => {
-      if (s.status === 'rejected')
-        errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
-    });
-    const endedAt = Date.now();
-    out(`Stopped in ${((endedAt - stopAt) / 1000).toFixed(1)} s.`);
-    const open = await Promise.all(poolIds.map((id) => countOpenPoolOrders(stack.db, id)));
-    open.forEach((n, i) => {
-      if (n > 0) errors.add('stop', `${n} market-maker order(s) of ${poolIds[i]} still open after the stop`);
-    });
+    const { endedAt } = await stopPoolsAndCheck(stack, poolIds, errors, out);
 
     const reports = [];
     for (const b of baselines) reports.push(await collectPoolReport(stack.db, b, endedAt));

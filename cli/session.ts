@@ -1,5 +1,5 @@
 import { startIngester, type Ingester } from '../adapters/price-feed/ingester';
-import { bookTop } from '../db/order-book';
+import { bookTop, countOpenPoolOrders } from '../db/order-book';
 import { latestTick } from '../db/price-ticks';
 import { Big, formatDecimal } from '../domain/money';
 import { startLocalStack, type LocalStack } from '../devenv/local-stack';
@@ -8,10 +8,8 @@ import { setUpDemoPool, startDemoTakers, submitAsOwner, TAKER_FLOW } from './dem
 import { openFeed, poolIdPrefix } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
-import { countOpenPoolOrders } from '../db/order-book';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
-import { parsePort } from '../dashboard/params';
-import { startDashboard, type RunningDashboard } from '../dashboard/server';
+import { serveRunDashboard, type RunDashboard } from './run-dashboard';
 
 /*
  * One live market-making run (what `npm start` does once its options are parsed): starts (or
@@ -34,6 +32,41 @@ export class ErrorLog {
   lines() {
     return [...this.seen].map(([k, n]) => (n > 1 ? `${k} (x${n})` : k));
   }
+}
+
+/**
+ * Ends a run's market makers (each cancels its resting orders), giving each 60 s, and checks that
+ * no market-maker order is left open: a stop that fails or leaves quotes behind is a run error.
+ */
+export async function stopPoolsAndCheck(
+  stack: Pick<LocalStack, 'client' | 'db'>,
+  poolIds: string[],
+  errors: ErrorLog,
+  out: (line: string) => void,
+): Promise<{ endedAt: number; open: number[] }> {
+  const stopAt = Date.now();
+  out(`Stopping the market makers (each cancels its resting orders)...`);
+  const stops = await Promise.allSettled(
+    poolIds.map((id) =>
+      Promise.race([
+        stack.client.stopPool(id, 'run finished'),
+        sleep(60_000).then(() => {
+          throw new Error(`market-maker/${id} did not stop within 60 s`);
+        }),
+      ]),
+    ),
+  );
+  stops.forEach((s, i) => {
+    if (s.status === 'rejected')
+      errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
+  });
+  const endedAt = Date.now();
+  out(`Stopped in ${((endedAt - stopAt) / 1000).toFixed(1)} s.`);
+  const open = await Promise.all(poolIds.map((id) => countOpenPoolOrders(stack.db, id)));
+  open.forEach((n, i) => {
+    if (n > 0) errors.add('stop', `${n} market-maker order(s) of ${poolIds[i]} still open after the stop`);
+  });
+  return { endedAt, open };
 }
 
 /**
@@ -123,9 +156,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     log: (l) => out(`  ${l}`),
   });
   let ingester: Ingester | undefined;
-  let dashboard: RunningDashboard | undefined;
-  // The dashboard only watches: its problems are reported at the end, not counted as the run's errors.
-  const dashboardNotes: string[] = [];
+  let dashboard: RunDashboard | undefined;
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
@@ -135,24 +166,8 @@ export async function runSession(opts: RunOptions): Promise<number> {
       `Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`,
     );
     out(`Feed: ${feed.description}`);
-    // Served from the start, so the pools can be watched while they are set up; read-only unless
-    // DASHBOARD_TOKEN turns its pause/resume buttons on. A dashboard that cannot start is reported,
-    // and the run goes on without it.
-    dashboard = await startDashboard({
-      databaseUrl: stack.dashboardUrl,
-      client: stack.client,
-      namespace: stack.temporal.namespace,
-      temporalUiUrl: stack.temporal.uiUrl,
-      host: process.env.DASHBOARD_HOST || '127.0.0.1',
-      port: parsePort(process.env.DASHBOARD_PORT),
-      operatorToken: process.env.DASHBOARD_TOKEN || undefined,
-      resultsDir: process.env.BACKTEST_RESULTS_DIR || 'backtest-results',
-      log: (line) => dashboardNotes.push(line),
-    }).catch((err: Error) => {
-      dashboardNotes.push(`could not start: ${err.message}`);
-      return undefined;
-    });
-    if (dashboard) out(`Dashboard: ${dashboard.url}`);
+    dashboard = await serveRunDashboard(stack);
+    if (dashboard.url) out(`Dashboard: ${dashboard.url}`);
 
     const setups = [];
     for (const [index, poolId] of poolIds.entries()) {
@@ -285,35 +300,13 @@ export async function runSession(opts: RunOptions): Promise<number> {
     })();
 
     await stopped;
-    const stopAt = Date.now();
     clearTimeout(timer);
     // ---- shutdown: takers and feed first, then the market makers (which cancel their orders)
     await Promise.all([demoTakers.stop(), progressLoop]);
     await ingester.stop();
     display.finish();
-    out(`Stopping the market makers (each cancels its resting orders)...`);
-    const stops = await Promise.allSettled(
-      poolIds.map((id) =>
-        Promise.race([
-          stack.client.stopPool(id, 'run finished'),
-          sleep(60_000).then(() => {
-            throw new Error(`market-maker/${id} did not stop within 60 s`);
-          }),
-        ]),
-      ),
-    );
-    stops.forEach((s, i) => {
-      if (s.status === 'rejected')
-        errors.add(`stop ${poolIds[i]}`, s.reason instanceof Error ? s.reason.message : String(s.reason));
-    });
-    const endedAt = Date.now();
-    out(`Stopped in ${((endedAt - stopAt) / 1000).toFixed(1)} s.`);
-
-    const open = await Promise.all(poolIds.map((id) => countOpenPoolOrders(stack.db, id)));
+    const { endedAt, open } = await stopPoolsAndCheck(stack, poolIds, errors, out);
     out(`Open market-maker orders left: ${poolIds.map((id, i) => `${id} ${open[i]}`).join(', ')}`);
-    open.forEach((n, i) => {
-      if (n > 0) errors.add('stop', `${n} market-maker order(s) of ${poolIds[i]} still open after the stop`);
-    });
 
     const reports = [];
     for (const b of baselines) reports.push(await collectPoolReport(stack.db, b, endedAt));
@@ -343,15 +336,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     }
     return errors.count ? 1 : 0;
   } finally {
-    await dashboard?.close().catch(() => {});
-    if (dashboardNotes.length) {
-      process.stderr.write(
-        `Dashboard warnings:\n${[...new Set(dashboardNotes)]
-          .slice(0, 20)
-          .map((l) => `  - ${l.split('\n')[0]}`)
-          .join('\n')}\n`,
-      );
-    }
+    await dashboard?.close();
     if (ingester) await ingester.stop();
     await stack
       .close()
