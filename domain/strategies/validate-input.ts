@@ -25,6 +25,20 @@ export function validateQuoteInput(input: QuoteInput): void {
   if (input.minSpreadBps !== undefined) nonNegative(input.minSpreadBps, 'minSpreadBps');
   if (input.maxSpreadBps !== undefined) positive(input.maxSpreadBps, 'maxSpreadBps');
   if (input.targetBase !== undefined) nonNegative(input.targetBase, 'targetBase');
+  validateModelNumbers(input);
+}
+
+/** The plain-number inputs both quoting paths (decimal and fast) take: checked once, here. */
+export interface ModelNumberInputs {
+  nowMs?: number;
+  targetInventoryShare: number;
+  volatility: number;
+  volatilityHorizonSeconds: number;
+  timeRemainingSeconds?: number;
+  intensity?: { A: number; k: number };
+}
+
+export function validateModelNumbers(input: ModelNumberInputs): void {
   if (input.nowMs !== undefined && !Number.isFinite(input.nowMs)) {
     throw new DomainValidationError(
       'nowMs',

@@ -1,5 +1,6 @@
 import { DomainValidationError } from '../../errors';
 import type { FastQuoteInput } from './types';
+import { validateModelNumbers } from '../validate-input';
 
 function positive(value: number, field: string): void {
   if (!(Number.isFinite(value) && value > 0))
@@ -21,25 +22,5 @@ export function validateFastInput(input: FastQuoteInput): void {
   if (input.minSpreadBps !== undefined) nonNegative(input.minSpreadBps, 'minSpreadBps');
   if (input.maxSpreadBps !== undefined) positive(input.maxSpreadBps, 'maxSpreadBps');
   if (input.targetBase !== undefined) nonNegative(input.targetBase, 'targetBase');
-  if (input.nowMs !== undefined && !Number.isFinite(input.nowMs)) {
-    throw new DomainValidationError(
-      'nowMs',
-      `nowMs must be a finite time in ms since the epoch, got ${input.nowMs}`,
-    );
-  }
-  const target = input.targetInventoryShare;
-  if (!(target > 0 && target < 1)) {
-    throw new DomainValidationError(
-      'targetInventoryShare',
-      `targetInventoryShare must be a number strictly between 0 and 1, got ${target}`,
-    );
-  }
-  nonNegative(input.volatility, 'volatility');
-  positive(input.volatilityHorizonSeconds, 'volatilityHorizonSeconds');
-  if (input.timeRemainingSeconds !== undefined)
-    nonNegative(input.timeRemainingSeconds, 'timeRemainingSeconds');
-  if (input.intensity !== undefined) {
-    positive(input.intensity.A, 'intensity.A');
-    positive(input.intensity.k, 'intensity.k');
-  }
+  validateModelNumbers(input);
 }
