@@ -1,22 +1,25 @@
 /**
  * Quotes computed per second by each strategy, beside a trivial Big multiplication loop on the
- * same machine in the same run (the floor any decimal-based quote can reach).
+ * same machine in the same run (the floor any decimal-based quote can reach), and the fast
+ * quoter (domain/strategies/fast: whole ticks and lots in doubles) on the same pool states.
  *
- *   npx tsx bench/domain-quotes.ts
+ *   npx tsx bench/domain-quotes.ts [--quick]
  *
  * Not a test: nothing here asserts a speed. runDomainQuoteBench() is exported for a combined
  * benchmark command.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { cpus, loadavg, platform, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import {
   Big,
   DEFAULT_POOL_CONFIG,
+  createFastQuoter,
   parsePoolConfig,
   strategyFor,
+  type FastQuoteInput,
   type QuoteInput,
   type StrategyConfig,
 } from '../domain';
@@ -30,6 +33,9 @@ export interface DomainQuoteBenchRow {
   bigMulEquivalent: number;
   iterations: number;
   repeats: number;
+  /** Fast rows: share of quotes where some value was decided in decimals, or the whole ladder was. */
+  exactShare?: number;
+  fallbackShare?: number;
 }
 
 export interface DomainQuoteBenchOptions {
@@ -66,6 +72,26 @@ function inputs(): QuoteInput[] {
     };
   });
 }
+
+/** The same states as doubles, for the fast quoter. */
+function fastInputs(data: QuoteInput[]): FastQuoteInput[] {
+  return data.map((d) => ({
+    mid: d.mid.toNumber(),
+    reserveBase: d.reserveBase.toNumber(),
+    reserveQuote: d.reserveQuote.toNumber(),
+    targetInventoryShare: d.targetInventoryShare,
+    spreadBps: d.spreadBps.toNumber(),
+    volatility: d.volatility,
+    volatilityHorizonSeconds: d.volatilityHorizonSeconds,
+    bestBid: d.bestBid?.toNumber(),
+    bestAsk: d.bestAsk?.toNumber(),
+    minSpreadBps: d.minSpreadBps?.toNumber(),
+    maxSpreadBps: d.maxSpreadBps?.toNumber(),
+  }));
+}
+
+/** Market and ladder of inputs(), as the fast quoter takes them. */
+const FAST_MARKET = { tickSize: '0.01', lotSize: '0.001', minSize: '0.001', maxOrderNotional: '1000000' };
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -117,6 +143,9 @@ export function runDomainQuoteBench(options: DomainQuoteBenchOptions = {}): Doma
   });
 
   const rows = [row('baseline: Big multiplication', baselineOps, o.iterations * 20)];
+  const fast = fastInputs(data);
+  // The fast quoter is ~100x quicker: more iterations keep each timed window comparable.
+  const fastO = { ...o, warmupIterations: o.warmupIterations * 20, iterations: o.iterations * 20 };
   for (const [name, cfg] of cases) {
     const strategy = strategyFor(cfg);
     const ops = measure((i) => {
@@ -124,6 +153,17 @@ export function runDomainQuoteBench(options: DomainQuoteBenchOptions = {}): Doma
       sink += ladder.bids.length + ladder.asks.length;
     }, o);
     rows.push(row(`quote ladder: ${name}`, ops, o.iterations));
+    const quoter = createFastQuoter({ strategy: cfg, ladder: DEFAULT_POOL_CONFIG.ladder }, FAST_MARKET);
+    const fastOps = measure((i) => {
+      const ladder = quoter(fast[i % fast.length]!);
+      sink += ladder.bidCount + ladder.askCount;
+    }, fastO);
+    const { quotes, exactDecisions, decimalFallbacks } = quoter.stats;
+    rows.push({
+      ...row(`fast quote ladder: ${name}`, fastOps, fastO.iterations),
+      exactShare: exactDecisions / quotes,
+      fallbackShare: decimalFallbacks / quotes,
+    });
   }
   return rows;
 }
@@ -147,22 +187,54 @@ export function toMarkdown(rows: DomainQuoteBenchRow[]): string {
   return lines.join('\n');
 }
 
+/** Decimal vs fast per strategy, from the rows of one run. */
+export function speedupMarkdown(rows: DomainQuoteBenchRow[]): string {
+  const fmt = (n: number, digits = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  const lines = [
+    '| strategy | decimal ladders/s | fast ladders/s | fast / decimal | fast quotes with a value decided in decimals | whole ladder from decimals |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    const name = r.case.replace(/^quote ladder: /, '');
+    const f = rows.find((x) => x.case === `fast quote ladder: ${name}`);
+    if (!r.case.startsWith('quote ladder: ') || !f) continue;
+    lines.push(
+      `| ${name} | ${fmt(r.opsPerSecond)} | ${fmt(f.opsPerSecond)} | ${fmt(f.opsPerSecond / r.opsPerSecond, 1)}x | ${fmt(100 * (f.exactShare ?? 0), 2)}% | ${fmt(100 * (f.fallbackShare ?? 0), 2)}% |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function main(): void {
-  const rows = runDomainQuoteBench();
+  const quick = process.argv.includes('--quick');
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = loadavg();
+  const rows = runDomainQuoteBench(quick ? { warmupIterations: 1_000, iterations: 2_000, repeats: 3 } : {});
   const table = toMarkdown(rows);
   const ladder = DEFAULT_POOL_CONFIG.ladder;
   const report = [
     '# Domain quote benchmark',
     '',
     `Machine: ${machineDescription()}`,
+    `Load average (1/5/15 min) before: ${load(loadBefore)}, after: ${load(loadavg())}${quick ? ' (--quick)' : ''}`,
     '',
     `One op = one full quote ladder (${ladder.levels} levels per side, default ladder config): model, ladder building, tick/lot rounding, guards, notional cap.`,
     'Each figure is the median of the repeats after a warm-up; the baseline is one `Big#times` per op, measured in the same run.',
     '',
     table,
     '',
+    'Fast quoter (domain/strategies/fast) on the same 16 pool states, same model cores; its ladders equal the decimal ones (test/unit/domain/fast-quoter.test.ts):',
+    '',
+    speedupMarkdown(rows),
+    '',
   ].join('\n');
   console.log(report);
+  // A quick run is a smoke check: it does not replace the recorded full-run figures.
+  if (quick) {
+    console.log(`--quick: not written to results/ (sink ${sink % 10})`);
+    return;
+  }
   const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'domain-quotes.md');
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, report);

@@ -1,7 +1,8 @@
 import type { AvellanedaStoikovConfig } from '../config';
-import { kFromBps, midInModelUnits, modelDistanceToPrice, modelSigma } from './units';
-import { runPipeline, type PriceModel } from './pipeline';
-import type { QuoteInput, QuoteStrategy } from './types';
+import { kFromBps, midInModelUnits, modelSigma } from './units';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
+import type { QuoteStrategy } from './types';
 
 /** Inputs of the A-S formulas, all distances in one unit (a bp of mid, or a quote unit: see units.ts). */
 export interface AvellanedaStoikovParams {
@@ -64,7 +65,10 @@ export function sessionTimeRemainingSeconds(horizonSeconds: number, nowMs: numbe
  * infinite form uses a constant rolling window, the usual practical stand-in for the stationary
  * solution.
  */
-export function avellanedaStoikovTau(cfg: AvellanedaStoikovConfig, input: QuoteInput): number {
+export function avellanedaStoikovTau(
+  cfg: AvellanedaStoikovConfig,
+  input: { timeRemainingSeconds?: number | undefined; nowMs?: number | undefined },
+): number {
   if (cfg.horizon.type === 'infinite') return cfg.horizon.rollingWindowSeconds;
   const horizon = cfg.horizon.horizonSeconds;
   const remaining =
@@ -73,31 +77,33 @@ export function avellanedaStoikovTau(cfg: AvellanedaStoikovConfig, input: QuoteI
   return Math.min(Math.max(remaining, 0), horizon);
 }
 
-export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
+export function avellanedaStoikovCore(cfg: AvellanedaStoikovConfig): ModelCore {
   const units = cfg.parameterUnits;
-  return (input, position) => {
-    const mid = Number(input.mid.toPrecision(15));
-    const sigma = modelSigma(units, input.volatility, input.volatilityHorizonSeconds, mid);
-    const tau = avellanedaStoikovTau(cfg, input);
-    const k = input.intensity ? kFromBps(units, input.intensity.k, mid) : cfg.k;
+  return (st) => {
+    const sigma = modelSigma(units, st.volatility, st.volatilityHorizonSeconds, st.s);
+    const tau = avellanedaStoikovTau(cfg, st);
+    const k = st.intensity ? kFromBps(units, st.intensity.k, st.s) : cfg.k;
     const r = avellanedaStoikov({
-      s: midInModelUnits(units, mid),
-      q: position.q,
+      s: midInModelUnits(units, st.s),
+      q: st.q,
       gamma: cfg.gamma,
       sigma,
       tau,
       k,
     });
-    const offset = modelDistanceToPrice(units, r.reservationOffset, input.mid, 'reservationOffset');
-    const half = modelDistanceToPrice(units, r.spread / 2, input.mid, 'halfSpread');
     return {
-      // Offset applied to the exact Big mid so the mid's own digits are never rounded.
-      reservationPrice: input.mid.minus(offset),
-      bidDepth: offset.plus(half),
-      askDepth: half.minus(offset),
+      units,
+      reservationOffset: r.reservationOffset,
+      halfSpread: r.spread / 2,
+      bidDepth: r.bidDepth,
+      askDepth: r.askDepth,
       model: { sigma, tau, gamma: cfg.gamma, k, spread: r.spread },
     };
   };
+}
+
+export function avellanedaStoikovModel(cfg: AvellanedaStoikovConfig): PriceModel {
+  return decimalPriceModel(avellanedaStoikovCore(cfg));
 }
 
 export function avellanedaStoikovStrategy(cfg: AvellanedaStoikovConfig): QuoteStrategy {

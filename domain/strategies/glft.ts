@@ -1,7 +1,8 @@
 import { DomainValidationError } from '../errors';
 import type { GlftConfig } from '../config';
-import { kFromBps, modelDistanceToPrice, modelSigma } from './units';
-import { runPipeline, type PriceModel } from './pipeline';
+import { kFromBps, modelSigma } from './units';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 /**
@@ -38,28 +39,35 @@ export function glftDepths(
   return { bidDepth: c1 + ((2 * q + 1) / 2) * c2 * sigma, askDepth: c1 - ((2 * q - 1) / 2) * c2 * sigma };
 }
 
-export function glftModel(cfg: GlftConfig): PriceModel {
+export function glftCore(cfg: GlftConfig): ModelCore {
   const units = cfg.parameterUnits;
-  return (input, position) => {
-    const mid = Number(input.mid.toPrecision(15));
+  // Coefficients depend only on gamma, A and k: kept for the last intensity seen, so a pool on
+  // its configured (or a slowly refreshed fitted) intensity pays for log/pow/sqrt once.
+  let last: { A: number; k: number; c1: number; c2: number } | undefined;
+  return (st) => {
     // A fitted intensity is per bp of mid (QuoteInput.intensity); the configured one is in cfg's units.
-    const intensity = input.intensity
-      ? { A: input.intensity.A, k: kFromBps(units, input.intensity.k, mid) }
+    const intensity = st.intensity
+      ? { A: st.intensity.A, k: kFromBps(units, st.intensity.k, st.s) }
       : (cfg.intensity ?? { A: cfg.A, k: cfg.k });
-    const { c1, c2 } = glftCoefficients(cfg.gamma, intensity.k, intensity.A);
-    const sigma = modelSigma(units, input.volatility, input.volatilityHorizonSeconds, mid);
-    const depths = glftDepths(c1, c2, position.q, sigma);
-    const bidDepth = modelDistanceToPrice(units, depths.bidDepth, input.mid, 'bidDepth');
-    const askDepth = modelDistanceToPrice(units, depths.askDepth, input.mid, 'askDepth');
-    // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
-    const skew = modelDistanceToPrice(units, position.q * c2 * sigma, input.mid, 'skew');
+    if (last === undefined || last.A !== intensity.A || last.k !== intensity.k) {
+      last = { A: intensity.A, k: intensity.k, ...glftCoefficients(cfg.gamma, intensity.k, intensity.A) };
+    }
+    const { c1, c2 } = last;
+    const sigma = modelSigma(units, st.volatility, st.volatilityHorizonSeconds, st.s);
+    const depths = glftDepths(c1, c2, st.q, sigma);
     return {
-      reservationPrice: input.mid.minus(skew),
-      bidDepth,
-      askDepth,
+      units,
+      // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
+      reservationOffset: st.q * c2 * sigma,
+      bidDepth: depths.bidDepth,
+      askDepth: depths.askDepth,
       model: { sigma, c1, c2, gamma: cfg.gamma, k: intensity.k, A: intensity.A },
     };
   };
+}
+
+export function glftModel(cfg: GlftConfig): PriceModel {
+  return decimalPriceModel(glftCore(cfg));
 }
 
 export function glftStrategy(cfg: GlftConfig): QuoteStrategy {

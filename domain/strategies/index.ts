@@ -1,25 +1,29 @@
 import type { StrategyConfig } from '../config';
-import { avellanedaStoikovStrategy } from './avellaneda-stoikov';
-import { glftStrategy } from './glft';
-import { ruleBasedStrategy } from './rule-based';
+import { modelCoreFor } from './cores';
+import { decimalPriceModel, runPipeline } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 /** The pool's configuration picks the strategy; all share one interface and one post-processing. */
 export function strategyFor(config: StrategyConfig): QuoteStrategy {
-  switch (config.kind) {
-    case 'rule_based':
-      return ruleBasedStrategy(config);
-    case 'avellaneda_stoikov':
-      return avellanedaStoikovStrategy(config);
-    case 'glft':
-      return glftStrategy(config);
-  }
+  const model = decimalPriceModel(modelCoreFor(config));
+  return { kind: config.kind, compute: (input) => runPipeline(config.kind, model, input) };
 }
 
 export type { QuoteInput, QuoteLadder, QuoteLevel, QuoteStrategy, ModelQuote } from './types';
+export { modelCoreFor } from './cores';
+export {
+  modelState,
+  inventoryNumbers,
+  type ModelState,
+  type ModelStateInput,
+  type ModelOutput,
+  type ModelCore,
+} from './model-core';
+export { decimalModelState, modelQuoteToPrices, MODEL_DECIMALS } from './pipeline';
 export {
   ruleBasedStrategy,
   ruleBasedModel,
+  ruleBasedCore,
   ruleBased,
   type RuleBasedParams,
   type RuleBasedResult,
@@ -29,11 +33,12 @@ export {
   avellanedaStoikovModel,
   avellanedaStoikov,
   avellanedaStoikovTau,
+  avellanedaStoikovCore,
   sessionTimeRemainingSeconds,
   type AvellanedaStoikovParams,
   type AvellanedaStoikovResult,
 } from './avellaneda-stoikov';
-export { glftStrategy, glftModel, glftCoefficients, glftDepths } from './glft';
+export { glftStrategy, glftModel, glftCore, glftCoefficients, glftDepths } from './glft';
 export { finalizeQuotes, type FinalQuotes } from './post-process';
 export { buildRawLadder, inventorySizeFactors, type RawLadder } from './ladder';
 export { inventoryPosition, absoluteSigmaPerSecond, type InventoryPosition } from './inventory';
@@ -53,3 +58,4 @@ export {
   type SerializedQuoteLevel,
 } from './serialize';
 export { validateQuoteInput } from './validate-input';
+export * from './fast/index';

@@ -1,5 +1,6 @@
-import { Big, parseDecimal, ratioToBig, divideAt, RATIO_DECIMALS } from '../money';
-import { inventoryShare, inventoryDeviationBase } from '../pool';
+import { Big, parseDecimal, ratioToBig } from '../money';
+import { inventoryShare } from '../pool';
+import { inventoryNumbers } from './model-core';
 import type { QuoteInput } from './types';
 import { modelSigma } from './units';
 
@@ -19,14 +20,18 @@ export function inventoryPosition(input: QuoteInput): InventoryPosition {
   const target = ratioToBig(input.targetInventoryShare, 'targetInventoryShare');
   const share = inventoryShare(input.reserveBase, input.reserveQuote, input.mid);
   const orderSize = parseDecimal(input.ladder.baseOrderSize, 'ladder.baseOrderSize', { allowZero: false });
-  const deviationBase =
-    input.targetBase !== undefined
-      ? input.reserveBase.minus(input.targetBase)
-      : inventoryDeviationBase(input.reserveBase, input.reserveQuote, input.mid, target);
   return {
     share,
     shareDeviation: share.minus(target),
-    q: Number(divideAt(deviationBase, orderSize, RATIO_DECIMALS, Big.roundHalfUp).toPrecision(15)),
+    // A model parameter: the same double the fast quoter computes (model-core.ts).
+    q: inventoryNumbers(
+      input.reserveBase.toNumber(),
+      input.reserveQuote.toNumber(),
+      input.mid.toNumber(),
+      input.targetInventoryShare,
+      orderSize.toNumber(),
+      input.targetBase?.toNumber(),
+    ).q,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { RuleBasedConfig } from '../config';
-import { modelDistanceToPrice } from './units';
-import { runPipeline, type PriceModel } from './pipeline';
+import type { ModelCore } from './model-core';
+import { decimalPriceModel, runPipeline, type PriceModel } from './pipeline';
 import type { QuoteStrategy } from './types';
 
 export interface RuleBasedParams {
@@ -40,24 +40,28 @@ export function ruleBased(p: RuleBasedParams): RuleBasedResult {
   };
 }
 
-export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
-  return (input, position) => {
+export function ruleBasedCore(cfg: RuleBasedConfig): ModelCore {
+  return (st) => {
     const r = ruleBased({
-      spreadBps: Number(input.spreadBps.toPrecision(15)),
-      volatility: input.volatility,
+      spreadBps: st.spreadBps,
+      volatility: st.volatility,
       volatilitySpreadFactor: cfg.volatilitySpreadFactor,
       skewFactor: cfg.skewFactor,
-      shareDeviation: Number(position.shareDeviation.toPrecision(15)),
+      shareDeviation: st.shareDeviation,
     });
-    const shift = modelDistanceToPrice('mid_relative', r.reservationShiftBps, input.mid, 'reservationShift');
-    const half = modelDistanceToPrice('mid_relative', r.halfSpreadBps, input.mid, 'halfSpread');
     return {
-      reservationPrice: input.mid.minus(shift),
-      bidDepth: shift.plus(half),
-      askDepth: half.minus(shift),
+      units: 'mid_relative',
+      reservationOffset: r.reservationShiftBps,
+      halfSpread: r.halfSpreadBps,
+      bidDepth: r.reservationShiftBps + r.halfSpreadBps,
+      askDepth: r.halfSpreadBps - r.reservationShiftBps,
       model: { widening: r.widening, fullSpreadBps: r.fullSpreadBps },
     };
   };
+}
+
+export function ruleBasedModel(cfg: RuleBasedConfig): PriceModel {
+  return decimalPriceModel(ruleBasedCore(cfg));
 }
 
 export function ruleBasedStrategy(cfg: RuleBasedConfig): QuoteStrategy {
