@@ -1,0 +1,57 @@
+import { Big } from '../domain/money';
+
+/*
+ * Plain-number forms of the decimal engine's conversions, exact where they are taken in floats and
+ * handed to the decimal code where a float could round differently.
+ */
+
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k); // exact doubles up to 1e22
+
+/**
+ * Number(x.toPrecision(12)): the double of the 12-significant-digit decimal the decimal engine hands
+ * the live code (quoter.ts `decimal`), without building a string. n = round(|x| x 10^k) is an
+ * integer below 1e12 and 10^k is exact, so n / 10^k is the correctly rounded double of the decimal
+ * n x 10^-k, which is what parsing its string gives. The product |x| x 10^k is off by at most half
+ * an ulp (below 1e-4 at 1e12): a value within 1e-3 of a rounding tie, or an exponent guess that
+ * misses [1e11, 1e12), is left to toPrecision.
+ */
+export function round12(x: number): number {
+  const a = Math.abs(x);
+  if (!(a > 1e-300) || !(a < 1e11)) return Number(x.toPrecision(12));
+  const k = 11 - Math.floor(Math.log10(a));
+  if (k > 22) return Number(x.toPrecision(12));
+  const scaled = a * POW10[k]!;
+  const n = Math.round(scaled);
+  if (n < 1e11 || n >= 1e12 || Math.abs(scaled - Math.floor(scaled) - 0.5) < 1e-3) {
+    return Number(x.toPrecision(12));
+  }
+  const r = n / POW10[k]!;
+  return x < 0 ? -r : r;
+}
+
+/**
+ * A grid (tick or lot) as an integer m and a power of ten: Number(new Big(index).times(step)) for
+ * whole indices, correctly rounded in one float operation while index x m stays below 2^53.
+ */
+export class GridValue {
+  private readonly m: number;
+  private readonly pow: number;
+  private readonly divide: boolean;
+  constructor(private readonly step: string) {
+    const b = new Big(step);
+    // b = c x 10^(e - (digits - 1)) with c the coefficient digits.
+    const digits = b.c.length;
+    const exp = b.e - (digits - 1);
+    this.m = Number(b.c.join(''));
+    this.divide = exp < 0;
+    this.pow = Math.abs(exp) <= 22 ? POW10[Math.abs(exp)]! : NaN;
+  }
+
+  value(index: number): number {
+    const p = index * this.m;
+    if (Math.abs(p) < 9007199254740992 && this.pow === this.pow) {
+      return this.divide ? p / this.pow : p * this.pow;
+    }
+    return Number(new Big(index).times(this.step));
+  }
+}
