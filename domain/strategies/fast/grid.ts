@@ -63,6 +63,15 @@ export class DecimalGrid {
     }
   }
 
+  /**
+   * The double nearest to index x step (what `Number` of the decimal gives), for callers that
+   * simulate in doubles: (index x numerator) / 10^decimals is correctly rounded while exact.
+   */
+  toNumber(index: number): number {
+    const m = index * this.numerator;
+    return Math.abs(m) < EXACT_INTEGER ? m / this.scale : new Big(index).times(this.big).toNumber();
+  }
+
   /** Grid index of a Big that lies on the grid. */
   slowIndex(onGrid: Big): number {
     return truncatedQuotient(onGrid, this.big).toNumber();

@@ -465,7 +465,11 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     return out;
   }
 
-  return Object.assign(quote, { stats });
+  return Object.assign(quote, {
+    stats,
+    price: (ticks: number) => tick.toNumber(ticks),
+    size: (lots: number) => lot.toNumber(lots),
+  });
 }
 
 /**

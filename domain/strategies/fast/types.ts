@@ -80,4 +80,8 @@ export interface FastQuoterStats {
 export interface FastQuoter {
   (input: FastQuoteInput): FastLadder;
   readonly stats: FastQuoterStats;
+  /** ticks x tickSize as the nearest double (equal to Number() of the decimal price). */
+  price(ticks: number): number;
+  /** lots x lotSize as the nearest double. */
+  size(lots: number): number;
 }

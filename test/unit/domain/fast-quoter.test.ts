@@ -82,6 +82,12 @@ function expectSame(c: Case, quoter = createFastQuoter(c.config, c.market)): num
   const d = decimal.ladder;
   for (const a of d.adjustments) seen.add(a);
   expect(fastView(f, c), JSON.stringify(c)).toEqual(decimalView(d));
+  // Prices and sizes as doubles: the same as Number() of the decimal ones.
+  for (let j = 0; j < f.bidCount; j++) {
+    expect(quoter.price(f.bidTicks[j]!)).toBe(d.bids[j]!.price.toNumber());
+    expect(quoter.size(f.bidLots[j]!)).toBe(d.bids[j]!.size.toNumber());
+  }
+  for (let j = 0; j < f.askCount; j++) expect(quoter.price(f.askTicks[j]!)).toBe(d.asks[j]!.price.toNumber());
   const { q, inventoryShare, ...model } = d.model;
   expect(f.q).toBe(q);
   expect(f.model).toEqual(model);
