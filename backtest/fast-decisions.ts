@@ -44,16 +44,22 @@ export interface StepValues {
 const big = (x: number) => new Big(x);
 
 export class FastRisk {
-  private readonly cache: Array<RiskEvaluation | undefined> = new Array(32);
+  private readonly cache: Array<RiskEvaluation | undefined> = Array.from({ length: 32 }, () => undefined);
   private readonly maxLoss: number;
   private readonly maxNotional: number;
   private readonly priceAgeBit: number;
+  private readonly targetShare: number;
+  private readonly maxDeviation: number;
+  private readonly maxVolatility: number;
   /** Decimal evaluations (a value near its threshold, or a new pattern). */
   decimalCalls = 0;
 
   constructor(private readonly cfg: PoolConfig) {
     this.maxLoss = Number(cfg.risk.maxLoss);
     this.maxNotional = Number(cfg.risk.maxOrderNotional);
+    this.targetShare = cfg.spreadPolicy.targetInventoryShare;
+    this.maxDeviation = cfg.risk.maxInventoryDeviation;
+    this.maxVolatility = cfg.risk.maxVolatility;
     // The engine's price is always fresh (age 0).
     this.priceAgeBit = 0 > cfg.risk.maxPriceAgeSeconds ? 8 : 0;
   }
@@ -62,19 +68,13 @@ export class FastRisk {
     const share = shareOf(v);
     const loss = v.pnl < 0 ? -v.pnl : 0;
     const l = above(loss, this.maxLoss);
-    const d =
-      share === undefined
-        ? undefined
-        : above(
-            Math.abs(share - this.cfg.spreadPolicy.targetInventoryShare),
-            this.cfg.risk.maxInventoryDeviation,
-          );
+    const d = share === undefined ? undefined : above(Math.abs(share - this.targetShare), this.maxDeviation);
     const n = above(v.largestNotional, this.maxNotional);
     if (l === undefined || d === undefined || n === undefined) return this.decimal(v);
     const key =
       (l ? 1 : 0) |
       (d ? 2 : 0) |
-      (v.volatility > this.cfg.risk.maxVolatility ? 4 : 0) |
+      (v.volatility > this.maxVolatility ? 4 : 0) |
       this.priceAgeBit |
       (n ? 16 : 0);
     let hit = this.cache[key];
@@ -118,6 +118,7 @@ export class FastSpreadPolicy {
   private readonly imbalanceThresholds: number[];
   private readonly volatilityThresholds: number[];
   private readonly tvlThresholds: number[];
+  private readonly targetShare: number;
   private lastKey = -1;
   private lastSpread = NaN;
   private lastRegime: VolatilityRegime | undefined;
@@ -143,6 +144,7 @@ export class FastSpreadPolicy {
       p.extremeVolatilityThreshold * volatilityStay,
     ];
     this.tvlThresholds = [Number(p.mediumTvlThreshold), Number(p.lowTvlThreshold)];
+    this.targetShare = p.targetInventoryShare;
   }
 
   /** The policy's evaluation for this step (the caller applies regime, level and spread). */
@@ -185,7 +187,7 @@ export class FastSpreadPolicy {
     if (share === undefined) return -1;
     let key = 0;
     let bit = 1;
-    const imbalance = Math.abs(share - this.cfg.spreadPolicy.targetInventoryShare);
+    const imbalance = Math.abs(share - this.targetShare);
     for (const t of this.imbalanceThresholds) {
       const a = above(imbalance, t);
       if (a === undefined) return -1;

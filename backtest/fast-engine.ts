@@ -4,7 +4,7 @@ import type { FastLadder, FastQuoteInput } from '../domain/strategies/fast';
 import { volatilityOfReturns } from '../domain/volatility';
 import { specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
-import { GridValue, round12 } from './fast-numbers';
+import { round12 } from './fast-numbers';
 import { generatePath, knownRelativeVolatility } from './paths';
 import { createFastStepQuoter } from './quoter';
 import { pathRng } from './rng';
@@ -49,10 +49,14 @@ class Book {
     this.bidCount = o.bidCount;
     this.askCount = o.askCount;
     this.at = o.at;
-    this.bidPx.set(o.bidPx);
-    this.bidSz.set(o.bidSz);
-    this.askPx.set(o.askPx);
-    this.askSz.set(o.askSz);
+    for (let j = 0; j < o.bidCount; j++) {
+      this.bidPx[j] = o.bidPx[j]!;
+      this.bidSz[j] = o.bidSz[j]!;
+    }
+    for (let j = 0; j < o.askCount; j++) {
+      this.askPx[j] = o.askPx[j]!;
+      this.askSz[j] = o.askSz[j]!;
+    }
   }
   clear(): void {
     this.bidCount = 0;
@@ -80,8 +84,6 @@ export function simulatePathFast(
   );
   const flowRng: Rng = pathRng(spec.seed, pathIndex, 'flow');
   const quoter = createFastStepQuoter(cfg, spec.pool);
-  const tickGrid = new GridValue(spec.pool.tickSize);
-  const lotGrid = new GridValue(spec.pool.lotSize);
   const lotSize = new Big(spec.pool.lotSize);
   const minSize = new Big(spec.pool.minSize);
   const latency = spec.latencyMs / 1000;
@@ -212,20 +214,26 @@ export function simulatePathFast(
     fillCount++;
   }
 
+  // The fill model's constants, read once (the same expressions as the decimal engine's chance()).
+  const intensityA = poisson?.A ?? 0;
+  const intensityK = poisson?.k ?? 0;
+  const perBps = poisson?.kPer === 'bps';
+  const makerFeeBps = spec.makerFeeBps;
+
   function chance(distance: number, scale: number, tau: number): number {
-    const lambda = poisson!.A * Math.exp(-poisson!.k * distance * scale);
+    const lambda = intensityA * Math.exp(-intensityK * distance * scale);
     return linearFills ? Math.min(1, lambda * tau) : 1 - Math.exp(-lambda * tau);
   }
 
   function fillSegment(mid: number, tau: number, i: number): void {
     if (tau <= 0 || !poisson) return;
-    const scale = poisson.kPer === 'bps' ? 10_000 / mid : 1;
+    const scale = perBps ? 10_000 / mid : 1;
     for (let j = 0; j < active.bidCount; j++) {
       const size = active.bidSz[j]!;
       if (size <= 0) continue;
       const price = active.bidPx[j]!;
       if (flowRng() < chance(mid - price, scale, tau) && quote >= price * size) {
-        trade(price, size, i, spec.makerFeeBps);
+        trade(price, size, i, makerFeeBps);
         active.bidSz[j] = 0;
       }
     }
@@ -234,7 +242,7 @@ export function simulatePathFast(
       if (size <= 0) continue;
       const price = active.askPx[j]!;
       if (flowRng() < chance(price - mid, scale, tau) && base >= size) {
-        trade(price, -size, i, spec.makerFeeBps);
+        trade(price, -size, i, makerFeeBps);
         active.askSz[j] = 0;
       }
     }
@@ -264,12 +272,12 @@ export function simulatePathFast(
     last.bidCount = ladder.bidCount;
     last.askCount = ladder.askCount;
     for (let j = 0; j < ladder.bidCount; j++) {
-      last.bidPx[j] = tickGrid.value(ladder.bidTicks[j]!);
-      last.bidSz[j] = lotGrid.value(ladder.bidLots[j]!);
+      last.bidPx[j] = quoter.price(ladder.bidTicks[j]!);
+      last.bidSz[j] = quoter.size(ladder.bidLots[j]!);
     }
     for (let j = 0; j < ladder.askCount; j++) {
-      last.askPx[j] = tickGrid.value(ladder.askTicks[j]!);
-      last.askSz[j] = lotGrid.value(ladder.askLots[j]!);
+      last.askPx[j] = quoter.price(ladder.askTicks[j]!);
+      last.askSz[j] = quoter.size(ladder.askLots[j]!);
     }
   }
 

@@ -1,5 +1,3 @@
-import { Big } from '../domain/money';
-
 /*
  * Plain-number forms of the decimal engine's conversions, exact where they are taken in floats and
  * handed to the decimal code where a float could round differently.
@@ -27,31 +25,4 @@ export function round12(x: number): number {
   }
   const r = n / POW10[k]!;
   return x < 0 ? -r : r;
-}
-
-/**
- * A grid (tick or lot) as an integer m and a power of ten: Number(new Big(index).times(step)) for
- * whole indices, correctly rounded in one float operation while index x m stays below 2^53.
- */
-export class GridValue {
-  private readonly m: number;
-  private readonly pow: number;
-  private readonly divide: boolean;
-  constructor(private readonly step: string) {
-    const b = new Big(step);
-    // b = c x 10^(e - (digits - 1)) with c the coefficient digits.
-    const digits = b.c.length;
-    const exp = b.e - (digits - 1);
-    this.m = Number(b.c.join(''));
-    this.divide = exp < 0;
-    this.pow = Math.abs(exp) <= 22 ? POW10[Math.abs(exp)]! : NaN;
-  }
-
-  value(index: number): number {
-    const p = index * this.m;
-    if (Math.abs(p) < 9007199254740992 && this.pow === this.pow) {
-      return this.divide ? p / this.pow : p * this.pow;
-    }
-    return Number(new Big(index).times(this.step));
-  }
 }

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulatePath, simulatePathExact } from '../../../backtest/engine';
-import { round12, GridValue } from '../../../backtest/fast-numbers';
-import { Big } from '../../../domain/money';
+import { round12 } from '../../../backtest/fast-numbers';
 import type { BacktestSpec } from '../../../backtest/types';
 import { liveSpec } from './fixtures';
 
@@ -133,19 +132,6 @@ describe('fast engine numbers', () => {
         },
       ),
       { numRuns: 2000 },
-    );
-  });
-
-  it('grid values are the doubles of whole ticks and lots times the step', () => {
-    fc.assert(
-      fc.property(
-        fc.constantFrom('0.01', '0.05', '0.001', '1', '25', '0.0000001', '1e-9'),
-        fc.integer({ min: 0, max: 2 ** 40 }),
-        (step, n) => {
-          expect(new GridValue(step).value(n)).toBe(Number(new Big(n).times(step)));
-        },
-      ),
-      { numRuns: 500 },
     );
   });
 });
