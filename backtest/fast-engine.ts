@@ -268,16 +268,38 @@ export function simulatePathFast(
     }
   }
 
+  // The ticks and lots whose doubles `last` holds: a level that did not move keeps its double.
+  const heldBidTicks = new Float64Array(levels).fill(NaN);
+  const heldBidLots = new Float64Array(levels).fill(NaN);
+  const heldAskTicks = new Float64Array(levels).fill(NaN);
+  const heldAskLots = new Float64Array(levels).fill(NaN);
+
   function toLast(ladder: FastLadder): void {
     last.bidCount = ladder.bidCount;
     last.askCount = ladder.askCount;
     for (let j = 0; j < ladder.bidCount; j++) {
-      last.bidPx[j] = quoter.price(ladder.bidTicks[j]!);
-      last.bidSz[j] = quoter.size(ladder.bidLots[j]!);
+      const ticks = ladder.bidTicks[j]!;
+      const lots = ladder.bidLots[j]!;
+      if (ticks !== heldBidTicks[j]) {
+        last.bidPx[j] = quoter.price(ticks);
+        heldBidTicks[j] = ticks;
+      }
+      if (lots !== heldBidLots[j]) {
+        last.bidSz[j] = quoter.size(lots);
+        heldBidLots[j] = lots;
+      }
     }
     for (let j = 0; j < ladder.askCount; j++) {
-      last.askPx[j] = quoter.price(ladder.askTicks[j]!);
-      last.askSz[j] = quoter.size(ladder.askLots[j]!);
+      const ticks = ladder.askTicks[j]!;
+      const lots = ladder.askLots[j]!;
+      if (ticks !== heldAskTicks[j]) {
+        last.askPx[j] = quoter.price(ticks);
+        heldAskTicks[j] = ticks;
+      }
+      if (lots !== heldAskLots[j]) {
+        last.askSz[j] = quoter.size(lots);
+        heldAskLots[j] = lots;
+      }
     }
   }
 
@@ -289,6 +311,10 @@ export function simulatePathFast(
     return max;
   }
 
+  let heldBase = NaN;
+  let heldQuote = NaN;
+  let rBase = 0;
+  let rQuote = 0;
   for (let i = 0; i < steps; i++) {
     const t = i * dt;
     const mid = round12(mids[i]!);
@@ -322,8 +348,15 @@ export function simulatePathFast(
           : volatilityOfReturns(returns, retFrom, retTo, (stamps[retTo]! - stamps[retFrom]!) / 1000, volCfg);
     }
 
-    const rBase = round12(base);
-    const rQuote = round12(quote);
+    // Balances move only on fills: most steps reuse the previous step's rounding.
+    if (base !== heldBase) {
+      heldBase = base;
+      rBase = round12(base);
+    }
+    if (quote !== heldQuote) {
+      heldQuote = quote;
+      rQuote = round12(quote);
+    }
     values.mid = mid;
     values.shareBase = rBase;
     values.shareQuote = rQuote;
