@@ -84,6 +84,9 @@ export function simulatePathFast(
   );
   const flowRng: Rng = pathRng(spec.seed, pathIndex, 'flow');
   const quoter = createFastStepQuoter(cfg, spec.pool);
+  // Read once: properties set on a function object are slow to look up on every level.
+  const priceOf = quoter.price;
+  const sizeOf = quoter.size;
   const lotSize = new Big(spec.pool.lotSize);
   const minSize = new Big(spec.pool.minSize);
   const latency = spec.latencyMs / 1000;
@@ -281,11 +284,11 @@ export function simulatePathFast(
       const ticks = ladder.bidTicks[j]!;
       const lots = ladder.bidLots[j]!;
       if (ticks !== heldBidTicks[j]) {
-        last.bidPx[j] = quoter.price(ticks);
+        last.bidPx[j] = priceOf(ticks);
         heldBidTicks[j] = ticks;
       }
       if (lots !== heldBidLots[j]) {
-        last.bidSz[j] = quoter.size(lots);
+        last.bidSz[j] = sizeOf(lots);
         heldBidLots[j] = lots;
       }
     }
@@ -293,11 +296,11 @@ export function simulatePathFast(
       const ticks = ladder.askTicks[j]!;
       const lots = ladder.askLots[j]!;
       if (ticks !== heldAskTicks[j]) {
-        last.askPx[j] = quoter.price(ticks);
+        last.askPx[j] = priceOf(ticks);
         heldAskTicks[j] = ticks;
       }
       if (lots !== heldAskLots[j]) {
-        last.askSz[j] = quoter.size(lots);
+        last.askSz[j] = sizeOf(lots);
         heldAskLots[j] = lots;
       }
     }
