@@ -31,6 +31,8 @@ import { machineDescription } from './domain-quotes';
 import { median } from './stats';
 
 export const BACKTEST_TARGET_RATIO = 0.4;
+/** Reference paths per engine path in a repeat: about the same timing window for both. */
+const REFERENCE_PATH_FACTOR = 10;
 
 export interface BacktestBenchRow {
   strategy: string;
@@ -57,7 +59,7 @@ export interface BacktestBenchResult {
 
 export interface BacktestBenchOptions {
   quick?: boolean;
-  /** Paths and steps per engine repeat (the reference runs 100x as many paths). */
+  /** Paths and steps per engine repeat (the reference runs 10x as many paths). */
   paths?: number;
   steps?: number;
   repeats?: number;
@@ -193,7 +195,7 @@ let sink = 0;
 export async function runBacktestBench(options: BacktestBenchOptions = {}): Promise<BacktestBenchResult> {
   const log = options.log ?? (() => {});
   const quick = options.quick ?? false;
-  const paths = options.paths ?? (quick ? 2 : 4);
+  const paths = options.paths ?? (quick ? 4 : 20);
   const steps = options.steps ?? (quick ? 1000 : 2500);
   const repeats = options.repeats ?? (quick ? 3 : 5);
   const warmups = options.warmups ?? (quick ? 2 : 3);
@@ -201,12 +203,12 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
   const scenario = scenarioByName('calm').build({ steps, paths, seed: 1 });
   const params = referenceParams(scenario);
 
-  // The reference runs 100x the steps so its timing window is not a few milliseconds.
-  const refPaths = paths * 100;
+  // The reference runs 10x the paths so its timing window is about as long as the engine's.
+  const refPaths = paths * REFERENCE_PATH_FACTOR;
   referenceSimulation(params, 2, 2000, 99); // warm-up
   const refRates: number[] = [];
   let refFills = 0;
-  for (let r = 0; r < repeats; r++) {
+  const timeReference = (r: number) => {
     let out = { fills: 0, pnlSum: 0, drawdownSum: 0 };
     const seconds = timeIt(() => {
       out = referenceSimulation(params, refPaths, steps, 1000 * r);
@@ -214,6 +216,46 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
     sink += out.pnlSum + out.drawdownSum;
     refFills = out.fills;
     refRates.push((refPaths * steps) / seconds);
+  };
+
+  let engineProblem: string | null = null;
+  let runner = options.runner;
+  try {
+    runner ??= await engineRunner({ threads: 1 });
+  } catch (err) {
+    engineProblem = (err as Error).message;
+  }
+  const specs = STRATEGY_NAMES.map((name) => ({
+    name,
+    spec: withStrategy(scenario, name, STRATEGIES[name]!),
+    rates: [] as number[],
+    fills: 0,
+  }));
+  try {
+    if (runner) {
+      // Warm-up at full size: the plain-number engine reaches its optimised code only after tens
+      // of thousands of steps. Other seeds than the timed repeats'.
+      for (const s of specs) {
+        for (let w = 0; w < warmups; w++) await runner.run({ ...s.spec, seed: 7 + w }, { threads: 1 });
+      }
+    }
+    // Repeats interleave the reference and every strategy, so a load change on this shared
+    // machine reaches them alike and the ratios of medians compare like with like.
+    for (let r = 0; r < repeats; r++) {
+      timeReference(r);
+      if (!runner || engineProblem) continue;
+      for (const s of specs) {
+        const start = performance.now();
+        const summaries = await runner.run({ ...s.spec, seed: 1000 * r }, { threads: 1 });
+        s.rates.push((paths * steps) / ((performance.now() - start) / 1000));
+        s.fills = summaries.reduce((a, x) => a + x.fills, 0);
+      }
+    }
+  } catch (err) {
+    engineProblem = `engine failed: ${(err as Error).message}`;
+    while (refRates.length < repeats) timeReference(refRates.length);
+  } finally {
+    if (runner && !options.runner) await runner.close();
   }
   const reference = {
     strategy: 'avellaneda_stoikov (inline floats)',
@@ -225,49 +267,20 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
     fillsPerStep: refFills / (refPaths * steps),
   };
   log(`[bench] backtest reference: ${Math.round(reference.stepsPerSecond).toLocaleString('en-US')} steps/s`);
-
-  const engine: BacktestBenchRow[] = [];
-  let engineProblem: string | null = null;
-  let runner = options.runner;
-  try {
-    runner ??= await engineRunner({ threads: 1 });
-  } catch (err) {
-    engineProblem = (err as Error).message;
-  }
-  if (runner) {
-    try {
-      for (const strategy of STRATEGY_NAMES) {
-        const spec = withStrategy(scenario, strategy, STRATEGIES[strategy]!);
-        // Warm-up at full size: the plain-number engine reaches its optimised code only after
-        // tens of thousands of steps (the reference's repeats are 100x longer, so it warms inside
-        // its first one). Other seeds than the timed repeats'; the timing below is unchanged.
-        for (let w = 0; w < warmups; w++) await runner.run({ ...spec, seed: 7 + w }, { threads: 1 });
-        const rates: number[] = [];
-        let fills = 0;
-        for (let r = 0; r < repeats; r++) {
-          const start = performance.now();
-          const summaries = await runner.run({ ...spec, seed: 1000 * r }, { threads: 1 });
-          rates.push((paths * steps) / ((performance.now() - start) / 1000));
-          fills = summaries.reduce((a, s) => a + s.fills, 0);
-        }
-        const row: BacktestBenchRow = {
-          strategy,
-          stepsPerSecond: median(rates),
-          stepsPerRepeat: paths * steps,
-          repeats,
-          fillsPerStep: fills / (paths * steps),
-          ratio: median(rates) / reference.stepsPerSecond,
-        };
-        engine.push(row);
-        log(
-          `[bench] backtest engine ${strategy}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of the reference)`,
-        );
-      }
-    } catch (err) {
-      engineProblem = `engine failed: ${(err as Error).message}`;
-    } finally {
-      if (!options.runner) await runner.close();
-    }
+  const engine: BacktestBenchRow[] = engineProblem
+    ? []
+    : specs.map((s) => ({
+        strategy: s.name,
+        stepsPerSecond: median(s.rates),
+        stepsPerRepeat: paths * steps,
+        repeats,
+        fillsPerStep: s.fills / (paths * steps),
+        ratio: median(s.rates) / reference.stepsPerSecond,
+      }));
+  for (const row of engine) {
+    log(
+      `[bench] backtest engine ${row.strategy}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of the reference)`,
+    );
   }
   return {
     market: `scenario 'calm': GBM s0 ${params.s0}, ${params.volatility * 100}%/year, dt ${params.dtSeconds} s; Poisson A=${params.A}/s k=${params.kPerBps}/bp per level; ${params.levels} levels, tick ${params.tick}`,
