@@ -217,15 +217,24 @@ export function simulatePathFast(
     fillCount++;
   }
 
-  // The fill model's constants, read once (the same expressions as the decimal engine's chance()).
+  // The fill model's constants, read once (the decimal engine's chance() in the same expressions).
   const intensityA = poisson?.A ?? 0;
   const intensityK = poisson?.k ?? 0;
   const perBps = poisson?.kPer === 'bps';
   const makerFeeBps = spec.makerFeeBps;
 
-  function chance(distance: number, scale: number, tau: number): number {
+  /**
+   * flowRng() < chance(distance) as the decimal engine decides it, chance = 1 - exp(-lambda tau).
+   * Most draws miss: 1 - exp(-y) < y, and in floats 1 - Math.exp(-y) exceeds y by at most a
+   * relative 2^-52 plus 2.3e-16 (exp within an ulp, the subtraction exact above 1/2), so a draw
+   * above y (1 + 1e-15) + 1e-15 misses without the second exponential.
+   */
+  function hit(u: number, distance: number, scale: number, tau: number): boolean {
     const lambda = intensityA * Math.exp(-intensityK * distance * scale);
-    return linearFills ? Math.min(1, lambda * tau) : 1 - Math.exp(-lambda * tau);
+    if (linearFills) return u < Math.min(1, lambda * tau);
+    const y = lambda * tau;
+    if (u > y * (1 + 1e-15) + 1e-15) return false;
+    return u < 1 - Math.exp(-y);
   }
 
   function fillSegment(mid: number, tau: number, i: number): void {
@@ -235,7 +244,7 @@ export function simulatePathFast(
       const size = active.bidSz[j]!;
       if (size <= 0) continue;
       const price = active.bidPx[j]!;
-      if (flowRng() < chance(mid - price, scale, tau) && quote >= price * size) {
+      if (hit(flowRng(), mid - price, scale, tau) && quote >= price * size) {
         trade(price, size, i, makerFeeBps);
         active.bidSz[j] = 0;
       }
@@ -244,7 +253,7 @@ export function simulatePathFast(
       const size = active.askSz[j]!;
       if (size <= 0) continue;
       const price = active.askPx[j]!;
-      if (flowRng() < chance(price - mid, scale, tau) && base >= size) {
+      if (hit(flowRng(), price - mid, scale, tau) && base >= size) {
         trade(price, -size, i, makerFeeBps);
         active.askSz[j] = 0;
       }
