@@ -224,13 +224,17 @@ export function simulatePathFast(
   const makerFeeBps = spec.makerFeeBps;
 
   /**
-   * flowRng() < chance(distance) as the decimal engine decides it, chance = 1 - exp(-lambda tau).
-   * Most draws miss: 1 - exp(-y) < y, and in floats 1 - Math.exp(-y) exceeds y by at most a
-   * relative 2^-52 plus 2.3e-16 (exp within an ulp, the subtraction exact above 1/2), so a draw
-   * above y (1 + 1e-15) + 1e-15 misses without the second exponential.
+   * flowRng() < chance(distance) as the decimal engine decides it, chance = 1 - exp(-lambda tau)
+   * (or min(1, lambda tau)), lambda = A exp(-k distance scale). Most draws miss, and are told
+   * without exponentials where a bound proves it: chance < lambda tau, and in floats
+   * 1 - Math.exp(-y) exceeds y by at most a relative 2^-52 plus 2.3e-16 (exp within an ulp, the
+   * subtraction exact above 1/2); with a non-positive exponent Math.exp is at most 1, so lambda
+   * tau <= A tau (1 + 2^-52). `cut` is A tau with those margins (1e-15 each, several times over).
    */
-  function hit(u: number, distance: number, scale: number, tau: number): boolean {
-    const lambda = intensityA * Math.exp(-intensityK * distance * scale);
+  function hit(u: number, distance: number, scale: number, tau: number, cut: number): boolean {
+    const exponent = -intensityK * distance * scale;
+    if (u > cut && exponent <= 0) return false;
+    const lambda = intensityA * Math.exp(exponent);
     if (linearFills) return u < Math.min(1, lambda * tau);
     const y = lambda * tau;
     if (u > y * (1 + 1e-15) + 1e-15) return false;
@@ -240,11 +244,12 @@ export function simulatePathFast(
   function fillSegment(mid: number, tau: number, i: number): void {
     if (tau <= 0 || !poisson) return;
     const scale = perBps ? 10_000 / mid : 1;
+    const cut = intensityA * tau * (1 + 1e-15) + 1e-15;
     for (let j = 0; j < active.bidCount; j++) {
       const size = active.bidSz[j]!;
       if (size <= 0) continue;
       const price = active.bidPx[j]!;
-      if (hit(flowRng(), mid - price, scale, tau) && quote >= price * size) {
+      if (hit(flowRng(), mid - price, scale, tau, cut) && quote >= price * size) {
         trade(price, size, i, makerFeeBps);
         active.bidSz[j] = 0;
       }
@@ -253,7 +258,7 @@ export function simulatePathFast(
       const size = active.askSz[j]!;
       if (size <= 0) continue;
       const price = active.askPx[j]!;
-      if (hit(flowRng(), price - mid, scale, tau) && base >= size) {
+      if (hit(flowRng(), price - mid, scale, tau, cut) && base >= size) {
         trade(price, -size, i, makerFeeBps);
         active.askSz[j] = 0;
       }
