@@ -126,7 +126,7 @@ export function simulatePathFast(
   // Books: the last decision, the one in force, and decisions on their way (a ring).
   const last = new Book(levels);
   let lastIsNone = true; // the decimal engine's EMPTY_BOOK: nothing decided yet, or halted
-  const active = new Book(levels);
+  let active = new Book(levels);
   const ringSize = Math.ceil(latency / dt) + 3;
   const ring = Array.from({ length: ringSize }, () => new Book(levels));
   let head = 0;
@@ -189,8 +189,11 @@ export function simulatePathFast(
     slot.at = at;
     pendingCount++;
   }
+  /** The landed decision becomes the book in force; its slot takes the old book's arrays. */
   function takePending(): void {
-    active.copyFrom(ring[head]!);
+    const landed = ring[head]!;
+    ring[head] = active;
+    active = landed;
     head = (head + 1) % ringSize;
     pendingCount--;
   }
