@@ -50,6 +50,11 @@ export interface BacktestBenchResult {
   market: string;
   reference: Omit<BacktestBenchRow, 'ratio'> & { description: string };
   engine: BacktestBenchRow[];
+  /**
+   * The decimal engine (`engine: 'exact'`, the fast engine's reference) on a short run of the same
+   * market, so the speed-up is measured in the same run too. Empty with `exact: false`.
+   */
+  exact: BacktestBenchRow[];
   /** Why there are no engine rows, when the engine is not in this build or failed. */
   engineProblem: string | null;
   target: number;
@@ -63,6 +68,8 @@ export interface BacktestBenchOptions {
   paths?: number;
   steps?: number;
   repeats?: number;
+  /** Also time the decimal engine on one short path per strategy (default true). */
+  exact?: boolean;
   /** Untimed engine runs of the repeat's size before timing, per strategy. */
   warmups?: number;
   runner?: LabRunner;
@@ -254,8 +261,6 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
   } catch (err) {
     engineProblem = `engine failed: ${(err as Error).message}`;
     while (refRates.length < repeats) timeReference(refRates.length);
-  } finally {
-    if (runner && !options.runner) await runner.close();
   }
   const reference = {
     strategy: 'avellaneda_stoikov (inline floats)',
@@ -277,6 +282,32 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
         fillsPerStep: s.fills / (paths * steps),
         ratio: median(s.rates) / reference.stepsPerSecond,
       }));
+  const exact: BacktestBenchRow[] = [];
+  try {
+    if (runner && !engineProblem && (options.exact ?? true)) {
+      // A short path: the decimal engine does a few thousand steps a second.
+      const exactSteps = Math.min(steps, 1000);
+      for (const s of specs) {
+        const spec = { ...s.spec, engine: 'exact' as const, paths: 1, steps: exactSteps };
+        await runner.run({ ...spec, steps: Math.min(exactSteps, 200), seed: 7 }, { threads: 1 }); // warm-up
+        const start = performance.now();
+        const summaries = await runner.run(spec, { threads: 1 });
+        const rate = exactSteps / ((performance.now() - start) / 1000);
+        exact.push({
+          strategy: s.name,
+          stepsPerSecond: rate,
+          stepsPerRepeat: exactSteps,
+          repeats: 1,
+          fillsPerStep: summaries.reduce((a, x) => a + x.fills, 0) / exactSteps,
+          ratio: rate / reference.stepsPerSecond,
+        });
+      }
+    }
+  } catch (err) {
+    log(`[bench] backtest decimal engine not measured: ${(err as Error).message}`);
+  } finally {
+    if (runner && !options.runner) await runner.close();
+  }
   for (const row of engine) {
     log(
       `[bench] backtest engine ${row.strategy}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of the reference)`,
@@ -286,6 +317,7 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
     market: `scenario 'calm': GBM s0 ${params.s0}, ${params.volatility * 100}%/year, dt ${params.dtSeconds} s; Poisson A=${params.A}/s k=${params.kPerBps}/bp per level; ${params.levels} levels, tick ${params.tick}`,
     reference,
     engine,
+    exact,
     engineProblem,
     target: BACKTEST_TARGET_RATIO,
     loadAverageAtStart,
@@ -302,6 +334,10 @@ export function backtestMarkdown(r: BacktestBenchResult): string[] {
     ...r.engine.map(
       (e) =>
         `| engine: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio >= 0.1 ? e.ratio.toFixed(2) : e.ratio.toPrecision(2)}x | ${e.ratio >= r.target ? 'met' : 'not met'} |`,
+    ),
+    ...r.exact.map(
+      (e) =>
+        `| decimal engine (--exact): ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio.toPrecision(2)}x | — |`,
     ),
   ];
   return [
