@@ -101,7 +101,8 @@ function sampleStdev(xs: ArrayLike<number>, from: number, to: number): number {
 
 function ewmaStdev(xs: ArrayLike<number>, from: number, to: number, lambda: number): number {
   let variance = xs[from]! ** 2;
-  for (let i = from + 1; i < to; i++) variance = lambda * variance + (1 - lambda) * xs[i]! ** 2;
+  const fresh = 1 - lambda;
+  for (let i = from + 1; i < to; i++) variance = lambda * variance + fresh * xs[i]! ** 2;
   return Math.sqrt(variance);
 }
 
