@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulatePath, simulatePathExact } from '../../../backtest/engine';
+import { simulatePathFast } from '../../../backtest/fast-engine';
 import { round12 } from '../../../backtest/fast-numbers';
 import type { BacktestSpec } from '../../../backtest/types';
 import { liveSpec } from './fixtures';
@@ -83,7 +84,7 @@ describe('fast engine', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const spec = specOf(s);
-        const fast = simulatePath(spec, 0, { seriesPoints: 10 });
+        const fast = simulatePathFast(spec, 0, { seriesPoints: 10 });
         const exact = simulatePathExact(spec, 0, { seriesPoints: 10 });
         expect(fast.summary).toEqual(exact.summary);
         expect(fast.series).toEqual(exact.series);
@@ -107,12 +108,13 @@ describe('fast engine', () => {
         config: { strategy: { kind: 'avellaneda_stoikov' }, volatility: { method, window: 3 } },
         steps: 1100,
       });
-      expect(simulatePath(spec, 1).summary).toEqual(simulatePathExact(spec, 1).summary);
+      expect(simulatePathFast(spec, 1).summary).toEqual(simulatePathExact(spec, 1).summary);
     }
   });
 
   it('runs views it does not cover through the decimal engine', () => {
     const spec = liveSpec({ steps: 30, view: { inventory: 'units' } });
+    expect(() => simulatePathFast(spec, 0)).toThrow(/view.inventory 'units'.*engine 'exact'/);
     expect(simulatePath(spec, 0).summary).toEqual(simulatePathExact(spec, 0).summary);
   });
 });

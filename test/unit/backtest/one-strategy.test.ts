@@ -49,4 +49,13 @@ describe('live and backtest quote with one strategy function', () => {
     expect(live).toEqual(backtestLadder);
     expect(live.bids.length).toBeGreaterThan(0);
   });
+
+  it('quotes through the fast quoter by default and through quoteLadder with the exact engine', () => {
+    const spec = liveSpec({ config: { strategy: { kind: 'glft' } }, steps: 3 });
+    quoteLadder.mockClear();
+    simulatePath(spec, 0);
+    expect(quoteLadder).not.toHaveBeenCalled();
+    simulatePath({ ...spec, engine: 'exact' }, 0);
+    expect(quoteLadder).toHaveBeenCalledTimes(3);
+  });
 });
