@@ -67,7 +67,8 @@ export function specConfig(spec: BacktestSpec): PoolConfig {
   return cfg;
 }
 
-const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** A risk limit's name as a stop reason (maxLoss -> max_loss). */
+export const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function toBook(ladder: QuoteLadder): Book {
   return {

@@ -2,7 +2,7 @@ import { Big } from '../domain/money';
 import { planHedge } from '../domain/hedge';
 import type { FastLadder, FastQuoteInput } from '../domain/strategies/fast';
 import { volatilityOfReturns } from '../domain/volatility';
-import { specConfig, type PathOptions, type PathResult } from './engine';
+import { snake, specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
 import { round12 } from './fast-numbers';
 import { generatePath, knownRelativeVolatility } from './paths';
@@ -497,8 +497,6 @@ export function simulatePathFast(
     series,
   };
 }
-
-const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function grow(a: Float64Array, size: number): Float64Array {
   const b = new Float64Array(size);
