@@ -28,6 +28,12 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The dashboard's browser modules: plain ES modules served as they are, outside the TypeScript project.
+    files: ['dashboard/public/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'module', parserOptions: { projectService: false } },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: Node built-ins are not available there.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

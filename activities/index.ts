@@ -17,6 +17,7 @@ import { appendToStream } from '../db/event-store';
 import { haltQuoting, takeGeneration } from '../db/fence';
 import type { PoolNotificationHub } from '../db/notifications';
 import { withFailureMapping } from './failures';
+import { deskActivities } from './desk';
 import {
   runQuotingSession,
   type CycleObservation,
@@ -314,6 +315,8 @@ export function createActivities(deps: ActivityDeps) {
     async poolSpread(input: { poolId: string }): Promise<string> {
       return formatDecimal((await getPool(db, input.poolId)).spreadBps);
     },
+
+    ...deskActivities({ db, hedgeVenue: deps.hedgeVenue }),
   });
 }
 

@@ -168,8 +168,11 @@ export async function runQuoteCycle(
   }
   // The session owns the pool's hedging: its own flatten and the saga's request go through the one
   // function that decides under the pool lock, with the cool-down (db/hedging.ts).
+  // A pool of a desk with netted hedging leaves its exposure to the desk's supervisor: hedging it
+  // here too would trade what another pool's opposite exposure cancels (db/desk.ts).
   let hedge: HedgeOutcome | null = null;
-  if (risk.action === 'flatten' || view.pool.hedgeRequestedAt !== null) {
+  const hedgesItself = view.pool.hedgedByDesk === null;
+  if (hedgesItself && (risk.action === 'flatten' || view.pool.hedgeRequestedAt !== null)) {
     const requestId = `mm/${poolId}/g${fence.generation}/hedge${memory.hedges ?? 0}`;
     hedge = await hedgeExcess(db, deps.hedgeVenue, {
       poolId,

@@ -3,10 +3,12 @@ import { cpus, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { backtestMarkdown, type BacktestBenchResult } from './backtest';
 import type { CapacityResult } from './capacity';
+import { dashboardMarkdown, type DashboardBenchResult } from './dashboard';
 import type { HistoryResult } from './history';
 import type { RecoveryResult } from './recovery';
 import type { EventsRow } from './events';
 import type { LatencyResult } from './latency';
+import { nettingMarkdown, nettingRows, type NettingRow } from './netting';
 
 /* latest.json and BENCHMARKS.md: every figure beside its baseline from the same run. */
 
@@ -66,6 +68,8 @@ export interface BenchResults {
     recovery: Section<RecoveryResult>;
     capacity: Section<CapacityResult>;
     capacityQuiet: Section<CapacityResult>;
+    dashboard: Section<DashboardBenchResult>;
+    netting: Section<NettingRow[]>;
   };
 }
 
@@ -232,6 +236,8 @@ function summaryRows(r: BenchResults): Row[] {
       ]);
     }
   }
+  const netting = r.sections.netting;
+  if (skip('netting', netting) && netting.status === 'ok') rows.push(...nettingRows(netting.result));
   if (skip('quotes', quotes) && quotes.status === 'ok') {
     const [base, ...rest] = quotes.result;
     for (const q of rest) {
@@ -244,6 +250,30 @@ function summaryRows(r: BenchResults): Row[] {
         ratio(q.opsPerSecond, base?.opsPerSecond ?? NaN),
       ]);
     }
+  }
+  const { dashboard } = r.sections;
+  if (skip('dashboard', dashboard) && dashboard.status === 'ok') {
+    const d = dashboard.result;
+    const live = d.costs.find((c) => c.operation.startsWith('live update'));
+    const load = d.costs.find((c) => c.operation.startsWith('pool page load, 15 min'));
+    if (live && load) {
+      rows.push([
+        'dashboard',
+        `live update read, ${d.pools} pools running (rows read; p50 ${n1(live.ms.p50)} ms)`,
+        n0(live.rowsRead),
+        `pool page load, 15 min window (rows read; p50 ${n1(load.ms.p50)} ms)`,
+        n0(load.rowsRead),
+        ratio(live.rowsRead, load.rowsRead),
+      ]);
+    }
+    rows.push([
+      'dashboard',
+      `pool reads/s for ${d.live.pages} live pages (coalesced, shared)`,
+      n1(d.live.poolReadsPerSecond),
+      'one read per notification per page',
+      n1(d.live.naiveReadsPerSecond),
+      ratio(d.live.poolReadsPerSecond, d.live.naiveReadsPerSecond),
+    ]);
   }
   return rows;
 }
@@ -391,6 +421,8 @@ export function renderMarkdown(r: BenchResults): string {
       '',
     );
   }
+  if (r.sections.dashboard.status === 'ok') lines.push(...dashboardMarkdown(r.sections.dashboard.result));
+  if (r.sections.netting.status === 'ok') lines.push(...nettingMarkdown(r.sections.netting.result), '');
   if (capacity.status === 'ok' || capacityQuiet.status === 'ok') {
     lines.push(
       "Lag = a session's interval between consecutive cycle starts (from the worker's cycle observer) minus the 1 s refresh, never below 0; " +

@@ -4,6 +4,7 @@
  *   npm run bench                                # everything (~25 min on 2 cores)
  *   npm run bench -- --quick                     # fewer samples and shorter windows (~12 min)
  *   npm run bench -- --only latency,capacity     # some sections only
+ *   npx tsx bench/run.ts --only netting --out bench/results/netting   # hedge volume figure, no servers
  *   npm run bench -- --help
  *
  * Uses DATABASE_URL or the project's embedded Postgres, in a database created for this run and
@@ -19,10 +20,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BacktestBenchResult } from './backtest';
 import { runCapacityBench } from './capacity';
+import { runDashboardBench } from './dashboard';
 import { runEventsBench } from './events';
 import { runHistoryBench } from './history';
 import { runLatencyBench } from './latency';
 import { runRecoveryBench } from './recovery';
+import { runNettingBench } from './netting';
 import { startMarketWorker, type MarketWorkerHarness } from './market';
 import {
   machineBase,
@@ -45,7 +48,11 @@ const SECTIONS = [
   'recovery',
   'capacity',
   'capacityQuiet',
+  'dashboard',
+  'netting',
 ] as const;
+/** Pure simulations: they need neither Temporal nor Postgres. */
+const PURE_SECTIONS: readonly string[] = ['quotes', 'backtest', 'netting'];
 type SectionName = (typeof SECTIONS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -60,6 +67,7 @@ const HELP = `Usage: npm run bench -- [options]
   --temporal <mode>    private (default: in-memory dev server for this run) | shared (temporal-dev.yaml's)
   --postgres <mode>    local (default: DATABASE_URL or .data/postgres, the run command's cluster) |
                        private (a throw-away embedded cluster for this run, same durability settings)
+  --dashboard-pools <n> pools running while the dashboard's reads are measured (default 50)
   --out <dir>          results folder (default bench/results)
   -h, --help`;
 
@@ -90,6 +98,7 @@ function parseOptions() {
         temporal: { type: 'string', default: 'private' },
         postgres: { type: 'string', default: 'local' },
         out: { type: 'string' },
+        'dashboard-pools': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -148,7 +157,15 @@ function parseOptions() {
     },
     events: { repeats, appends: quick ? { 1: 150, 10: 40, 100: 8 } : { 1: 400, 10: 100, 100: 20 } },
     quotes: { iterations: quick ? 2000 : 5000, repeats: quick ? 3 : 7 },
+    dashboard: {
+      pools: positiveInt('dashboard-pools', values['dashboard-pools'], 50),
+      warmupSeconds: quick ? 20 : 60,
+      repeats: quick ? 5 : 20,
+      liveSeconds: quick ? 10 : 30,
+      pages: 20,
+    },
     backtest: { quick },
+    netting: { informedFlows: quick ? [2] : [0, 2, 20] },
   };
 }
 
@@ -219,6 +236,8 @@ async function main() {
       recovery: skipped(),
       capacity: skipped(),
       capacityQuiet: skipped(),
+      dashboard: skipped(),
+      netting: skipped(),
     },
   };
 
@@ -242,8 +261,10 @@ async function main() {
         ? await section('backtest', () => mod.runBacktestBench({ ...o.backtest, log }))
         : { status: 'missing', reason: 'bench/backtest.ts (runBacktestBench) is missing' };
     }
-    // Every section but the pure quote and backtest benchmarks needs the servers.
-    const needsInfra = SECTIONS.some((s) => s !== 'quotes' && s !== 'backtest' && o.only.has(s));
+    if (o.only.has('netting'))
+      results.sections.netting = await section('netting', async () => runNettingBench({ ...o.netting, log }));
+    // Every section but the pure simulations needs the servers.
+    const needsInfra = SECTIONS.some((s) => !PURE_SECTIONS.includes(s) && o.only.has(s));
     let infra: BenchInfra | undefined;
     if (needsInfra) {
       infra = await startBenchInfra({ temporal: o.temporal, postgres: o.postgres, log });
@@ -270,7 +291,7 @@ async function main() {
       results.sections.recovery = await section('recovery', () =>
         runRecoveryBench(infra!, { ...o.recovery, log }),
       );
-    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet'] as const;
+    const usesWorker = ['latency', 'history', 'capacity', 'capacityQuiet', 'dashboard'] as const;
     if (infra && usesWorker.some((s) => o.only.has(s))) {
       let mm: MarketWorkerHarness | undefined;
       try {
@@ -299,6 +320,10 @@ async function main() {
         results.sections.capacity = await section('capacity', () =>
           runCapacityBench(infra!, mm!, { ...o.capacity, market: 'moving', log }),
         );
+      if (mm && o.only.has('dashboard'))
+        results.sections.dashboard = await section('dashboard', () =>
+          runDashboardBench(infra!, mm!, { ...o.dashboard, log }),
+        );
       if (mm && o.only.has('capacityQuiet'))
         results.sections.capacityQuiet = await section('capacityQuiet', () =>
           runCapacityBench(infra!, mm!, {
@@ -311,9 +336,11 @@ async function main() {
     }
   } catch (err) {
     log(`[bench] ${(err as Error).stack ?? String(err)}`);
+    // Indexed as plain sections: the union of every section's result type is too large for tsc.
+    const sections = results.sections as Record<SectionName, Section<unknown>>;
     for (const name of SECTIONS) {
-      if (o.only.has(name) && results.sections[name].status === 'skipped') {
-        results.sections[name] = {
+      if (o.only.has(name) && sections[name].status === 'skipped') {
+        sections[name] = {
           status: 'error',
           seconds: 0,
           error: `set-up failed: ${(err as Error).message}`,

@@ -113,6 +113,24 @@ export function submitAsOwner(clients: Record<string, MarketMakingClient>): Subm
   };
 }
 
+/** What a pool's takers trade on: its feed, its pair's rules and their order sizes (base units). */
+export interface DemoPoolMarket {
+  feed: LookaheadFeed;
+  rules: { lotSize: string; minSize: string };
+  meanSize: string;
+  maxSize: string;
+}
+
+/** The ETH/USDC demo pool's market at liquidity scale `scale`. */
+function demoPoolMarket(feed: LookaheadFeed, scale: number): DemoPoolMarket {
+  return {
+    feed,
+    rules: { lotSize: LOT, minSize: MIN_SIZE },
+    meanSize: formatDecimal(new Big(TAKER_MEAN_SIZE).times(scale).round(4)),
+    maxSize: formatDecimal(roundQtyToLot(new Big(BASE_ORDER_SIZE).times(scale), new Big(LOT))),
+  };
+}
+
 export interface DemoTakers {
   populations: TakerPopulation[];
   /** Ends every pool's loop after its current step and waits for them. */
@@ -129,42 +147,43 @@ export function startDemoTakers(
     /** Sends one taker order (its owner says which population: noise or informed). */
     submit: SubmitFn;
     poolIds: string[];
-    scales: number[];
     seed: number;
     runTag: string;
-    feed: LookaheadFeed;
     onError: (err: unknown) => void;
-  },
+  } & (
+    | {
+        /** The ETH/USDC demo: one feed, pool i at liquidity scale scales[i]. */ scales: number[];
+        feed: LookaheadFeed;
+      }
+    | { /** Any pairs: pool i trades on markets[i]. */ markets: DemoPoolMarket[] }
+  ),
 ): DemoTakers {
   let stopped = false;
+  const markets =
+    'markets' in opts ? opts.markets : opts.scales.map((scale) => demoPoolMarket(opts.feed, scale));
   const populations = opts.poolIds.map(
     (poolId, i) =>
       new TakerPopulation({
         poolId,
         rng: mulberry32(seedFor(opts.seed, i)),
-        params: {
-          ...TAKER_FLOW,
-          meanSize: formatDecimal(new Big(TAKER_MEAN_SIZE).times(opts.scales[i]!).round(4)),
-          maxSize: formatDecimal(
-            roundQtyToLot(new Big(BASE_ORDER_SIZE).times(opts.scales[i]!), new Big(LOT)),
-          ),
-        },
-        rules: { lotSize: LOT, minSize: MIN_SIZE },
+        params: { ...TAKER_FLOW, meanSize: markets[i]!.meanSize, maxSize: markets[i]!.maxSize },
+        rules: markets[i]!.rules,
         idPrefix: `run-${opts.runTag}-${poolId}`,
         submit: opts.submit,
       }),
   );
   const loops = populations.map(async (t, i) => {
+    const feed = markets[i]!.feed;
     let next = Date.now();
     while (!stopped) {
-      const reference = opts.feed.current();
+      const reference = feed.current();
       if (reference !== null) {
         try {
           const top = await bookTop(db, opts.poolIds[i]!);
           await t.step(
             {
               reference,
-              nextReference: opts.feed.upcoming(),
+              nextReference: feed.upcoming(),
               bestBid: top.bestBid ?? null,
               bestAsk: top.bestAsk ?? null,
             },

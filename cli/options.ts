@@ -1,5 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { StrategyKind } from '../domain/config';
+import { LEG_CORRELATIONS, DEFAULT_CORRELATION } from '../domain/desk';
+import { examplePairRegistry, parsePairList } from '../domain/pairs';
 
 /* The run command's options: parsed with node:util parseArgs, each checked with a clear message. */
 
@@ -59,6 +61,13 @@ export function parseFeedSpec(raw: string): FeedSpec {
 
 export const STRATEGIES = ['rule_based', 'avellaneda_stoikov', 'glft'] as const;
 
+const KNOWN_PAIRS = examplePairRegistry()
+  .pairs.map((p) => p.symbol)
+  .join(', ');
+const DEFAULT_CORRELATIONS_TEXT = Object.entries(LEG_CORRELATIONS)
+  .map(([k, v]) => `${k.replace('|', '/')} ${v}`)
+  .join(', ');
+
 export const HELP = `Usage: npm start -- [options]     (or: npx tsx cli/run.ts [options])
 
 A live market-making run: demo ETH/USDC pools quoted by Temporal workflows, a price feed, and
@@ -76,10 +85,24 @@ Options:
   --seed <n>             seed of the simulated prices and takers (default 42)
   --refresh-ms <ms>      market maker refresh interval (default 1000)
   --strategy <kind>      rule_based (default), avellaneda_stoikov or glft
+  --pairs <list>         a multi-pair desk instead of the ETH/USDC demo, e.g.
+                           --pairs BTC/USDC,ETH/USDC,SOL/USDC,ETH/BTC
+                         known pairs: ${KNOWN_PAIRS}; each with its own tick, lot and
+                         minimum size. --pools pools per pair (desk-btc-usdc-1 ...), each sized in
+                         USDC: ~100k (then ~40k, ~8k), orders worth ~2,000 USDC; the spread policy's
+                         TVL tiers (10,000 / 50,000 USDC) and the loss and order limits are converted
+                         into each pair's quote asset. Prices: one correlated simulation (a GBM leg
+                         per asset in USDC, 3%/h, crosses such as ETH/BTC derived from the legs).
+                         Shows the desk's net exposure per asset and its P&L, and a report across
+                         pools and pairs at the end. Only with --feed sim.
+  --correlation <rho>    the correlation of every two legs with --pairs (default: ${DEFAULT_CORRELATIONS_TEXT}, any other
+                         two ${DEFAULT_CORRELATION})
   -h, --help             this help
 
 Environment: TEMPORAL_ADDRESS (use that server instead of the local dev server), DATABASE_URL
 (use that Postgres instead of the embedded one in .data/postgres), TASK_QUEUE (default market-making).
+The run serves the dashboard and prints its address: DASHBOARD_HOST (default 127.0.0.1),
+DASHBOARD_PORT (default: a free port), DASHBOARD_TOKEN (turns its pause/resume buttons on).
 Ctrl-C stops the run gracefully (a second Ctrl-C exits at once).`;
 
 export interface RunOptions {
@@ -89,6 +112,10 @@ export interface RunOptions {
   seed: number;
   refreshMs: number;
   strategy: StrategyKind;
+  /** A multi-pair desk (cli/desk-session.ts): pair symbols, each known to the example registry. */
+  pairs?: string[];
+  /** With pairs: one correlation for every two legs instead of the defaults. */
+  correlation?: number;
 }
 
 function intOption(name: string, raw: string | undefined, dflt: number, min: number, max: number): number {
@@ -114,6 +141,8 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
         seed: { type: 'string' },
         'refresh-ms': { type: 'string' },
         strategy: { type: 'string' },
+        pairs: { type: 'string' },
+        correlation: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -128,12 +157,50 @@ export function parseRunArgs(argv: string[]): RunOptions | 'help' {
       `--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`,
     );
   }
+  const desk = parseDeskOptions(v.pairs, v.correlation, v.feed);
+  const pools = intOption('pools', v.pools, 1, 1, 50);
+  if (desk.pairs && desk.pairs.length * pools > 50) {
+    throw new UsageError(
+      `--pairs with --pools ${pools} makes ${desk.pairs.length * pools} pools; at most 50: lower --pools (pools per pair)`,
+    );
+  }
   return {
+    ...desk,
     durationSeconds: intOption('duration', v.duration, 120, 0, 7 * 24 * 3600),
-    pools: intOption('pools', v.pools, 1, 1, 50),
+    pools,
     feed: parseFeedSpec(v.feed ?? 'sim'),
     seed: intOption('seed', v.seed, 42, 0, 2 ** 32 - 1),
     refreshMs: intOption('refresh-ms', v['refresh-ms'], 1000, 100, 3_600_000),
     strategy: strategy as StrategyKind,
   };
+}
+
+function parseDeskOptions(
+  pairs: string | undefined,
+  correlation: string | undefined,
+  feed: string | undefined,
+): { pairs?: string[]; correlation?: number } {
+  if (pairs === undefined) {
+    if (correlation !== undefined) throw new UsageError('--correlation applies only with --pairs');
+    return {};
+  }
+  if (feed !== undefined && feed !== 'sim') {
+    throw new UsageError(
+      `--pairs runs on its own correlated simulation; drop --feed ${JSON.stringify(feed)} (or drop --pairs)`,
+    );
+  }
+  let symbols: string[];
+  try {
+    symbols = parsePairList(pairs, examplePairRegistry(), '--pairs').map((p) => p.symbol);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (correlation === undefined) return { pairs: symbols };
+  const rho = Number(correlation);
+  if (correlation.trim() === '' || !Number.isFinite(rho) || rho <= -1 || rho >= 1) {
+    throw new UsageError(
+      `--correlation must be a number between -1 and 1 (exclusive), got ${JSON.stringify(correlation)}`,
+    );
+  }
+  return { pairs: symbols, correlation: rho };
 }

@@ -280,15 +280,27 @@ const share = (base: string, quote: string, mid: string) => {
   return `${inventoryShare(b, q, new Big(mid)).times(100).toFixed(2)}%`;
 };
 
+/**
+ * Decimals for amounts in the quote asset: cents when a unit of base costs at least one unit of
+ * quote, more for a cross such as ETH/BTC at 0.033 (six places), so its prices and P&L do not
+ * print as 0.03 and +0.00.
+ */
+export function quoteDecimals(mid: string): number {
+  const m = Number(mid);
+  if (!(m > 0) || m >= 1) return 2;
+  return Math.min(12, 4 + Math.ceil(-Math.log10(m)));
+}
+
 export function formatPoolReport(r: PoolReportData): string {
   const lines: string[] = [];
   const B = r.baseAsset;
   const Q = r.quoteAsset;
+  const qdp = quoteDecimals(r.mid);
   const secs = Math.round((r.endedAtMs - r.startedAtMs) / 1000);
   lines.push(`=== ${r.poolId} (${B}/${Q}), ${secs} s ===`);
-  const avg = (t: SideTotals) => (new Big(t.base).gt(0) ? num(new Big(t.quote).div(t.base), 2) : '-');
+  const avg = (t: SideTotals) => (new Big(t.base).gt(0) ? num(new Big(t.quote).div(t.base), qdp) : '-');
   const row = (label: string, t: SideTotals, withAvg = true) =>
-    `  ${padEnd(label, 22)}${pad(String(t.count), 7)}${pad(num(t.base, 4), 14)}${pad(num(t.quote, 2), 16)}${withAvg ? pad(avg(t), 12) : ''}`;
+    `  ${padEnd(label, 22)}${pad(String(t.count), 7)}${pad(num(t.base, 4), 14)}${pad(num(t.quote, qdp), 16)}${withAvg ? pad(avg(t), 12) : ''}`;
   const total: SideTotals = {
     count: r.poolBought.count + r.poolSold.count,
     base: new Big(r.poolBought.base).plus(r.poolSold.base).toFixed(),
@@ -307,22 +319,22 @@ export function formatPoolReport(r: PoolReportData): string {
   }
   lines.push(`  ${padEnd('Inventory', 22)}${pad('start', 16)}${pad('end', 16)}`);
   lines.push(`  ${padEnd(B, 22)}${pad(num(r.start.base, 4), 16)}${pad(num(r.end.base, 4), 16)}`);
-  lines.push(`  ${padEnd(Q, 22)}${pad(num(r.start.quote, 2), 16)}${pad(num(r.end.quote, 2), 16)}`);
+  lines.push(`  ${padEnd(Q, 22)}${pad(num(r.start.quote, qdp), 16)}${pad(num(r.end.quote, qdp), 16)}`);
   lines.push(
     `  ${padEnd(`${B} value share`, 22)}${pad(share(r.start.base, r.start.quote, r.mid), 16)}${pad(share(r.end.base, r.end.quote, r.mid), 16)}`,
   );
-  lines.push(`  Performance, marked at the last reference price ${num(r.mid, 2)} ${Q}:`);
-  lines.push(`    hold value     ${pad(num(r.pnl.holdValue, 2), 16)} ${Q}`);
-  lines.push(`    current value  ${pad(num(r.pnl.currentValue, 2), 16)} ${Q}`);
-  lines.push(`    trade P&L      ${pad(signed(r.pnl.tradePnl, 2), 16)} ${Q}`);
+  lines.push(`  Performance, marked at the last reference price ${num(r.mid, qdp)} ${Q}:`);
+  lines.push(`    hold value     ${pad(num(r.pnl.holdValue, qdp), 16)} ${Q}`);
+  lines.push(`    current value  ${pad(num(r.pnl.currentValue, qdp), 16)} ${Q}`);
+  lines.push(`    trade P&L      ${pad(signed(r.pnl.tradePnl, qdp), 16)} ${Q}`);
   lines.push(
-    `    fees paid      ${pad(num(r.pnl.feesPaid, 2), 16)} ${Q}  (${r.rebalances} inventory rebalance${r.rebalances === 1 ? '' : 's'} at the hedge venue; the pool charges no trading fee)`,
+    `    fees paid      ${pad(num(r.pnl.feesPaid, qdp), 16)} ${Q}  (${r.rebalances} inventory rebalance${r.rebalances === 1 ? '' : 's'} at the hedge venue; the pool charges no trading fee)`,
   );
-  lines.push(`    total P&L      ${pad(signed(r.pnl.totalPnl, 2), 16)} ${Q}`);
+  lines.push(`    total P&L      ${pad(signed(r.pnl.totalPnl, qdp), 16)} ${Q}`);
   lines.push(
     r.pnl.returnPct === null
       ? `    return         ${pad('n/a', 16)}    (no capital was ever contributed)`
-      : `    return         ${pad(signed(r.pnl.returnPct, 4), 16)} %  on ${num(r.pnl.capitalAtRisk, 2)} ${Q} of peak capital contributed`,
+      : `    return         ${pad(signed(r.pnl.returnPct, 4), 16)} %  on ${num(r.pnl.capitalAtRisk, qdp)} ${Q} of peak capital contributed`,
   );
   lines.push(`  Spread changes: ${r.spreadChanges.length}`);
   const shown =

@@ -10,6 +10,8 @@ import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
 import { countOpenPoolOrders } from '../db/order-book';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
+import { parsePort } from '../dashboard/params';
+import { startDashboard, type RunningDashboard } from '../dashboard/server';
 
 /*
  * One live market-making run (what `npm start` does once its options are parsed): starts (or
@@ -20,7 +22,7 @@ import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } f
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-class ErrorLog {
+export class ErrorLog {
   private readonly seen = new Map<string, number>();
   add(source: string, message: string) {
     const key = `${source}: ${message}`;
@@ -38,7 +40,7 @@ class ErrorLog {
  * Starts the pool's workflows. A market maker left over from an interrupted run may still be
  * finishing its stop (startPool would attach to it): wait for it to end, then start anew.
  */
-async function startFresh(
+export async function startFresh(
   stack: LocalStack,
   poolId: string,
   refreshIntervalMs: number,
@@ -62,7 +64,7 @@ async function startFresh(
   );
 }
 
-async function waitForQuotes(
+export async function waitForQuotes(
   stack: LocalStack,
   poolIds: string[],
   timeoutMs: number,
@@ -79,6 +81,10 @@ async function waitForQuotes(
 }
 
 export async function runSession(opts: RunOptions): Promise<number> {
+  if (opts.pairs) {
+    const { runDeskSession } = await import('./desk-session');
+    return runDeskSession({ ...opts, pairs: opts.pairs });
+  }
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const errors = new ErrorLog();
   let stopRequested = false;
@@ -117,6 +123,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
     log: (l) => out(`  ${l}`),
   });
   let ingester: Ingester | undefined;
+  let dashboard: RunningDashboard | undefined;
+  // The dashboard only watches: its problems are reported at the end, not counted as the run's errors.
+  const dashboardNotes: string[] = [];
   try {
     const runTag = `${Date.now().toString(36)}`;
     const durationMs = opts.durationSeconds * 1000;
@@ -126,6 +135,24 @@ export async function runSession(opts: RunOptions): Promise<number> {
       `Temporal ${stack.temporal.address} (namespace ${stack.temporal.namespace}), Postgres ${stack.postgres.embedded ? 'embedded' : 'from DATABASE_URL'}`,
     );
     out(`Feed: ${feed.description}`);
+    // Served from the start, so the pools can be watched while they are set up; read-only unless
+    // DASHBOARD_TOKEN turns its pause/resume buttons on. A dashboard that cannot start is reported,
+    // and the run goes on without it.
+    dashboard = await startDashboard({
+      databaseUrl: stack.dashboardUrl,
+      client: stack.client,
+      namespace: stack.temporal.namespace,
+      temporalUiUrl: stack.temporal.uiUrl,
+      host: process.env.DASHBOARD_HOST || '127.0.0.1',
+      port: parsePort(process.env.DASHBOARD_PORT),
+      operatorToken: process.env.DASHBOARD_TOKEN || undefined,
+      resultsDir: process.env.BACKTEST_RESULTS_DIR || 'backtest-results',
+      log: (line) => dashboardNotes.push(line),
+    }).catch((err: Error) => {
+      dashboardNotes.push(`could not start: ${err.message}`);
+      return undefined;
+    });
+    if (dashboard) out(`Dashboard: ${dashboard.url}`);
 
     const setups = [];
     for (const [index, poolId] of poolIds.entries()) {
@@ -316,6 +343,15 @@ export async function runSession(opts: RunOptions): Promise<number> {
     }
     return errors.count ? 1 : 0;
   } finally {
+    await dashboard?.close().catch(() => {});
+    if (dashboardNotes.length) {
+      process.stderr.write(
+        `Dashboard warnings:\n${[...new Set(dashboardNotes)]
+          .slice(0, 20)
+          .map((l) => `  - ${l.split('\n')[0]}`)
+          .join('\n')}\n`,
+      );
+    }
     if (ingester) await ingester.stop();
     await stack
       .close()

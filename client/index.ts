@@ -28,6 +28,7 @@ import {
   type CreatePoolInput,
   type LiquidityResult,
 } from '../db/pools';
+import { PortfolioClient } from './portfolio';
 import { DEFAULT_POOL_CONFIG, mergePoolConfig, type PoolConfig, type RiskLimits } from '../domain/config';
 import { DomainValidationError, describeValue } from '../domain/errors';
 import { formatDecimal } from '../domain/money';
@@ -54,6 +55,7 @@ import {
 } from '../workflows/definitions';
 
 export * from '../workflows/definitions';
+export { PortfolioClient, type StartSupervisorInput } from './portfolio';
 export type { PoolConfig, RiskLimits, SubmitResult, OrderView, LiquidityResult, CreatePoolInput };
 
 /*
@@ -190,6 +192,11 @@ export class MarketMakingClient {
         'This client has no database connection: pass databaseUrl to connect() for pool and order commands.',
       );
     return this.database;
+  }
+
+  /** The desks' portfolio supervisors: start, limits, hedging, pools, status, stop. */
+  get portfolio(): PortfolioClient {
+    return new PortfolioClient(this.temporal, this.taskQueue);
   }
 
   marketMaker(poolId: string): WorkflowHandle {

@@ -4,6 +4,8 @@ import * as quotingSession from '../migrations/0002_quoting_session';
 import * as identity from '../migrations/0003_identity';
 import * as hedgingAndCheckpoints from '../migrations/0004_hedging_and_checkpoints';
 import * as intensityAndCapital from '../migrations/0005_intensity_and_capital';
+import * as dashboardReads from '../migrations/0006_dashboard_reads';
+import * as portfolio from '../migrations/0007_portfolio';
 import type { Db } from './connection';
 
 /** Listed statically so bundlers and tsx need no directory scanning. */
@@ -13,6 +15,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_identity': identity,
   '0004_hedging_and_checkpoints': hedgingAndCheckpoints,
   '0005_intensity_and_capital': intensityAndCapital,
+  '0006_dashboard_reads': dashboardReads,
+  '0007_portfolio': portfolio,
 };
 
 export function migrator(db: Db): Migrator {

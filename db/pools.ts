@@ -36,6 +36,8 @@ export interface PoolState {
   hedgeFeesPaid: Big;
   /** The most capital ever contributed (each change valued in quote when it happened): what is at risk. */
   peakCapital: Big;
+  /** Set while a desk's supervisor hedges this pool's exposure, netted: the pool does not hedge itself. */
+  hedgedByDesk: string | null;
 }
 
 export function toPoolState(row: PoolRow): PoolState {
@@ -60,6 +62,7 @@ export function toPoolState(row: PoolRow): PoolState {
     hedgeRequestedAt: row.hedge_requested_at ? new Date(row.hedge_requested_at) : null,
     hedgeFeesPaid: new Big(row.hedge_fees_paid),
     peakCapital: new Big(row.peak_capital),
+    hedgedByDesk: row.hedged_by_desk ?? null,
   };
 }
 

@@ -32,6 +32,8 @@ export interface PoolsTable {
   /** Liquidity added minus removed, each valued in quote when it happened; and its peak (a trigger keeps both). */
   capital_contributed: NumericDefault;
   peak_capital: NumericDefault;
+  /** The desk whose supervisor hedges this pool's exposure, netted (migrations/0007_portfolio.ts). */
+  hedged_by_desk: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -132,6 +134,32 @@ export interface HedgesTable {
   failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+type NullableNumeric = ColumnType<string | null, string | null | undefined, string | null>;
+
+/** A desk's netted hedges (migrations/0007_portfolio.ts, db/desk.ts). */
+export interface DeskHedgesTable {
+  client_order_id: string;
+  desk_id: string;
+  round_key: string;
+  asset: string;
+  pair: string;
+  status: 'in_flight' | 'filled' | 'failed';
+  side: OrderSide;
+  base_amount: Numeric;
+  reference_price: Numeric;
+  net: Numeric;
+  gross: Numeric;
+  pools: ColumnType<string[], string, string>;
+  decided_at: CreatedAt;
+  settled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  fill_price: NullableNumeric;
+  fill_base: NullableNumeric;
+  fill_quote: NullableNumeric;
+  fill_fee: NullableNumeric;
+  fill_net_quote: NullableNumeric;
+  failure: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
 /** A quoting session's exposure and fills per distance bin (migrations/0005_intensity_and_capital.ts). */
 export interface IntensityExposureTable {
   pool_id: string;
@@ -153,6 +181,7 @@ export interface Database {
   checkpoints: CheckpointsTable;
   hedges: HedgesTable;
   intensity_exposure: IntensityExposureTable;
+  desk_hedges: DeskHedgesTable;
 }
 
 export type PoolRow = Selectable<PoolsTable>;

@@ -21,6 +21,8 @@ export interface LocalStack {
   /** The running worker's promise (it is started by startLocalStack). */
   workerRunning: Promise<void>;
   taskQueue: string;
+  /** The read-only dashboard role's URL of this database (the dashboard logs in with it). */
+  dashboardUrl: string;
   /** Stops the worker and closes connections; servers this process started keep running unless told. */
   close(opts?: { stopServers?: boolean }): Promise<void>;
 }
@@ -107,6 +109,7 @@ export async function startLocalStack(
     worker,
     workerRunning,
     taskQueue,
+    dashboardUrl: database.urls.dashboard,
     close: async ({ stopServers = false } = {}) => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRunning;

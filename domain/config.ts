@@ -258,6 +258,14 @@ export const ladderSchema = z.strictObject({
    * spreadPolicy.minSpreadBps is the floor (resolved at quote time, so raising it reaches the quotes).
    */
   minSpreadFloorBps: decimalField({ allowZero: true, ...BPS_LIMITS }).optional(),
+  /**
+   * Hummingbot's price_ceiling / price_floor, in quote per base (domain/price-band.ts): with the
+   * mid above the ceiling the pool only sells, below the floor it only buys, and no bid rests
+   * above the ceiling nor any ask below the floor. Optional: absent means no bound, so a
+   * configuration stored before these fields existed parses unchanged.
+   */
+  priceCeiling: decimalField({ allowZero: false, ...AMOUNT_LIMITS }).optional(),
+  priceFloor: decimalField({ allowZero: false, ...AMOUNT_LIMITS }).optional(),
 });
 
 export const riskLimitsSchema = z.strictObject({
@@ -418,6 +426,13 @@ function crossFieldIssues(c: RawPoolConfig): Array<{ path: string; message: stri
     issues.push({
       path: 'spreadPolicy.lowTvlMultiplier',
       message: `must be >= mediumTvlMultiplier (${sp.mediumTvlMultiplier}), got ${sp.lowTvlMultiplier}`,
+    });
+  }
+  const { priceCeiling, priceFloor } = c.ladder;
+  if (priceCeiling !== undefined && priceFloor !== undefined && b(priceFloor).gt(priceCeiling)) {
+    issues.push({
+      path: 'ladder.priceFloor',
+      message: `must not be above ladder.priceCeiling (${priceCeiling}), got ${priceFloor}: nothing could be quoted between them`,
     });
   }
   const floor = c.ladder.minSpreadFloorBps;

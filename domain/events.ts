@@ -194,6 +194,67 @@ export const EVENT_SCHEMAS = {
       reasons: z.array(riskReason).min(1),
     })
     .strict(),
+  // The portfolio supervisor of a desk (workflows/portfolio-supervisor.ts), on the desk's stream.
+  portfolio_supervisor_started: z
+    .object({ deskId: z.string().min(1), workflowId: z.string().min(1), pools: z.array(poolId) })
+    .strict(),
+  portfolio_limit_breached: z
+    .object({
+      deskId: z.string().min(1),
+      key: z.string().min(1),
+      value: decimal,
+      threshold: decimal,
+      action: z.enum(['skew', 'pause', 'stop']),
+      pools: z.array(poolId),
+    })
+    .strict(),
+  portfolio_limit_cleared: z
+    .object({
+      deskId: z.string().min(1),
+      key: z.string().min(1),
+      /** Null when the limit was removed from the configuration. */
+      value: decimal.nullable(),
+      threshold: decimal.nullable(),
+      pools: z.array(poolId),
+    })
+    .strict(),
+  portfolio_action_taken: z
+    .object({
+      deskId: z.string().min(1),
+      poolId,
+      from: z.enum(['continue', 'skew', 'pause', 'stop']),
+      to: z.enum(['continue', 'skew', 'pause', 'stop']),
+      reasons: z.array(z.string()),
+      /** What the market maker was told: a pause, resume or stop signal, or why it could not be. */
+      outcome: z.string(),
+    })
+    .strict(),
+  desk_hedge_filled: z
+    .object({
+      deskId: z.string().min(1),
+      asset: z.string().min(1),
+      pair: z.string().min(1),
+      venue: z.string(),
+      clientOrderId: z.string().min(1),
+      side,
+      baseAmount: positiveDecimal,
+      quoteAmount: positiveDecimal,
+      price: positiveDecimal,
+      fee: decimal,
+      /** The pools' requests added up (signed, + buys) and their gross: what per-pool hedging would have sent. */
+      net: decimal,
+      gross: decimal,
+      pools: z.array(poolId),
+    })
+    .strict(),
+  desk_hedge_failed: z
+    .object({
+      deskId: z.string().min(1),
+      asset: z.string().min(1),
+      clientOrderId: z.string().min(1),
+      reason: z.string(),
+    })
+    .strict(),
   order_placed: z
     .object({
       orderId: z.string(),

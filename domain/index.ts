@@ -26,3 +26,4 @@ export * from './netting';
 export * from './portfolio-input';
 export * from './price-band';
 export * from './portfolio-report';
+export * from './desk';

@@ -1,5 +1,6 @@
 import { Big } from './money';
 import type { PoolConfig } from './config';
+import { applyPriceBand, type PriceBand } from './price-band';
 import { evaluateRisk, type RiskEvaluation, type RiskInput } from './risk';
 import { strategyFor } from './strategies';
 import type { QuoteInput, QuoteLadder, QuoteStrategy } from './strategies/types';
@@ -69,7 +70,26 @@ export function quoteLadder(
   cfg: PoolConfig,
   strategy: QuoteStrategy = strategyFor(cfg.strategy),
 ): QuoteLadder {
-  return strategy.compute(cycleQuoteInput(market, cfg));
+  const ladder = strategy.compute(cycleQuoteInput(market, cfg));
+  const band = priceBandOf(cfg.ladder);
+  if (band.ceiling === undefined && band.floor === undefined) return ladder;
+  // The band comes last, after every guard and rounding, so no later step can move a level back
+  // across a bound; what it removed is recorded with the ladder's other adjustments.
+  const banded = applyPriceBand(ladder, market.mid, band);
+  return {
+    ...ladder,
+    bids: banded.bids,
+    asks: banded.asks,
+    adjustments: [...ladder.adjustments, ...banded.adjustments],
+  };
+}
+
+/** The pool's per-market price band (ladder.priceCeiling / priceFloor); either may be absent. */
+function priceBandOf(ladder: PoolConfig['ladder']): PriceBand {
+  return {
+    ...(ladder.priceCeiling !== undefined ? { ceiling: new Big(ladder.priceCeiling) } : {}),
+    ...(ladder.priceFloor !== undefined ? { floor: new Big(ladder.priceFloor) } : {}),
+  };
 }
 
 /**

@@ -6,6 +6,8 @@
 export const poolStream = (poolId: string) => `pool-${poolId}`;
 export const orderBookStream = (poolId: string) => `orderbook-${poolId}`;
 export const marketMakerStream = (poolId: string) => `market-maker-${poolId}`;
+/** A desk's portfolio supervisor: its breaches, its actions on pools and its netted hedges. */
+export const deskStream = (deskId: string) => `desk-${deskId}`;
 
 /** Owner id of a pool's own (market-maker) orders in the book. */
 export const poolOwner = (poolId: string) => `pool:${poolId}`;

@@ -149,3 +149,5 @@ export interface SpreadSagaStatus {
 }
 
 export const sagaStatusQuery = defineQuery<SpreadSagaStatus>('spreadStatus');
+
+export * from './portfolio-definitions';

@@ -1,2 +1,3 @@
 export { MarketMakerWorkflow } from './market-maker';
 export { SpreadManagementSaga } from './spread-saga';
+export { PortfolioSupervisorWorkflow } from './portfolio-supervisor';

@@ -223,6 +223,8 @@ export const CONFIG_LEAVES: Array<[string, fc.Arbitrary<unknown>]> = (() => {
       ),
     ],
     ['ladder.minSpreadFloorBps', bps(true)],
+    ['ladder.priceCeiling', money],
+    ['ladder.priceFloor', money],
     ['risk.maxLoss', money],
     ['risk.maxOrderNotional', money],
     ['risk.maxInventoryDeviation', number(0, 1, { minOpen: true })],

@@ -25,6 +25,7 @@ describe('migrations on real Postgres', () => {
     expect(afterUp).toEqual(
       [
         'checkpoints',
+        'desk_hedges',
         'events',
         'hedges',
         'intensity_exposure',
@@ -36,7 +37,24 @@ describe('migrations on real Postgres', () => {
         'trades',
       ].sort(),
     );
-    // The first step down removes the intensity exposure and the pools' fee and capital columns.
+    // The first step down removes the desks' netted hedges and the pools' desk column (0007).
+    await migrateDown(t.db);
+    const deskColumns = await sql<{ column_name: string }>`
+      select column_name from information_schema.columns
+       where table_name = 'pools' and column_name = 'hedged_by_desk'`.execute(t.db);
+    expect(deskColumns.rows).toEqual([]);
+    const beforeDesks = afterUp.filter((name) => name !== 'desk_hedges');
+    expect(await tables(t)).toEqual(beforeDesks);
+    // The next removes the dashboard's index on events by stream and time (0006).
+    const dashboardIndex = () =>
+      sql<{
+        indexname: string;
+      }>`select indexname from pg_indexes where indexname = 'events_stream_time'`.execute(t.db);
+    expect((await dashboardIndex()).rows).toHaveLength(1);
+    await migrateDown(t.db);
+    expect((await dashboardIndex()).rows).toEqual([]);
+    expect(await tables(t)).toEqual(beforeDesks);
+    // The next removes the intensity exposure and the pools' fee and capital columns.
     await migrateDown(t.db);
     const capitalColumns = await sql<{ column_name: string }>`
       select column_name from information_schema.columns
@@ -45,7 +63,9 @@ describe('migrations on real Postgres', () => {
     );
     expect(capitalColumns.rows).toEqual([]);
     const beforeIntensity = await tables(t);
-    expect(beforeIntensity).toEqual(afterUp.filter((name) => name !== 'intensity_exposure'));
+    expect(beforeIntensity).toEqual(
+      afterUp.filter((name) => name !== 'intensity_exposure' && name !== 'desk_hedges'),
+    );
     // The next step down removes hedging and the per-stream checkpoint; the next identity; the next the
     // quoting session's fence, expiry and notifications; the last, the schema.
     await migrateDown(t.db);

@@ -76,6 +76,8 @@ describe('npm start (cli/run.ts)', () => {
     expect(result.stdout).toMatch(/=== eth-usdc-1 \(ETH\/USDC\)/);
     expect(result.stdout).toMatch(/hold value/);
     expect(result.stdout).toMatch(/Open market-maker orders after stop: 0/);
+    // The run serves the dashboard on the loopback address and says where.
+    expect(result.stdout).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+/);
     const errorLines = `${result.stdout}\n${result.stderr}`
       .split('\n')
       .filter((l) =>

@@ -98,3 +98,15 @@ describe('evaluateRisk', () => {
     expectFieldError(() => run({ largestOrderNotional: new Big(-1) }), 'largestOrderNotional');
   });
 });
+
+describe('the inventory limit measured from a 30% target (issue 13, item 6)', () => {
+  const tight = parsePoolConfig({ risk: { maxInventoryDeviation: 0.15 } }).risk;
+  const at = (share: string) =>
+    evaluateRisk({ ...ok, inventoryShare: new Big(share), targetShare: 0.3 }, tight).action;
+  it('a pool sitting on 30% is within the limit; 50% and 10% are 0.2 away and flatten', () => {
+    expect(at('0.3')).toBe('continue');
+    expect(at('0.44')).toBe('continue');
+    expect(at('0.5')).toBe('flatten');
+    expect(at('0.1')).toBe('flatten');
+  });
+});
