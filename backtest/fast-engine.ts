@@ -27,6 +27,11 @@ export function fastEngineUnsupported(spec: BacktestSpec): string | undefined {
   const inventory = spec.view?.inventory ?? 'pool';
   if (inventory !== 'pool') return `view.inventory '${inventory}' (synthetic reserves beyond 15 digits)`;
   if (spec.flow.replay) return 'flow.replay';
+  // quoteLadder applies the band after the strategy; the fast quoter does not (yet).
+  const ladder = specConfig(spec).ladder;
+  if (ladder.priceCeiling !== undefined || ladder.priceFloor !== undefined) {
+    return 'ladder.priceCeiling / priceFloor (the price band)';
+  }
   return undefined;
 }
 

@@ -112,6 +112,15 @@ describe('fast engine', () => {
     }
   });
 
+  it('runs a pool with a price band through the decimal engine, which applies it', () => {
+    const spec = liveSpec({
+      steps: 40,
+      config: { strategy: { kind: 'avellaneda_stoikov' }, ladder: { priceCeiling: '2000.5' } },
+    });
+    expect(() => simulatePathFast(spec, 0)).toThrow(/price band.*engine 'exact'/);
+    expect(simulatePath(spec, 0).summary).toEqual(simulatePathExact(spec, 0).summary);
+  });
+
   it('runs views it does not cover through the decimal engine', () => {
     const spec = liveSpec({ steps: 30, view: { inventory: 'units' } });
     expect(() => simulatePathFast(spec, 0)).toThrow(/view.inventory 'units'.*engine 'exact'/);
