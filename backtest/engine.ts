@@ -6,6 +6,7 @@ import { cycleRisk, cycleSpreadBps } from '../domain/quote-cycle';
 import { evaluateSpread, type ImbalanceLevel } from '../domain/spread-policy';
 import type { QuoteLadder } from '../domain/strategies/types';
 import { estimateVolatility, type PricePoint, type VolatilityRegime } from '../domain/volatility';
+import { fastEngineUnsupported, simulatePathFast } from './fast-engine';
 import { generatePath, knownRelativeVolatility } from './paths';
 import { createQuoter, decimal, type SimState } from './quoter';
 import { pathRng } from './rng';
@@ -66,7 +67,8 @@ export function specConfig(spec: BacktestSpec): PoolConfig {
   return cfg;
 }
 
-const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+/** A risk limit's name as a stop reason (maxLoss -> max_loss). */
+export const snake = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
 function toBook(ladder: QuoteLadder): Book {
   return {
@@ -81,7 +83,22 @@ function largestNotional(book: Book): number {
   return max;
 }
 
+/**
+ * One path through the fast engine (backtest/fast-engine.ts, plain numbers, the same summary) or,
+ * with `engine: 'exact'` or a view it does not cover, through the decimal engine below.
+ */
 export function simulatePath(spec: BacktestSpec, pathIndex: number, options: PathOptions = {}): PathResult {
+  if (spec.engine !== 'exact' && !fastEngineUnsupported(spec))
+    return simulatePathFast(spec, pathIndex, options);
+  return simulatePathExact(spec, pathIndex, options);
+}
+
+/** The decimal engine: every live decision through the decimal code, the fast engine's reference. */
+export function simulatePathExact(
+  spec: BacktestSpec,
+  pathIndex: number,
+  options: PathOptions = {},
+): PathResult {
   const cfg = specConfig(spec);
   const { dtSeconds: dt, steps } = spec;
   const view = spec.view ?? {};

@@ -2,13 +2,15 @@ import { Big } from '../domain/money';
 import type { PoolConfig } from '../domain/config';
 import { quoteLadder, type CycleMarket } from '../domain/quote-cycle';
 import { strategyFor } from '../domain/strategies';
+import { createFastQuoter, type FastQuoter } from '../domain/strategies/fast';
 import type { QuoteLadder } from '../domain/strategies/types';
 import type { StrategyView } from './types';
 
 /*
  * The backtester's one seam to the live strategy: it turns the simulated state into the market a
  * live cycle sees and calls domain/quote-cycle.ts's quoteLadder, the function the live session
- * calls. Nothing else in backtest/ knows how a QuoteInput is built.
+ * calls (the decimal engine), or the fast quoter built on the same model cores and proven equal
+ * to it (the fast engine). Nothing else in backtest/ knows how a QuoteInput is built.
  *
  * 'units' and 'ignore' (the paper's q) count q in units from a target in base units (targetBase).
  * The paper's agent may be short, while a QuoteInput's reserves cannot be negative, so both the
@@ -85,4 +87,20 @@ export function createQuoter(
     },
     quote: (market) => quoteLadder(market, cfg, strategy),
   };
+}
+
+/**
+ * The fast engine's quoter: the pool's strategy and ladder over the spec's grids, with the live
+ * cycle's notional cap (cycleQuoteInput's maxOrderNotional). The caller fills the rest of the
+ * cycle's input as cycleQuoteInput does: the spread policy's min and max spread, the target share
+ * and the volatility horizon from the configuration.
+ */
+export function createFastStepQuoter(
+  cfg: PoolConfig,
+  pool: { tickSize: string; lotSize: string; minSize: string },
+): FastQuoter {
+  return createFastQuoter(
+    { strategy: cfg.strategy, ladder: cfg.ladder },
+    { ...pool, maxOrderNotional: cfg.risk.maxOrderNotional },
+  );
 }

@@ -81,6 +81,12 @@ export interface BacktestSpec {
   markoutSeconds: number;
   /** What the strategy is told about the market; absent fields take the live behaviour. */
   view?: StrategyView;
+  /**
+   * 'fast' (default): plain numbers, the fast quoter, guarded float decisions (backtest/fast-engine.ts);
+   * 'exact': every decision through the decimal live code (the fast engine's reference, and the
+   * engine of views the fast one does not cover). Both give the same summaries.
+   */
+  engine?: 'fast' | 'exact';
 }
 
 /**

@@ -31,6 +31,8 @@ import { machineDescription } from './domain-quotes';
 import { median } from './stats';
 
 export const BACKTEST_TARGET_RATIO = 0.4;
+/** Reference paths per engine path in a repeat: about the same timing window for both. */
+const REFERENCE_PATH_FACTOR = 10;
 
 export interface BacktestBenchRow {
   strategy: string;
@@ -48,6 +50,11 @@ export interface BacktestBenchResult {
   market: string;
   reference: Omit<BacktestBenchRow, 'ratio'> & { description: string };
   engine: BacktestBenchRow[];
+  /**
+   * The decimal engine (`engine: 'exact'`, the fast engine's reference) on a short run of the same
+   * market, so the speed-up is measured in the same run too. Empty with `exact: false`.
+   */
+  exact: BacktestBenchRow[];
   /** Why there are no engine rows, when the engine is not in this build or failed. */
   engineProblem: string | null;
   target: number;
@@ -57,10 +64,14 @@ export interface BacktestBenchResult {
 
 export interface BacktestBenchOptions {
   quick?: boolean;
-  /** Paths and steps per engine repeat (the reference runs 100x as many paths). */
+  /** Paths and steps per engine repeat (the reference runs 10x as many paths). */
   paths?: number;
   steps?: number;
   repeats?: number;
+  /** Also time the decimal engine on one short path per strategy (default true). */
+  exact?: boolean;
+  /** Untimed engine runs of the repeat's size before timing, per strategy. */
+  warmups?: number;
   runner?: LabRunner;
   log?: (line: string) => void;
 }
@@ -191,19 +202,20 @@ let sink = 0;
 export async function runBacktestBench(options: BacktestBenchOptions = {}): Promise<BacktestBenchResult> {
   const log = options.log ?? (() => {});
   const quick = options.quick ?? false;
-  const paths = options.paths ?? (quick ? 2 : 4);
+  const paths = options.paths ?? (quick ? 4 : 20);
   const steps = options.steps ?? (quick ? 1000 : 2500);
   const repeats = options.repeats ?? (quick ? 3 : 5);
+  const warmups = options.warmups ?? (quick ? 2 : 3);
   const loadAverageAtStart = loadavg().map((x) => Math.round(x * 100) / 100);
   const scenario = scenarioByName('calm').build({ steps, paths, seed: 1 });
   const params = referenceParams(scenario);
 
-  // The reference runs 100x the steps so its timing window is not a few milliseconds.
-  const refPaths = paths * 100;
+  // The reference runs 10x the paths so its timing window is about as long as the engine's.
+  const refPaths = paths * REFERENCE_PATH_FACTOR;
   referenceSimulation(params, 2, 2000, 99); // warm-up
   const refRates: number[] = [];
   let refFills = 0;
-  for (let r = 0; r < repeats; r++) {
+  const timeReference = (r: number) => {
     let out = { fills: 0, pnlSum: 0, drawdownSum: 0 };
     const seconds = timeIt(() => {
       out = referenceSimulation(params, refPaths, steps, 1000 * r);
@@ -211,6 +223,44 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
     sink += out.pnlSum + out.drawdownSum;
     refFills = out.fills;
     refRates.push((refPaths * steps) / seconds);
+  };
+
+  let engineProblem: string | null = null;
+  let runner = options.runner;
+  try {
+    runner ??= await engineRunner({ threads: 1 });
+  } catch (err) {
+    engineProblem = (err as Error).message;
+  }
+  const specs = STRATEGY_NAMES.map((name) => ({
+    name,
+    spec: withStrategy(scenario, name, STRATEGIES[name]!),
+    rates: [] as number[],
+    fills: 0,
+  }));
+  try {
+    if (runner) {
+      // Warm-up at full size: the plain-number engine reaches its optimised code only after tens
+      // of thousands of steps. Other seeds than the timed repeats'.
+      for (const s of specs) {
+        for (let w = 0; w < warmups; w++) await runner.run({ ...s.spec, seed: 7 + w }, { threads: 1 });
+      }
+    }
+    // Repeats interleave the reference and every strategy, so a load change on this shared
+    // machine reaches them alike and the ratios of medians compare like with like.
+    for (let r = 0; r < repeats; r++) {
+      timeReference(r);
+      if (!runner || engineProblem) continue;
+      for (const s of specs) {
+        const start = performance.now();
+        const summaries = await runner.run({ ...s.spec, seed: 1000 * r }, { threads: 1 });
+        s.rates.push((paths * steps) / ((performance.now() - start) / 1000));
+        s.fills = summaries.reduce((a, x) => a + x.fills, 0);
+      }
+    }
+  } catch (err) {
+    engineProblem = `engine failed: ${(err as Error).message}`;
+    while (refRates.length < repeats) timeReference(refRates.length);
   }
   const reference = {
     strategy: 'avellaneda_stoikov (inline floats)',
@@ -222,51 +272,52 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
     fillsPerStep: refFills / (refPaths * steps),
   };
   log(`[bench] backtest reference: ${Math.round(reference.stepsPerSecond).toLocaleString('en-US')} steps/s`);
-
-  const engine: BacktestBenchRow[] = [];
-  let engineProblem: string | null = null;
-  let runner = options.runner;
+  const engine: BacktestBenchRow[] = engineProblem
+    ? []
+    : specs.map((s) => ({
+        strategy: s.name,
+        stepsPerSecond: median(s.rates),
+        stepsPerRepeat: paths * steps,
+        repeats,
+        fillsPerStep: s.fills / (paths * steps),
+        ratio: median(s.rates) / reference.stepsPerSecond,
+      }));
+  const exact: BacktestBenchRow[] = [];
   try {
-    runner ??= await engineRunner({ threads: 1 });
-  } catch (err) {
-    engineProblem = (err as Error).message;
-  }
-  if (runner) {
-    try {
-      for (const strategy of STRATEGY_NAMES) {
-        const spec = withStrategy(scenario, strategy, STRATEGIES[strategy]!);
-        await runner.run({ ...spec, paths: 1, steps: Math.min(steps, 300) }, { threads: 1 }); // warm-up
-        const rates: number[] = [];
-        let fills = 0;
-        for (let r = 0; r < repeats; r++) {
-          const start = performance.now();
-          const summaries = await runner.run({ ...spec, seed: 1000 * r }, { threads: 1 });
-          rates.push((paths * steps) / ((performance.now() - start) / 1000));
-          fills = summaries.reduce((a, s) => a + s.fills, 0);
-        }
-        const row: BacktestBenchRow = {
-          strategy,
-          stepsPerSecond: median(rates),
-          stepsPerRepeat: paths * steps,
-          repeats,
-          fillsPerStep: fills / (paths * steps),
-          ratio: median(rates) / reference.stepsPerSecond,
-        };
-        engine.push(row);
-        log(
-          `[bench] backtest engine ${strategy}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of the reference)`,
-        );
+    if (runner && !engineProblem && (options.exact ?? true)) {
+      // A short path: the decimal engine does a few thousand steps a second.
+      const exactSteps = Math.min(steps, 1000);
+      for (const s of specs) {
+        const spec = { ...s.spec, engine: 'exact' as const, paths: 1, steps: exactSteps };
+        await runner.run({ ...spec, steps: Math.min(exactSteps, 200), seed: 7 }, { threads: 1 }); // warm-up
+        const start = performance.now();
+        const summaries = await runner.run(spec, { threads: 1 });
+        const rate = exactSteps / ((performance.now() - start) / 1000);
+        exact.push({
+          strategy: s.name,
+          stepsPerSecond: rate,
+          stepsPerRepeat: exactSteps,
+          repeats: 1,
+          fillsPerStep: summaries.reduce((a, x) => a + x.fills, 0) / exactSteps,
+          ratio: rate / reference.stepsPerSecond,
+        });
       }
-    } catch (err) {
-      engineProblem = `engine failed: ${(err as Error).message}`;
-    } finally {
-      if (!options.runner) await runner.close();
     }
+  } catch (err) {
+    log(`[bench] backtest decimal engine not measured: ${(err as Error).message}`);
+  } finally {
+    if (runner && !options.runner) await runner.close();
+  }
+  for (const row of engine) {
+    log(
+      `[bench] backtest engine ${row.strategy}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of the reference)`,
+    );
   }
   return {
     market: `scenario 'calm': GBM s0 ${params.s0}, ${params.volatility * 100}%/year, dt ${params.dtSeconds} s; Poisson A=${params.A}/s k=${params.kPerBps}/bp per level; ${params.levels} levels, tick ${params.tick}`,
     reference,
     engine,
+    exact,
     engineProblem,
     target: BACKTEST_TARGET_RATIO,
     loadAverageAtStart,
@@ -284,9 +335,13 @@ export function backtestMarkdown(r: BacktestBenchResult): string[] {
       (e) =>
         `| engine: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio >= 0.1 ? e.ratio.toFixed(2) : e.ratio.toPrecision(2)}x | ${e.ratio >= r.target ? 'met' : 'not met'} |`,
     ),
+    ...r.exact.map(
+      (e) =>
+        `| decimal engine (--exact): ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio.toPrecision(2)}x | — |`,
+    ),
   ];
   return [
-    `Market: ${r.market}. One thread each; figures are medians over the repeats after a warm-up.`,
+    `Market: ${r.market}. One thread each; figures are medians over the repeats after a warm-up (engine: untimed runs of the repeat's size).`,
     `Reference: ${r.reference.description}.`,
     '',
     `| simulation | steps/s | fills per step | steps x repeats | ratio to reference | target ${fmt(r.target * 100)}% |`,

@@ -60,6 +60,8 @@ Scenario (run):
   --markout SECONDS        adverse selection marked this long after each fill (default 5)
   --volatility estimated|known  the live estimator on the path, or the process's true value
   --inventory pool|units|ignore q from the pool's value share (live), units held, or always 0
+  --exact                  every decision through the decimal live code (the reference engine;
+                           the default fast engine gives the same results, much faster)
 
 Paper reproduction:
   --paper ${PAPER_ID}
@@ -108,6 +110,7 @@ const OPTIONS = {
   markout: { type: 'string' },
   volatility: { type: 'string' },
   inventory: { type: 'string' },
+  exact: { type: 'boolean' },
   paper: { type: 'string' },
   threads: { type: 'string' },
   out: { type: 'string' },
@@ -277,6 +280,7 @@ export function buildRunSpec(values: Values): BacktestSpec {
     hedgeFeeBps: num(values, 'hedge-fee-bps', base.hedgeFeeBps ?? 10, (n) => n >= 0, 'a non-negative number'),
     markoutSeconds: num(values, 'markout', base.markoutSeconds ?? 5, (n) => n >= 0, 'a non-negative number'),
     view,
+    ...(values.exact || base.engine === 'exact' ? { engine: 'exact' as const } : {}),
   };
   parsePoolConfig(spec.config);
   return spec;

@@ -70,20 +70,39 @@ export function estimateVolatility(prices: readonly PricePoint[], cfg: Volatilit
       'prices all share one timestamp; expected points spread over time so the volatility can be scaled to its horizon',
     );
   }
-  const meanIntervalSeconds = spanSeconds / returns.length;
-  const perInterval = cfg.method === 'ewma' ? ewmaStdev(returns, cfg.ewmaLambda) : sampleStdev(returns);
+  return volatilityOfReturns(returns, 0, returns.length, spanSeconds, cfg);
+}
+
+/**
+ * The scaled volatility of log returns xs[from..to) spanning `spanSeconds` (the estimator's last
+ * step, shared with the backtester's incremental window so both compute the same double).
+ */
+export function volatilityOfReturns(
+  xs: ArrayLike<number>,
+  from: number,
+  to: number,
+  spanSeconds: number,
+  cfg: VolatilityEstimatorConfig,
+): number {
+  const meanIntervalSeconds = spanSeconds / (to - from);
+  const perInterval =
+    cfg.method === 'ewma' ? ewmaStdev(xs, from, to, cfg.ewmaLambda) : sampleStdev(xs, from, to);
   return perInterval * Math.sqrt(cfg.horizonSeconds / meanIntervalSeconds);
 }
 
-function sampleStdev(xs: readonly number[]): number {
-  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
-  return Math.sqrt(ss / (xs.length - 1));
+function sampleStdev(xs: ArrayLike<number>, from: number, to: number): number {
+  let sum = 0;
+  for (let i = from; i < to; i++) sum = sum + xs[i]!;
+  const mean = sum / (to - from);
+  let ss = 0;
+  for (let i = from; i < to; i++) ss = ss + (xs[i]! - mean) ** 2;
+  return Math.sqrt(ss / (to - from - 1));
 }
 
-function ewmaStdev(xs: readonly number[], lambda: number): number {
-  let variance = xs[0]! ** 2;
-  for (let i = 1; i < xs.length; i++) variance = lambda * variance + (1 - lambda) * xs[i]! ** 2;
+function ewmaStdev(xs: ArrayLike<number>, from: number, to: number, lambda: number): number {
+  let variance = xs[from]! ** 2;
+  const fresh = 1 - lambda;
+  for (let i = from + 1; i < to; i++) variance = lambda * variance + fresh * xs[i]! ** 2;
   return Math.sqrt(variance);
 }
 

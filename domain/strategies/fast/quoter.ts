@@ -477,8 +477,12 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
  * subnormal (below about 1e-308) has lost relative precision, and a sum near the top overflows.
  */
 function normalMagnitudes(value: number, quote: number): boolean {
-  const ok = (v: number) => v === 0 || (v > 1e-280 && v < 1e300);
-  return ok(value) && ok(quote);
+  return normalMagnitude(value) && normalMagnitude(quote);
+}
+
+// Module level, not a closure per call: this runs on every quote.
+function normalMagnitude(v: number): boolean {
+  return v === 0 || (v > 1e-280 && v < 1e300);
 }
 
 const FULL = 0;

@@ -75,6 +75,11 @@ describe('npm run backtest', () => {
     expect(JSON.parse(JSON.stringify(spec))).toEqual(spec);
   });
 
+  it('runs the decimal reference engine with --exact, the fast engine otherwise', () => {
+    expect(runSpecFromArgs(['--exact']).engine).toBe('exact');
+    expect(runSpecFromArgs([]).engine).toBeUndefined();
+  });
+
   it('refuses a bad value naming the option and what it must be', () => {
     expect(() => runSpecFromArgs(['--paths', 'ten'])).toThrow(
       '--paths must be a positive integer, got "ten"',

@@ -17,7 +17,8 @@ const quoteLadder = vi.mocked(quoteCycle.quoteLadder);
 
 describe('live and backtest quote with one strategy function', () => {
   it('routes both through domain/quote-cycle quoteLadder, and the same market gives the same ladder', () => {
-    const spec = liveSpec({ config: { strategy: { kind: 'glft' } }, steps: 3 });
+    // The decimal engine; the fast one is proven equal to it (fast-engine.test.ts).
+    const spec = liveSpec({ config: { strategy: { kind: 'glft' } }, steps: 3, engine: 'exact' });
     quoteLadder.mockClear();
     simulatePath(spec, 0);
     expect(quoteLadder).toHaveBeenCalledTimes(3);
@@ -47,5 +48,14 @@ describe('live and backtest quote with one strategy function', () => {
     expect(quoteLadder).toHaveBeenCalledTimes(1);
     expect(live).toEqual(backtestLadder);
     expect(live.bids.length).toBeGreaterThan(0);
+  });
+
+  it('quotes through the fast quoter by default and through quoteLadder with the exact engine', () => {
+    const spec = liveSpec({ config: { strategy: { kind: 'glft' } }, steps: 3 });
+    quoteLadder.mockClear();
+    simulatePath(spec, 0);
+    expect(quoteLadder).not.toHaveBeenCalled();
+    simulatePath({ ...spec, engine: 'exact' }, 0);
+    expect(quoteLadder).toHaveBeenCalledTimes(3);
   });
 });

@@ -68,6 +68,9 @@ describe('backtest benchmark', () => {
     expect(r.loadAverageAtStart).toHaveLength(3);
     const md = backtestMarkdown(r).join('\n');
     expect(md).toContain('| engine: glft |');
+    // The decimal engine beside them, from the same run.
+    expect(r.exact.map((e) => e.strategy)).toEqual(['rule_based', 'avellaneda_stoikov', 'glft']);
+    expect(md).toContain('| decimal engine (--exact): glft |');
     expect(md).toContain('target 40%');
   });
 });
