@@ -35,16 +35,42 @@ export interface AvellanedaStoikovResult {
  * can be checked by hand and shared by the decimal pipeline and the float fast path.
  */
 export function avellanedaStoikov(p: AvellanedaStoikovParams): AvellanedaStoikovResult {
+  return writeAvellanedaStoikov(p, newResult());
+}
+
+function newResult(): AvellanedaStoikovResult {
+  return { reservationOffset: 0, reservationPrice: 0, spread: 0, bidDepth: 0, askDepth: 0 };
+}
+
+/**
+ * `avellanedaStoikov` into a caller-owned result. The liquidity term (2 / gamma) ln(1 + gamma / k)
+ * depends on gamma and k only: kept for the last pair seen, so a configured k pays for the log once.
+ */
+function writeAvellanedaStoikov(
+  p: AvellanedaStoikovParams,
+  r: AvellanedaStoikovResult,
+  memo?: { gamma: number; k: number; term: number },
+): AvellanedaStoikovResult {
   const inventoryRisk = p.gamma * p.sigma * p.sigma * p.tau;
   const reservationOffset = p.q * inventoryRisk;
-  const spread = inventoryRisk + (2 / p.gamma) * Math.log(1 + p.gamma / p.k);
-  return {
-    reservationOffset,
-    reservationPrice: p.s - reservationOffset,
-    spread,
-    bidDepth: reservationOffset + spread / 2,
-    askDepth: spread / 2 - reservationOffset,
-  };
+  let term: number;
+  if (memo !== undefined && memo.gamma === p.gamma && memo.k === p.k) {
+    term = memo.term;
+  } else {
+    term = (2 / p.gamma) * Math.log(1 + p.gamma / p.k);
+    if (memo !== undefined) {
+      memo.gamma = p.gamma;
+      memo.k = p.k;
+      memo.term = term;
+    }
+  }
+  const spread = inventoryRisk + term;
+  r.reservationOffset = reservationOffset;
+  r.reservationPrice = p.s - reservationOffset;
+  r.spread = spread;
+  r.bidDepth = reservationOffset + spread / 2;
+  r.askDepth = spread / 2 - reservationOffset;
+  return r;
 }
 
 /**
@@ -79,26 +105,32 @@ export function avellanedaStoikovTau(
 
 export function avellanedaStoikovCore(cfg: AvellanedaStoikovConfig): ModelCore {
   const units = cfg.parameterUnits;
-  return (st) => {
+  // Scratch for one call at a time: a core runs to completion before the next call.
+  const p: AvellanedaStoikovParams = { s: 0, q: 0, gamma: cfg.gamma, sigma: 0, tau: 0, k: 0 };
+  const r = newResult();
+  const memo = { gamma: NaN, k: NaN, term: NaN };
+  return (st, out) => {
     const sigma = modelSigma(units, st.volatility, st.volatilityHorizonSeconds, st.s);
     const tau = avellanedaStoikovTau(cfg, st);
     const k = st.intensity ? kFromBps(units, st.intensity.k, st.s) : cfg.k;
-    const r = avellanedaStoikov({
-      s: midInModelUnits(units, st.s),
-      q: st.q,
-      gamma: cfg.gamma,
-      sigma,
-      tau,
-      k,
-    });
-    return {
-      units,
-      reservationOffset: r.reservationOffset,
-      halfSpread: r.spread / 2,
-      bidDepth: r.bidDepth,
-      askDepth: r.askDepth,
-      model: { sigma, tau, gamma: cfg.gamma, k, spread: r.spread },
-    };
+    p.s = midInModelUnits(units, st.s);
+    p.q = st.q;
+    p.sigma = sigma;
+    p.tau = tau;
+    p.k = k;
+    writeAvellanedaStoikov(p, r, memo);
+    out.units = units;
+    out.reservationOffset = r.reservationOffset;
+    out.halfSpread = r.spread / 2;
+    out.bidDepth = r.bidDepth;
+    out.askDepth = r.askDepth;
+    const m = out.model;
+    m.sigma = sigma;
+    m.tau = tau;
+    m.gamma = cfg.gamma;
+    m.k = k;
+    m.spread = r.spread;
+    return out;
   };
 }
 

@@ -36,7 +36,20 @@ export function glftDepths(
   q: number,
   sigma: number,
 ): { bidDepth: number; askDepth: number } {
-  return { bidDepth: c1 + ((2 * q + 1) / 2) * c2 * sigma, askDepth: c1 - ((2 * q - 1) / 2) * c2 * sigma };
+  return writeGlftDepths({ bidDepth: 0, askDepth: 0 }, c1, c2, q, sigma);
+}
+
+/** `glftDepths` into a caller-owned object (the core writes its output directly). */
+function writeGlftDepths<T extends { bidDepth: number; askDepth: number }>(
+  out: T,
+  c1: number,
+  c2: number,
+  q: number,
+  sigma: number,
+): T {
+  out.bidDepth = c1 + ((2 * q + 1) / 2) * c2 * sigma;
+  out.askDepth = c1 - ((2 * q - 1) / 2) * c2 * sigma;
+  return out;
 }
 
 export function glftCore(cfg: GlftConfig): ModelCore {
@@ -44,25 +57,29 @@ export function glftCore(cfg: GlftConfig): ModelCore {
   // Coefficients depend only on gamma, A and k: kept for the last intensity seen, so a pool on
   // its configured (or a slowly refreshed fitted) intensity pays for log/pow/sqrt once.
   let last: { A: number; k: number; c1: number; c2: number } | undefined;
-  return (st) => {
+  const configured = cfg.intensity ?? { A: cfg.A, k: cfg.k };
+  return (st, out) => {
     // A fitted intensity is per bp of mid (QuoteInput.intensity); the configured one is in cfg's units.
-    const intensity = st.intensity
-      ? { A: st.intensity.A, k: kFromBps(units, st.intensity.k, st.s) }
-      : (cfg.intensity ?? { A: cfg.A, k: cfg.k });
-    if (last === undefined || last.A !== intensity.A || last.k !== intensity.k) {
-      last = { A: intensity.A, k: intensity.k, ...glftCoefficients(cfg.gamma, intensity.k, intensity.A) };
+    const A = st.intensity ? st.intensity.A : configured.A;
+    const k = st.intensity ? kFromBps(units, st.intensity.k, st.s) : configured.k;
+    if (last === undefined || last.A !== A || last.k !== k) {
+      last = { A, k, ...glftCoefficients(cfg.gamma, k, A) };
     }
     const { c1, c2 } = last;
     const sigma = modelSigma(units, st.volatility, st.volatilityHorizonSeconds, st.s);
-    const depths = glftDepths(c1, c2, st.q, sigma);
-    return {
-      units,
-      // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
-      reservationOffset: st.q * c2 * sigma,
-      bidDepth: depths.bidDepth,
-      askDepth: depths.askDepth,
-      model: { sigma, c1, c2, gamma: cfg.gamma, k: intensity.k, A: intensity.A },
-    };
+    out.units = units;
+    // The indifference price sits halfway between the two model quotes: mid - q c2 sigma.
+    out.reservationOffset = st.q * c2 * sigma;
+    out.halfSpread = undefined;
+    writeGlftDepths(out, c1, c2, st.q, sigma);
+    const m = out.model;
+    m.sigma = sigma;
+    m.c1 = c1;
+    m.c2 = c2;
+    m.gamma = cfg.gamma;
+    m.k = k;
+    m.A = A;
+    return out;
   };
 }
 

@@ -46,7 +46,23 @@ export interface ModelOutput {
   model: Record<string, number>;
 }
 
-export type ModelCore = (state: ModelState) => ModelOutput;
+/**
+ * A model writes its output into `out` (every field, `model` keys included) and returns it: the
+ * fast quoter passes one object for all its quotes so quoting allocates nothing per call; the
+ * decimal pipeline passes a fresh one (`newModelOutput`) per quote.
+ */
+export type ModelCore = (state: ModelState, out: ModelOutput) => ModelOutput;
+
+export function newModelOutput(): ModelOutput {
+  return {
+    units: 'mid_relative',
+    reservationOffset: 0,
+    halfSpread: undefined,
+    bidDepth: 0,
+    askDepth: 0,
+    model: {},
+  };
+}
 
 /** Doubles of the quote input a model reads (decimal inputs are converted with `Big#toNumber`). */
 export interface ModelStateInput {
@@ -54,7 +70,6 @@ export interface ModelStateInput {
   reserveBase: number;
   reserveQuote: number;
   targetInventoryShare: number;
-  baseOrderSize: number;
   spreadBps: number;
   volatility: number;
   volatilityHorizonSeconds: number;
@@ -78,32 +93,64 @@ export function inventoryNumbers(
   orderSize: number,
   targetBase?: number,
 ): { share: number; q: number } {
-  const value = base * mid;
-  const total = value + quote;
-  const share = total === 0 ? 0.5 : value / total;
-  const q = (base - (targetBase ?? (target * total) / mid)) / orderSize;
-  return { share, q };
+  const out = { share: 0, q: 0 };
+  writeInventoryNumbers(out, base, quote, mid, target, orderSize, targetBase);
+  return out;
 }
 
-export function modelState(x: ModelStateInput): ModelState {
-  const { share, q } = inventoryNumbers(
+function writeInventoryNumbers(
+  out: { share: number; q: number },
+  base: number,
+  quote: number,
+  mid: number,
+  target: number,
+  orderSize: number,
+  targetBase: number | undefined,
+): void {
+  const value = base * mid;
+  const total = value + quote;
+  out.share = total === 0 ? 0.5 : value / total;
+  out.q = (base - (targetBase ?? (target * total) / mid)) / orderSize;
+}
+
+/** The state a model reads, in a new object (see `writeModelState`). */
+export function modelState(x: ModelStateInput, baseOrderSize: number): ModelState {
+  return writeModelState(newModelState(), x, baseOrderSize);
+}
+
+export function newModelState(): ModelState {
+  return {
+    s: 0,
+    q: 0,
+    share: 0,
+    shareDeviation: 0,
+    volatility: 0,
+    volatilityHorizonSeconds: 0,
+    spreadBps: 0,
+    timeRemainingSeconds: undefined,
+    nowMs: undefined,
+    intensity: undefined,
+  };
+}
+
+/** Fills `st` from the input's doubles and returns it (the fast quoter reuses one state). */
+export function writeModelState(st: ModelState, x: ModelStateInput, baseOrderSize: number): ModelState {
+  writeInventoryNumbers(
+    st,
     x.reserveBase,
     x.reserveQuote,
     x.mid,
     x.targetInventoryShare,
-    x.baseOrderSize,
+    baseOrderSize,
     x.targetBase,
   );
-  return {
-    s: x.mid,
-    q,
-    share,
-    shareDeviation: share - x.targetInventoryShare,
-    volatility: x.volatility,
-    volatilityHorizonSeconds: x.volatilityHorizonSeconds,
-    spreadBps: x.spreadBps,
-    timeRemainingSeconds: x.timeRemainingSeconds,
-    nowMs: x.nowMs,
-    intensity: x.intensity,
-  };
+  st.s = x.mid;
+  st.shareDeviation = st.share - x.targetInventoryShare;
+  st.volatility = x.volatility;
+  st.volatilityHorizonSeconds = x.volatilityHorizonSeconds;
+  st.spreadBps = x.spreadBps;
+  st.timeRemainingSeconds = x.timeRemainingSeconds;
+  st.nowMs = x.nowMs;
+  st.intensity = x.intensity;
+  return st;
 }

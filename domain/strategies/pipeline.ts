@@ -4,7 +4,7 @@ import { buildRawLadder } from './ladder';
 import { finalizeQuotes } from './post-process';
 import type { ModelQuote, QuoteInput, QuoteLadder } from './types';
 import { validateQuoteInput } from './validate-input';
-import { modelState, type ModelCore, type ModelOutput, type ModelState } from './model-core';
+import { modelState, newModelOutput, type ModelCore, type ModelOutput, type ModelState } from './model-core';
 import { modelDistanceToPrice } from './units';
 import { capModelWidth } from './width-limits';
 import { Big, HALF } from '../money';
@@ -35,20 +35,22 @@ export function runPipeline(kind: StrategyKind, model: PriceModel, input: QuoteI
 
 /** The doubles a model reads, from a decimal quote input (each decimal to its nearest double). */
 export function decimalModelState(input: QuoteInput): ModelState {
-  return modelState({
-    mid: input.mid.toNumber(),
-    reserveBase: input.reserveBase.toNumber(),
-    reserveQuote: input.reserveQuote.toNumber(),
-    targetInventoryShare: input.targetInventoryShare,
-    baseOrderSize: Number(input.ladder.baseOrderSize),
-    spreadBps: input.spreadBps.toNumber(),
-    volatility: input.volatility,
-    volatilityHorizonSeconds: input.volatilityHorizonSeconds,
-    timeRemainingSeconds: input.timeRemainingSeconds,
-    nowMs: input.nowMs,
-    intensity: input.intensity,
-    targetBase: input.targetBase?.toNumber(),
-  });
+  return modelState(
+    {
+      mid: input.mid.toNumber(),
+      reserveBase: input.reserveBase.toNumber(),
+      reserveQuote: input.reserveQuote.toNumber(),
+      targetInventoryShare: input.targetInventoryShare,
+      spreadBps: input.spreadBps.toNumber(),
+      volatility: input.volatility,
+      volatilityHorizonSeconds: input.volatilityHorizonSeconds,
+      timeRemainingSeconds: input.timeRemainingSeconds,
+      nowMs: input.nowMs,
+      intensity: input.intensity,
+      targetBase: input.targetBase?.toNumber(),
+    },
+    Number(input.ladder.baseOrderSize),
+  );
 }
 
 /**
@@ -73,7 +75,7 @@ export function modelQuoteToPrices(out: ModelOutput, mid: Big): ModelQuote {
 
 /** A plain-number model core as a decimal price model. */
 export function decimalPriceModel(core: ModelCore): PriceModel {
-  return (input) => modelQuoteToPrices(core(decimalModelState(input)), input.mid);
+  return (input) => modelQuoteToPrices(core(decimalModelState(input), newModelOutput()), input.mid);
 }
 
 /**

@@ -30,33 +30,44 @@ export interface RuleBasedResult {
  * sides lower (selling base more readily) and a short pool both sides higher.
  */
 export function ruleBased(p: RuleBasedParams): RuleBasedResult {
+  return writeRuleBased(p, { widening: 0, fullSpreadBps: 0, reservationShiftBps: 0, halfSpreadBps: 0 });
+}
+
+/** `ruleBased` into a caller-owned result (the core reuses one per configuration). */
+function writeRuleBased(p: RuleBasedParams, r: RuleBasedResult): RuleBasedResult {
   const widening = 1 + p.volatilitySpreadFactor * p.volatility;
   const fullSpreadBps = p.spreadBps * widening;
-  return {
-    widening,
-    fullSpreadBps,
-    reservationShiftBps: p.skewFactor * p.shareDeviation * fullSpreadBps,
-    halfSpreadBps: fullSpreadBps / 2,
-  };
+  r.widening = widening;
+  r.fullSpreadBps = fullSpreadBps;
+  r.reservationShiftBps = p.skewFactor * p.shareDeviation * fullSpreadBps;
+  r.halfSpreadBps = fullSpreadBps / 2;
+  return r;
 }
 
 export function ruleBasedCore(cfg: RuleBasedConfig): ModelCore {
-  return (st) => {
-    const r = ruleBased({
-      spreadBps: st.spreadBps,
-      volatility: st.volatility,
-      volatilitySpreadFactor: cfg.volatilitySpreadFactor,
-      skewFactor: cfg.skewFactor,
-      shareDeviation: st.shareDeviation,
-    });
-    return {
-      units: 'mid_relative',
-      reservationOffset: r.reservationShiftBps,
-      halfSpread: r.halfSpreadBps,
-      bidDepth: r.reservationShiftBps + r.halfSpreadBps,
-      askDepth: r.halfSpreadBps - r.reservationShiftBps,
-      model: { widening: r.widening, fullSpreadBps: r.fullSpreadBps },
-    };
+  // Scratch for one call at a time: a core runs to completion before the next call.
+  const p: RuleBasedParams = {
+    spreadBps: 0,
+    volatility: 0,
+    volatilitySpreadFactor: cfg.volatilitySpreadFactor,
+    skewFactor: cfg.skewFactor,
+    shareDeviation: 0,
+  };
+  const r: RuleBasedResult = { widening: 0, fullSpreadBps: 0, reservationShiftBps: 0, halfSpreadBps: 0 };
+  return (st, out) => {
+    p.spreadBps = st.spreadBps;
+    p.volatility = st.volatility;
+    p.shareDeviation = st.shareDeviation;
+    writeRuleBased(p, r);
+    out.units = 'mid_relative';
+    out.reservationOffset = r.reservationShiftBps;
+    out.halfSpread = r.halfSpreadBps;
+    out.bidDepth = r.reservationShiftBps + r.halfSpreadBps;
+    out.askDepth = r.halfSpreadBps - r.reservationShiftBps;
+    const m = out.model;
+    m.widening = r.widening;
+    m.fullSpreadBps = r.fullSpreadBps;
+    return out;
   };
 }
 

@@ -9,7 +9,7 @@ import {
 } from '../../money';
 import { DomainValidationError } from '../../errors';
 import { modelCoreFor } from '../cores';
-import { modelState, type ModelOutput, type ModelState } from '../model-core';
+import { newModelOutput, newModelState, writeModelState } from '../model-core';
 import { decimalPriceModel, runPipeline } from '../pipeline';
 import { ADJ, adjustmentBits } from './adjustments';
 import { ExactDecisions } from './exact';
@@ -134,10 +134,10 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     counts: stats.exactValues,
   });
   const guards: Guards = { capAsk: Infinity, capMid: Infinity, floorBid: -Infinity, floorMid: -Infinity };
-  // Per-call state.
+  // Per-call state: the model's state and output are refilled by every call (no garbage per quote).
   let input!: FastQuoteInput;
-  let st!: ModelState;
-  let model!: ModelOutput;
+  const st = newModelState();
+  const model = newModelOutput();
 
   /**
    * Sizes in lots of one side: FULL (factor exactly 1), ZERO (factor exactly 0), EXACT (every
@@ -337,21 +337,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     stats.quotes++;
     validateFastInput(next);
     input = next;
-    st = modelState({
-      mid: next.mid,
-      reserveBase: next.reserveBase,
-      reserveQuote: next.reserveQuote,
-      targetInventoryShare: next.targetInventoryShare,
-      baseOrderSize,
-      spreadBps: next.spreadBps,
-      volatility: next.volatility,
-      volatilityHorizonSeconds: next.volatilityHorizonSeconds,
-      timeRemainingSeconds: next.timeRemainingSeconds,
-      nowMs: next.nowMs,
-      intensity: next.intensity,
-      targetBase: next.targetBase,
-    });
-    model = core(st);
+    writeModelState(st, next, baseOrderSize);
+    core(st, model);
     exact.reset(next, model);
     // The same refusals as the decimal conversion (a model that produced NaN or Infinity).
     const half = model.halfSpread;
