@@ -7,8 +7,8 @@ import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from '.
 import { round12 } from './fast-numbers';
 import { generatePath, knownRelativeVolatility } from './paths';
 import { createFastStepQuoter } from './quoter';
-import { pathRng } from './rng';
-import type { BacktestSpec, PathSeries, Rng } from './types';
+import { pathGenerator, pathRng } from './rng';
+import type { BacktestSpec, PathSeries } from './types';
 
 /*
  * The engine of backtest/engine.ts in plain numbers: the same market, steps, draws and decisions,
@@ -87,7 +87,8 @@ export function simulatePathFast(
     dt,
     s0,
   );
-  const flowRng: Rng = pathRng(spec.seed, pathIndex, 'flow');
+  // The flow stream as its generator: its monomorphic next() inlines, so draws stay unboxed.
+  const flow = pathGenerator(spec.seed, pathIndex, 'flow');
   const quoter = createFastStepQuoter(cfg, spec.pool);
   // Read once: properties set on a function object are slow to look up on every level.
   const priceOf = quoter.price;
@@ -231,44 +232,50 @@ export function simulatePathFast(
   const perBps = poisson?.kPer === 'bps';
   const makerFeeBps = spec.makerFeeBps;
 
-  /**
-   * flowRng() < chance(distance) as the decimal engine decides it, chance = 1 - exp(-lambda tau)
-   * (or min(1, lambda tau)), lambda = A exp(-k distance scale). Most draws miss, and are told
-   * without exponentials where a bound proves it: chance < lambda tau, and in floats
-   * 1 - Math.exp(-y) exceeds y by at most a relative 2^-52 plus 2.3e-16 (exp within an ulp, the
-   * subtraction exact above 1/2); with a non-positive exponent Math.exp is at most 1, so lambda
-   * tau <= A tau (1 + 2^-52). `cut` is A tau with those margins (1e-15 each, several times over).
+  /*
+   * The segment being filled: mid and tau. Doubles handed to a call that is not inlined are boxed
+   * (a heap allocation each), so the step passes them through this array instead.
    */
-  function hit(u: number, distance: number, scale: number, tau: number, cut: number): boolean {
-    const exponent = -intensityK * distance * scale;
-    if (u > cut && exponent <= 0) return false;
-    const lambda = intensityA * Math.exp(exponent);
-    if (linearFills) return u < Math.min(1, lambda * tau);
-    const y = lambda * tau;
-    if (u > y * (1 + 1e-15) + 1e-15) return false;
-    return u < 1 - Math.exp(-y);
-  }
+  const seg = new Float64Array(2);
 
-  function fillSegment(mid: number, tau: number, i: number): void {
+  /**
+   * For each live level, bids then asks: a draw u < chance(distance) as the decimal engine decides
+   * it, chance = 1 - exp(-lambda tau) (or min(1, lambda tau)), lambda = A exp(-k distance scale).
+   * Most draws miss, and are told without exponentials where a bound proves it: chance < lambda
+   * tau, and in floats 1 - Math.exp(-y) exceeds y by at most a relative 2^-52 plus 2.3e-16 (exp
+   * within an ulp, the subtraction exact above 1/2); with a non-positive exponent Math.exp is at
+   * most 1, so lambda tau <= A tau (1 + 2^-52). `cut` is A tau with those margins (1e-15 each,
+   * several times over).
+   */
+  function fillSegment(i: number): void {
+    const mid = seg[0]!;
+    const tau = seg[1]!;
     if (tau <= 0 || !poisson) return;
     const scale = perBps ? 10_000 / mid : 1;
     const cut = intensityA * tau * (1 + 1e-15) + 1e-15;
-    for (let j = 0; j < active.bidCount; j++) {
-      const size = active.bidSz[j]!;
+    const nb = active.bidCount;
+    const n = nb + active.askCount;
+    for (let k = 0; k < n; k++) {
+      const isBid = k < nb;
+      const j = isBid ? k : k - nb;
+      const sizes = isBid ? active.bidSz : active.askSz;
+      const size = sizes[j]!;
       if (size <= 0) continue;
-      const price = active.bidPx[j]!;
-      if (hit(flowRng(), mid - price, scale, tau, cut) && quote >= price * size) {
-        trade(price, size, i, makerFeeBps);
-        active.bidSz[j] = 0;
+      const price = isBid ? active.bidPx[j]! : active.askPx[j]!;
+      const u = flow.next();
+      const exponent = -intensityK * (isBid ? mid - price : price - mid) * scale;
+      if (u > cut && exponent <= 0) continue;
+      const lambda = intensityA * Math.exp(exponent);
+      if (linearFills) {
+        if (!(u < Math.min(1, lambda * tau))) continue;
+      } else {
+        const y = lambda * tau;
+        if (u > y * (1 + 1e-15) + 1e-15) continue;
+        if (!(u < 1 - Math.exp(-y))) continue;
       }
-    }
-    for (let j = 0; j < active.askCount; j++) {
-      const size = active.askSz[j]!;
-      if (size <= 0) continue;
-      const price = active.askPx[j]!;
-      if (hit(flowRng(), price - mid, scale, tau, cut) && base >= size) {
-        trade(price, -size, i, makerFeeBps);
-        active.askSz[j] = 0;
+      if (isBid ? quote >= price * size : base >= size) {
+        trade(price, isBid ? size : -size, i, makerFeeBps);
+        sizes[j] = 0;
       }
     }
   }
@@ -278,9 +285,10 @@ export function simulatePathFast(
     return -1;
   }
 
-  function informedTrade(i: number, tau: number): void {
+  function informedTrade(i: number): void {
+    const tau = seg[1]!;
     if (!informed || tau <= 0) return;
-    if (flowRng() >= 1 - Math.exp(-informed.ratePerSecond * tau)) return;
+    if (flow.next() >= 1 - Math.exp(-informed.ratePerSecond * tau)) return;
     const ahead = mids[Math.min(steps, i + Math.max(1, Math.round(informed.lookaheadSeconds / dt)))]!;
     const a = firstLive(active.askSz, active.askCount);
     const b = firstLive(active.bidSz, active.bidCount);
@@ -328,12 +336,14 @@ export function simulatePathFast(
     }
   }
 
-  function largestNotional(): number {
-    if (lastIsNone) return 0;
+  /** Into values.largestNotional (a returned double would be boxed). */
+  function largestNotional(): void {
     let max = 0;
-    for (let j = 0; j < last.bidCount; j++) max = Math.max(max, last.bidPx[j]! * last.bidSz[j]!);
-    for (let j = 0; j < last.askCount; j++) max = Math.max(max, last.askPx[j]! * last.askSz[j]!);
-    return max;
+    if (!lastIsNone) {
+      for (let j = 0; j < last.bidCount; j++) max = Math.max(max, last.bidPx[j]! * last.bidSz[j]!);
+      for (let j = 0; j < last.askCount; j++) max = Math.max(max, last.askPx[j]! * last.askSz[j]!);
+    }
+    values.largestNotional = max;
   }
 
   let heldBase = NaN;
@@ -389,7 +399,7 @@ export function simulatePathFast(
     values.quote = rQuote;
     values.pnl = equity - equity0;
     values.volatility = volatility;
-    values.largestNotional = largestNotional();
+    largestNotional();
     let quoted = false;
     if (!stopped && t >= pausedUntil) {
       const verdict = risk.evaluate(values);
@@ -458,8 +468,10 @@ export function simulatePathFast(
     while (pendingCount > 0 && ring[head]!.at <= from) takePending();
     while (from < end) {
       const next = pendingCount > 0 && ring[head]!.at < end ? ring[head]!.at : end;
-      fillSegment(mid, next - from, i);
-      informedTrade(i, next - from);
+      seg[0] = mid;
+      seg[1] = next - from;
+      fillSegment(i);
+      informedTrade(i);
       if (next < end) takePending();
       from = next;
     }

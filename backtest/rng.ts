@@ -15,28 +15,48 @@ function mix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** sfc32 (Small Fast Counting), 128-bit state, period >= 2^32; draws in [0, 1) with 32 bits. */
-function sfc32(a: number, b: number, c: number, d: number): Rng {
-  return () => {
-    a |= 0;
-    b |= 0;
-    c |= 0;
-    d |= 0;
-    const t = (((a + b) | 0) + d) | 0;
-    d = (d + 1) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    c = (c + t) | 0;
-    return (t >>> 0) / 4294967296;
-  };
-}
+/**
+ * sfc32 (Small Fast Counting), 128-bit state, period >= 2^32; draws in [0, 1) with 32 bits. A
+ * class with one monomorphic method, so a hot loop can inline `next()` and keep its draws unboxed.
+ */
+export class Sfc32 {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  constructor(a: number, b: number, c: number, d: number) {
+    // Kept as int32 (next() reads them through | 0 anyway), so the fields stay small integers.
+    this.a = a | 0;
+    this.b = b | 0;
+    this.c = c | 0;
+    this.d = d | 0;
+  }
 
+  next(): number {
+    const a = this.a | 0;
+    const b = this.b | 0;
+    let c = this.c | 0;
+    const d = this.d | 0;
+    const t = (((a + b) | 0) + d) | 0;
+    this.d = (d + 1) | 0;
+    this.a = b ^ (b >>> 9);
+    this.b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    this.c = (c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+}
 /** Independent streams of one path: the price path and the order flow never share draws. */
 export type RngStream = 'price' | 'flow';
 const STREAM_ID: Record<RngStream, number> = { price: 1, flow: 2 };
 
 export function pathRng(seed: number, path: number, stream: RngStream): Rng {
+  const g = pathGenerator(seed, path, stream);
+  return () => g.next();
+}
+
+/** pathRng's stream as its generator object (the same draws). */
+export function pathGenerator(seed: number, path: number, stream: RngStream): Sfc32 {
   if (!Number.isSafeInteger(seed) || !Number.isSafeInteger(path) || path < 0) {
     throw new Error(`seed and path must be safe integers (path >= 0), got seed ${seed}, path ${path}`);
   }
@@ -46,9 +66,9 @@ export function pathRng(seed: number, path: number, stream: RngStream): Rng {
   const s1 = mix32(s0 ^ mix32(path));
   const s2 = mix32(s1 ^ STREAM_ID[stream]);
   const s3 = mix32(s2 ^ 0x5bd1e995);
-  const rng = sfc32(s0, s1, s2, s3);
+  const rng = new Sfc32(s0, s1, s2, s3);
   // sfc32's authors discard the first outputs so nearby seeds decorrelate.
-  for (let i = 0; i < 12; i++) rng();
+  for (let i = 0; i < 12; i++) rng.next();
   return rng;
 }
 
