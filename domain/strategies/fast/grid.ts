@@ -69,7 +69,12 @@ export class DecimalGrid {
    */
   toNumber(index: number): number {
     const m = index * this.numerator;
-    return Math.abs(m) < EXACT_INTEGER ? m / this.scale : new Big(index).times(this.big).toNumber();
+    return Math.abs(m) < EXACT_INTEGER ? m / this.scale : this.slowNumber(index);
+  }
+
+  // Apart from toNumber, which then stays small enough to inline into a caller's loop.
+  private slowNumber(index: number): number {
+    return new Big(index).times(this.big).toNumber();
   }
 
   /** Grid index of a Big that lies on the grid. */
