@@ -4,7 +4,7 @@ import type { FastLadder, FastQuoteInput } from '../domain/strategies/fast';
 import { volatilityOfReturns } from '../domain/volatility';
 import { snake, specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
-import { round12 } from './fast-numbers';
+import { Round12 } from './fast-numbers';
 import { generatePath, knownRelativeVolatility } from './paths';
 import { createFastStepQuoter } from './quoter';
 import { pathGenerator, pathRng } from './rng';
@@ -346,13 +346,17 @@ export function simulatePathFast(
     values.largestNotional = max;
   }
 
+  // The 12-digit rounding per series, each with its own exponent hint.
+  const midRounding = new Round12();
+  const baseRounding = new Round12();
+  const quoteRounding = new Round12();
   let heldBase = NaN;
   let heldQuote = NaN;
   let rBase = 0;
   let rQuote = 0;
   for (let i = 0; i < steps; i++) {
     const t = i * dt;
-    const mid = round12(mids[i]!);
+    const mid = midRounding.round(mids[i]!);
     const equity = quote + base * mid;
     peak = Math.max(peak, equity);
     maxDrawdown = Math.max(maxDrawdown, peak - equity);
@@ -386,11 +390,11 @@ export function simulatePathFast(
     // Balances move only on fills: most steps reuse the previous step's rounding.
     if (base !== heldBase) {
       heldBase = base;
-      rBase = round12(base);
+      rBase = baseRounding.round(base);
     }
     if (quote !== heldQuote) {
       heldQuote = quote;
-      rQuote = round12(quote);
+      rQuote = quoteRounding.round(quote);
     }
     values.mid = mid;
     values.shareBase = rBase;
@@ -424,8 +428,8 @@ export function simulatePathFast(
             settle(mid, plan.side === 'buy' ? size : -size, -spec.hedgeFeeBps);
             hedges++;
             lastHedgeAt = t;
-            values.base = round12(base);
-            values.quote = round12(quote);
+            values.base = baseRounding.round(base);
+            values.quote = quoteRounding.round(quote);
           }
         }
         if (policy) {

@@ -14,24 +14,36 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k); // exact doubles up
  * misses [1e11, 1e12), is left to toPrecision.
  */
 export function round12(x: number): number {
-  const a = Math.abs(x);
-  if (!(a > 1e-300) || !(a < 1e11)) return Number(x.toPrecision(12));
-  // Successive values (a path's mids, a balance) mostly share an exponent: try the last one first.
-  let k = lastK;
-  let scaled = a * POW10[k]!;
-  if (!(scaled >= 1e11 && scaled < 1e12)) {
-    k = 11 - Math.floor(Math.log10(a));
-    if (k > 22) return Number(x.toPrecision(12));
-    lastK = k;
-    scaled = a * POW10[k]!;
-  }
-  const n = Math.round(scaled);
-  if (n < 1e11 || n >= 1e12 || Math.abs(scaled - Math.floor(scaled) - 0.5) < 1e-3) {
-    return Number(x.toPrecision(12));
-  }
-  const r = n / POW10[k]!;
-  return x < 0 ? -r : r;
+  return shared.round(x);
 }
 
-/** The exponent round12 tried last (a speed hint only: every result is checked). */
-let lastK = 8;
+/**
+ * round12 with its own exponent hint: one per series (the mids, a balance), so interleaved
+ * series of different magnitudes do not evict each other's hint and each call skips the log10.
+ */
+export class Round12 {
+  /** The exponent tried last (a speed hint only: every result is checked). */
+  private k = 8;
+
+  round(x: number): number {
+    const a = Math.abs(x);
+    if (!(a > 1e-300) || !(a < 1e11)) return Number(x.toPrecision(12));
+    // Successive values of a series mostly share an exponent: try the last one first.
+    let k = this.k;
+    let scaled = a * POW10[k]!;
+    if (!(scaled >= 1e11 && scaled < 1e12)) {
+      k = 11 - Math.floor(Math.log10(a));
+      if (k > 22) return Number(x.toPrecision(12));
+      this.k = k;
+      scaled = a * POW10[k]!;
+    }
+    const n = Math.round(scaled);
+    if (n < 1e11 || n >= 1e12 || Math.abs(scaled - Math.floor(scaled) - 0.5) < 1e-3) {
+      return Number(x.toPrecision(12));
+    }
+    const r = n / POW10[k]!;
+    return x < 0 ? -r : r;
+  }
+}
+
+const shared = new Round12();
