@@ -1,7 +1,7 @@
 import { Big } from '../domain/money';
 import { planHedge } from '../domain/hedge';
 import type { FastLadder, FastQuoteInput } from '../domain/strategies/fast';
-import { volatilityOfReturns } from '../domain/volatility';
+import { ewmaVolatilities4, volatilityOfReturns } from '../domain/volatility';
 import { snake, specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
 import { Round12 } from './fast-numbers';
@@ -348,6 +348,68 @@ export function simulatePathFast(
 
   // The 12-digit rounding per series, each with its own exponent hint.
   const midRounding = new Round12();
+
+  /*
+   * The mid and volatility of the next BLOCK steps, computed ahead: both depend on the price path
+   * only, which is known from the start. Four steps' volatility windows are then reduced together
+   * (ewmaVolatilities4), the same doubles as one at a time.
+   */
+  const blockMid = new Float64Array(BLOCK);
+  const blockVol = new Float64Array(BLOCK);
+  const blockFrom = new Int32Array(BLOCK);
+  const blockTo = new Int32Array(BLOCK);
+  const blockSpan = new Float64Array(BLOCK);
+  let blockStart = 0;
+  let blockEnd = 0;
+
+  function fillBlock(start: number, end: number): void {
+    if (estimated && retTo + BLOCK > cap) {
+      // Room for the block's returns: keep the window's returns and their stamps at the front.
+      const drop = retFrom;
+      stamps.copyWithin(0, retFrom, retTo + 1);
+      returns.copyWithin(0, retFrom, retTo);
+      retFrom = 0;
+      retTo -= drop;
+    }
+    for (let s = start; s < end; s++) {
+      const mid = midRounding.round(mids[s]!);
+      const j = s - start;
+      blockMid[j] = mid;
+      if (!estimated) {
+        blockVol[j] = knownRelativeVolatility(spec.price, mid, volCfg.horizonSeconds);
+        continue;
+      }
+      if (s > 0) {
+        returns[retTo] = Math.log(mid / prevMid);
+        retTo++;
+        if (retTo - retFrom > window) retFrom++;
+      }
+      stamps[retTo] = Math.round(s * dt * 1000);
+      prevMid = mid;
+      blockFrom[j] = retFrom;
+      blockTo[j] = retTo;
+      blockSpan[j] = (stamps[retTo]! - stamps[retFrom]!) / 1000;
+    }
+    if (!estimated) return;
+    const count = end - start;
+    // Four full windows (each then one return after the last): reduced together.
+    if (
+      count === BLOCK &&
+      volCfg.method === 'ewma' &&
+      window >= 2 &&
+      blockTo[0]! - blockFrom[0]! === window &&
+      blockTo[BLOCK - 1]! - blockFrom[BLOCK - 1]! === window
+    ) {
+      ewmaVolatilities4(returns, blockFrom[0]!, blockTo[0]!, blockSpan, volCfg, blockVol);
+      return;
+    }
+    for (let j = 0; j < count; j++) {
+      const from = blockFrom[j]!;
+      const to = blockTo[j]!;
+      blockVol[j] = to - from < 2 ? 0 : volatilityOfReturns(returns, from, to, blockSpan[j]!, volCfg);
+    }
+  }
+
   const baseRounding = new Round12();
   const quoteRounding = new Round12();
   let heldBase = NaN;
@@ -356,36 +418,17 @@ export function simulatePathFast(
   let rQuote = 0;
   for (let i = 0; i < steps; i++) {
     const t = i * dt;
-    const mid = midRounding.round(mids[i]!);
+    if (i === blockEnd) {
+      blockStart = i;
+      blockEnd = Math.min(steps, i + BLOCK);
+      fillBlock(blockStart, blockEnd);
+    }
+    const mid = blockMid[i - blockStart]!;
+    const volatility = blockVol[i - blockStart]!;
     const equity = quote + base * mid;
     peak = Math.max(peak, equity);
     maxDrawdown = Math.max(maxDrawdown, peak - equity);
     const nowMs = Math.round(t * 1000);
-
-    let volatility: number;
-    if (!estimated) {
-      volatility = knownRelativeVolatility(spec.price, mid, volCfg.horizonSeconds);
-    } else {
-      if (i > 0) {
-        if (retTo === cap) {
-          // Keep the last window's returns and their stamps at the front.
-          stamps.copyWithin(0, retTo - window, retTo + 1);
-          returns.copyWithin(0, retTo - window, retTo);
-          retFrom -= retTo - window;
-          retTo = window;
-        }
-        returns[retTo] = Math.log(mid / prevMid);
-        retTo++;
-        if (retTo - retFrom > window) retFrom++;
-      }
-      stamps[retTo] = nowMs;
-      prevMid = mid;
-      const n = retTo - retFrom;
-      volatility =
-        n < 2
-          ? 0
-          : volatilityOfReturns(returns, retFrom, retTo, (stamps[retTo]! - stamps[retFrom]!) / 1000, volCfg);
-    }
 
     // Balances move only on fills: most steps reuse the previous step's rounding.
     if (base !== heldBase) {
@@ -518,6 +561,9 @@ export function simulatePathFast(
     series,
   };
 }
+
+/** Steps whose mid and volatility are computed ahead together (four volatility windows at once). */
+const BLOCK = 4;
 
 function grow(a: Float64Array, size: number): Float64Array {
   const b = new Float64Array(size);

@@ -84,9 +84,53 @@ export function volatilityOfReturns(
   spanSeconds: number,
   cfg: VolatilityEstimatorConfig,
 ): number {
-  const meanIntervalSeconds = spanSeconds / (to - from);
   const perInterval =
     cfg.method === 'ewma' ? ewmaStdev(xs, from, to, cfg.ewmaLambda) : sampleStdev(xs, from, to);
+  return toHorizon(perInterval, spanSeconds, to - from, cfg);
+}
+
+/**
+ * volatilityOfReturns (method 'ewma') of four windows of one series at once, each one return
+ * after the last: xs[from + j, to + j) spanning spans[j] seconds, into out[j], j < 4. The same
+ * operations in the same order as four single calls, so the same doubles; the four chains of
+ * dependent multiply-adds overlap instead of waiting on each other (a backtester that knows its
+ * path ahead reduces four steps' windows in the time of about one).
+ */
+export function ewmaVolatilities4(
+  xs: ArrayLike<number>,
+  from: number,
+  to: number,
+  spans: ArrayLike<number>,
+  cfg: VolatilityEstimatorConfig,
+  out: { [j: number]: number },
+): void {
+  const lambda = cfg.ewmaLambda;
+  const fresh = 1 - lambda;
+  let v0 = xs[from]! ** 2;
+  let v1 = xs[from + 1]! ** 2;
+  let v2 = xs[from + 2]! ** 2;
+  let v3 = xs[from + 3]! ** 2;
+  for (let i = from + 1; i < to; i++) {
+    v0 = ewmaStep(v0, xs[i]!, lambda, fresh);
+    v1 = ewmaStep(v1, xs[i + 1]!, lambda, fresh);
+    v2 = ewmaStep(v2, xs[i + 2]!, lambda, fresh);
+    v3 = ewmaStep(v3, xs[i + 3]!, lambda, fresh);
+  }
+  const n = to - from;
+  out[0] = toHorizon(Math.sqrt(v0), spans[0]!, n, cfg);
+  out[1] = toHorizon(Math.sqrt(v1), spans[1]!, n, cfg);
+  out[2] = toHorizon(Math.sqrt(v2), spans[2]!, n, cfg);
+  out[3] = toHorizon(Math.sqrt(v3), spans[3]!, n, cfg);
+}
+
+/** A per-interval deviation scaled to the horizon by the square-root-of-time rule. */
+function toHorizon(
+  perInterval: number,
+  spanSeconds: number,
+  count: number,
+  cfg: VolatilityEstimatorConfig,
+): number {
+  const meanIntervalSeconds = spanSeconds / count;
   return perInterval * Math.sqrt(cfg.horizonSeconds / meanIntervalSeconds);
 }
 
@@ -102,8 +146,13 @@ function sampleStdev(xs: ArrayLike<number>, from: number, to: number): number {
 function ewmaStdev(xs: ArrayLike<number>, from: number, to: number, lambda: number): number {
   let variance = xs[from]! ** 2;
   const fresh = 1 - lambda;
-  for (let i = from + 1; i < to; i++) variance = lambda * variance + fresh * xs[i]! ** 2;
+  for (let i = from + 1; i < to; i++) variance = ewmaStep(variance, xs[i]!, lambda, fresh);
   return Math.sqrt(variance);
+}
+
+/** One RiskMetrics update: the one copy of the formula both loops above run. */
+function ewmaStep(variance: number, x: number, lambda: number, fresh: number): number {
+  return lambda * variance + fresh * x ** 2;
 }
 
 /** Strictly above a threshold moves up a regime: exactly 5% is still normal. */

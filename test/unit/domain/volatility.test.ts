@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Big,
@@ -6,6 +7,7 @@ import {
   volatilityRegime,
   type PricePoint,
 } from '../../../domain';
+import { ewmaVolatilities4, volatilityOfReturns } from '../../../domain/volatility';
 import { expectFieldError } from './helpers';
 
 const rolling = { method: 'rolling' as const, window: 60, ewmaLambda: 0.94, horizonSeconds: 1 };
@@ -130,5 +132,29 @@ describe('volatility regime hysteresis', () => {
 
   it('is off with a hysteresis of 0', () => {
     expect(volatilityRegime(0.0499, { ...policy, volatilityRegimeHysteresis: 0 }, 'high')).toBe('normal');
+  });
+});
+
+describe('ewmaVolatilities4', () => {
+  it('gives each of four shifted windows exactly the double volatilityOfReturns gives it', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -0.05, max: 0.05, noNaN: true }), { minLength: 6, maxLength: 80 }),
+        fc.integer({ min: 2, max: 70 }),
+        fc.double({ min: 0.5, max: 0.999, noNaN: true }),
+        fc.array(fc.double({ min: 1, max: 1e5, noNaN: true }), { minLength: 4, maxLength: 4 }),
+        (xs, w, lambda, spans) => {
+          const n = Math.min(w, xs.length - 3);
+          fc.pre(n >= 2);
+          const cfg = { method: 'ewma' as const, window: n, ewmaLambda: lambda, horizonSeconds: 3600 };
+          const from = xs.length - 3 - n;
+          const out = [0, 0, 0, 0];
+          ewmaVolatilities4(xs, from, from + n, spans, cfg, out);
+          for (let j = 0; j < 4; j++) {
+            expect(out[j]).toBe(volatilityOfReturns(xs, from + j, from + n + j, spans[j]!, cfg));
+          }
+        },
+      ),
+    );
   });
 });
