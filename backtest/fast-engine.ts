@@ -1,6 +1,6 @@
 import { Big } from '../domain/money';
 import { planHedge } from '../domain/hedge';
-import type { FastLadder, FastQuoteInput } from '../domain/strategies/fast';
+import type { FastLadder, FastQuoteInput, FastQuoter } from '../domain/strategies/fast';
 import { ewmaVolatilities4, volatilityOfReturns } from '../domain/volatility';
 import { snake, specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
@@ -34,6 +34,8 @@ export function fastEngineUnsupported(spec: BacktestSpec): string | undefined {
   }
   return undefined;
 }
+
+const quoters = new WeakMap<BacktestSpec, FastQuoter>();
 
 /** Book slots: prices and sizes as doubles (the decimal engine's Number(price), Number(size)). */
 class Book {
@@ -89,7 +91,12 @@ export function simulatePathFast(
   );
   // The flow stream as its generator: its monomorphic next() inlines, so draws stay unboxed.
   const flow = pathGenerator(spec.seed, pathIndex, 'flow');
-  const quoter = createFastStepQuoter(cfg, spec.pool);
+  // One quoter per spec, shared by its paths (a quote depends on its input only).
+  let quoter = quoters.get(spec);
+  if (!quoter) {
+    quoter = createFastStepQuoter(cfg, spec.pool);
+    quoters.set(spec, quoter);
+  }
   // Read once: properties set on a function object are slow to look up on every level.
   const priceOf = quoter.price;
   const sizeOf = quoter.size;
