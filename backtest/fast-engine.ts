@@ -271,7 +271,12 @@ export function simulatePathFast(
       const price = isBid ? active.bidPx[j]! : active.askPx[j]!;
       const u = flow.next();
       const exponent = -intensityK * (isBid ? mid - price : price - mid) * scale;
-      if (u > cut && exponent <= 0) continue;
+      if (exponent <= 0) {
+        if (u > cut) continue;
+        // Tighter, for the draws below A tau: e^x <= 1 / (1 - x) for x <= 0, so lambda tau <=
+        // A tau / (1 - x); the factor 1 + 1e-14 covers the roundings of both sides many times over.
+        if (u > ((intensityA * tau) / (1 - exponent)) * (1 + 1e-14) + 1e-15) continue;
+      }
       const lambda = intensityA * Math.exp(exponent);
       if (linearFills) {
         if (!(u < Math.min(1, lambda * tau))) continue;
