@@ -217,6 +217,17 @@ const fmt = (x: number, digits = 2) =>
     ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
     : '—';
 
+/**
+ * Decimals for a row's money, in its pool's quote units: two for USDC-sized amounts, more for a
+ * pair quoted in a unit worth 60,000 (a P&L of 0.0123 BTC shows as such, not as 0.00); about three
+ * significant digits on the row's largest amount.
+ */
+export function moneyDigits(values: readonly (number | null)[]): number {
+  const largest = Math.max(0, ...values.map((v) => (v !== null && Number.isFinite(v) ? Math.abs(v) : 0)));
+  if (largest === 0) return 2;
+  return Math.min(8, Math.max(2, 2 - Math.floor(Math.log10(largest))));
+}
+
 /** The terminal table: one row per strategy and scenario. */
 export function formatMetricsTable(rows: ReadonlyArray<StrategyReport & { setting?: string }>): string {
   const withSetting = rows.some((r) => r.setting !== undefined);
@@ -235,21 +246,24 @@ export function formatMetricsTable(rows: ReadonlyArray<StrategyReport & { settin
     'spread bps',
     'stopped',
   ];
-  const body = rows.map((r) => [
-    ...(withSetting ? [r.setting ?? ''] : [r.scenario, r.strategy]),
-    fmt(r.meanPnl),
-    fmt(r.pnlStdError),
-    fmt(r.stdPnl),
-    fmt(r.sharpe, 3),
-    r.meanPnlVsHold === null ? '—' : fmt(r.meanPnlVsHold),
-    r.stdPnlVsHold === null ? '—' : fmt(r.stdPnlVsHold),
-    fmt(r.maxDrawdown),
-    fmt(r.finalInventoryStd, 3),
-    fmt(r.meanFills, 1),
-    fmt(r.adverseSelection),
-    fmt(r.meanSpreadBps, 1),
-    `${r.stopped}/${r.paths}`,
-  ]);
+  const body = rows.map((r) => {
+    const d = moneyDigits([r.meanPnl, r.stdPnl, r.meanPnlVsHold, r.stdPnlVsHold, r.maxDrawdown]);
+    return [
+      ...(withSetting ? [r.setting ?? ''] : [r.scenario, r.strategy]),
+      fmt(r.meanPnl, d),
+      fmt(r.pnlStdError, d),
+      fmt(r.stdPnl, d),
+      fmt(r.sharpe, 3),
+      r.meanPnlVsHold === null ? '—' : fmt(r.meanPnlVsHold, d),
+      r.stdPnlVsHold === null ? '—' : fmt(r.stdPnlVsHold, d),
+      fmt(r.maxDrawdown, d),
+      fmt(r.finalInventoryStd, 3),
+      fmt(r.meanFills, 1),
+      fmt(r.adverseSelection, d),
+      fmt(r.meanSpreadBps, 1),
+      `${r.stopped}/${r.paths}`,
+    ];
+  });
   const labelColumns = withSetting ? 1 : 2;
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) =>
@@ -380,12 +394,13 @@ export function formatDistributions(
     let lo = Math.min(...all);
     let hi = Math.max(...all);
     if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
-    lines.push(`${scenario} (${useHold ? 'vs hold' : 'P&L'}, ${fmt(lo)} to ${fmt(hi)})`);
+    const d = moneyDigits([lo, hi]);
+    lines.push(`${scenario} (${useHold ? 'vs hold' : 'P&L'}, ${fmt(lo, d)} to ${fmt(hi, d)})`);
     for (const [strategy, values] of Object.entries(data)) {
       lines.push(`  ${strategy.padEnd(20)} |${sparkline(histogram(values, bins, [lo, hi]))}|`);
     }
   }
-  return [`Distribution of ${label} per path (USDC):`, ...lines].join('\n');
+  return [`Distribution of ${label} per path (quote units):`, ...lines].join('\n');
 }
 
 /** Runs the tournament; the caller prints and writes. */
@@ -496,7 +511,7 @@ export async function tournamentCommand(argv: string[], deps: CommandDeps = {}):
   out.write(`${formatMetricsTable(results.metrics)}\n\n`);
   out.write(`${formatDistributions(results)}\n\n`);
   out.write(
-    "Per path, in quote units (USDC): P&L is the change in the pool's marked value, its starting inventory's price exposure included; " +
+    "Per path, in the pool's quote units (USDC; BTC for cross_pair's ETH/BTC): P&L is the change in the pool's marked value, its starting inventory's price exposure included; " +
       '"vs hold" takes away what holding that inventory made, leaving the market making; ' +
       "adverse selection is the fills marked at the mid the scenario's markout later (spread earned included; lower = more picked off). Inventory in base units.\n",
   );

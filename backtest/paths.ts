@@ -1,5 +1,5 @@
 import { normal } from './rng';
-import { isScenarioPriceSpec, scenarioPath } from './scenario-paths';
+import { correlatedPairVolatility, isScenarioPriceSpec, scenarioPath } from './scenario-paths';
 import type { PriceProcessSpec, Rng } from './types';
 
 /** Seconds in the year that relative volatilities and drifts are quoted per. */
@@ -57,9 +57,11 @@ export function knownRelativeVolatility(spec: PriceProcessSpec, mid: number, hor
       return spec.volatility * Math.sqrt(horizonSeconds / YEAR_SECONDS);
     case 'binomial_walk':
       return (spec.sigma * Math.sqrt(horizonSeconds)) / mid;
+    case 'correlated':
+      return correlatedPairVolatility(spec) * Math.sqrt(horizonSeconds / YEAR_SECONDS);
     default:
       throw new Error(
-        `volatility 'known' needs a process with one constant volatility ('gbm' or 'binomial_walk'), got '${spec.kind}'; use volatility 'estimated'`,
+        `volatility 'known' needs a process with one constant volatility ('gbm', 'binomial_walk' or 'correlated'), got '${spec.kind}'; use volatility 'estimated'`,
       );
   }
 }

@@ -1,20 +1,24 @@
 /*
- * Price paths of the scenario library beyond plain GBM: Merton jumps, Markov volatility regimes and
- * CSV replay. Same shape as the engine's generatePath: `steps + 1` mids, index 0 at s0 (CSV: the
+ * Price paths of the scenario library beyond plain GBM: Merton jumps, Markov volatility regimes,
+ * CSV replay and one pair of a set of correlated assets. Same shape as the engine's generatePath: `steps + 1` mids, index 0 at s0 (CSV: the
  * file's first price), one every dtSeconds, drawn only from the injected uniform generator so a
  * seed fixes the path. Relative parameters are per year (365-day, the simulated feed's basis).
  */
 import { readFileSync } from 'node:fs';
 import { CsvFormatError, parseCsvTicks } from '../adapters/price-feed/csv-replay';
+import { choleskyFactor, correlateShocks } from '../adapters/price-feed/correlated';
 import { normalSampler, SECONDS_PER_YEAR } from '../adapters/price-feed/simulated-gbm';
+import { legCorrelationMatrix } from '../domain/desk';
 import { parseDecimal } from '../domain/money';
+import { parsePairSymbol } from '../domain/pairs';
 import { poissonSample } from '../sim/takers';
 import type { PriceProcessSpec, Rng } from './types';
 
 export type JumpSpec = Extract<PriceProcessSpec, { kind: 'jump' }>;
 export type RegimeSwitchSpec = Extract<PriceProcessSpec, { kind: 'regime_switch' }>;
 export type CsvSpec = Extract<PriceProcessSpec, { kind: 'csv' }>;
-export type ScenarioPriceSpec = JumpSpec | RegimeSwitchSpec | CsvSpec;
+export type CorrelatedSpec = Extract<PriceProcessSpec, { kind: 'correlated' }>;
+export type ScenarioPriceSpec = JumpSpec | RegimeSwitchSpec | CsvSpec | CorrelatedSpec;
 
 function need(ok: boolean, field: string, got: unknown, what: string): void {
   if (!ok) throw new RangeError(`price.${field} must be ${what}, got ${String(got)}`);
@@ -282,9 +286,149 @@ export function csvPath(spec: CsvSpec, _rng: Rng, steps: number, dtSeconds: numb
   return resampleCsv(loadCsvPrices(spec.file), steps, dtSeconds);
 }
 
+interface CorrelatedModel {
+  assets: string[];
+  factor: number[][];
+  matrix: number[][];
+  /** Index of the pair's base leg, and of its quote leg (null when the quote is the numeraire). */
+  base: number;
+  quote: number | null;
+  /** The pair's price at the legs' initial prices. */
+  start: number;
+}
+
+/*
+ * How far the pool's s0 may sit from the legs' ratio: a ratio rounded to a pair's tick, which
+ * domain/pairs.ts keeps within 1 bp of the price (MAX_TICK_BPS).
+ */
+const S0_TOLERANCE = 1e-4;
+
+/** Checks a correlated spec and builds its Cholesky factor (the run command's, with its messages). */
+export function correlatedModel(spec: CorrelatedSpec): CorrelatedModel {
+  need(typeof spec.numeraire === 'string' && spec.numeraire !== '', 'numeraire', spec.numeraire, 'an asset');
+  need(
+    Array.isArray(spec.assets) && spec.assets.length >= 1,
+    'assets',
+    spec.assets?.length,
+    'a list of legs',
+  );
+  const assets = spec.assets.map((a, i) => {
+    need(
+      typeof a.asset === 'string' && a.asset !== spec.numeraire,
+      `assets[${i}].asset`,
+      a.asset,
+      `an asset other than the numeraire ${spec.numeraire}`,
+    );
+    need(
+      Number.isFinite(a.initialPrice) && a.initialPrice > 0,
+      `assets[${i}].initialPrice`,
+      a.initialPrice,
+      '> 0',
+    );
+    need(Number.isFinite(a.volatility) && a.volatility >= 0, `assets[${i}].volatility`, a.volatility, '>= 0');
+    need(Number.isFinite(a.drift ?? 0), `assets[${i}].drift`, a.drift, 'a finite number');
+    return a.asset;
+  });
+  assets.forEach((a, i) => need(assets.indexOf(a) === i, `assets[${i}].asset`, a, 'listed once'));
+  const matrix =
+    typeof spec.correlation === 'number'
+      ? legCorrelationMatrix(assets, spec.correlation)
+      : spec.correlation.map((row) => [...row]);
+  need(
+    matrix.length === assets.length,
+    'correlation',
+    `${matrix.length} rows`,
+    `${assets.length} x ${assets.length}, one row and column per asset (${assets.join(', ')})`,
+  );
+  const factor = choleskyFactor(matrix, assets);
+  const { base, quote } = parsePairSymbol(spec.pair, 'price.pair');
+  const baseAt = assets.indexOf(base);
+  const quoteAt = quote === spec.numeraire ? null : assets.indexOf(quote);
+  need(
+    baseAt >= 0 && quoteAt !== -1 && base !== quote,
+    'pair',
+    spec.pair,
+    `two of the assets (${assets.join(', ')}) or one over the numeraire ${spec.numeraire}`,
+  );
+  const price = (at: number | null) => (at === null ? 1 : spec.assets[at]!.initialPrice);
+  return { assets, factor, matrix, base: baseAt, quote: quoteAt, start: price(baseAt) / price(quoteAt) };
+}
+
+/**
+ * Every leg's path and the pair's: each step draws one independent normal per leg from `rng`,
+ * correlates them through the Cholesky factor, moves each leg's log price as GBM, and divides the
+ * base leg by the quote leg, so the pair's mid is its legs' ratio at every step (no triangular
+ * arbitrage against the legs). Index 0 is the legs' initial prices.
+ */
+export function correlatedSimulation(
+  spec: CorrelatedSpec,
+  rng: Rng,
+  steps: number,
+  dtSeconds: number,
+  s0: number,
+): { prices: Float64Array; legs: Record<string, Float64Array> } {
+  checkGrid(steps, dtSeconds, s0);
+  const m = correlatedModel(spec);
+  if (Math.abs(s0 / m.start - 1) > S0_TOLERANCE) {
+    throw new RangeError(
+      `price.pair ${spec.pair} starts at its legs' ratio ${m.start} but the pool's s0 is ${s0}; set pool.s0 to that ratio (on the pair's tick) or change the assets' initialPrice`,
+    );
+  }
+  const normal = normalSampler(rng);
+  const dt = dtSeconds / SECONDS_PER_YEAR;
+  const sqrtDt = Math.sqrt(dt);
+  const driftPerStep = spec.assets.map((a) => ((a.drift ?? 0) - (a.volatility * a.volatility) / 2) * dt);
+  const logS = spec.assets.map((a) => Math.log(a.initialPrice));
+  const legs = spec.assets.map((a) => {
+    const path = new Float64Array(steps + 1);
+    path[0] = a.initialPrice;
+    return path;
+  });
+  for (let i = 1; i <= steps; i++) {
+    const z = correlateShocks(
+      m.factor,
+      m.assets.map(() => normal()),
+    );
+    for (let j = 0; j < legs.length; j++) {
+      logS[j]! += driftPerStep[j]! + spec.assets[j]!.volatility * sqrtDt * z[j]!;
+      legs[j]![i] = Math.exp(logS[j]!);
+    }
+  }
+  const baseLeg = legs[m.base]!;
+  const quoteLeg = m.quote === null ? null : legs[m.quote]!;
+  const prices = new Float64Array(steps + 1);
+  for (let i = 0; i <= steps; i++) prices[i] = quoteLeg ? baseLeg[i]! / quoteLeg[i]! : baseLeg[i]!;
+  return { prices, legs: Object.fromEntries(m.assets.map((a, j) => [a, legs[j]!])) };
+}
+
+export function correlatedPath(
+  spec: CorrelatedSpec,
+  rng: Rng,
+  steps: number,
+  dtSeconds: number,
+  s0: number,
+): Float64Array {
+  return correlatedSimulation(spec, rng, steps, dtSeconds, s0).prices;
+}
+
+/**
+ * The pair's volatility per year: the base leg's when the quote is the numeraire, else that of
+ * the log ratio, sqrt(sb^2 + sq^2 - 2 rho sb sq). What `view.volatility: 'known'` tells a strategy.
+ */
+export function correlatedPairVolatility(spec: CorrelatedSpec): number {
+  const m = correlatedModel(spec);
+  const sb = spec.assets[m.base]!.volatility;
+  if (m.quote === null) return sb;
+  const sq = spec.assets[m.quote]!.volatility;
+  const rho = m.matrix[m.base]![m.quote]!;
+  return Math.sqrt(Math.max(0, sb * sb + sq * sq - 2 * rho * sb * sq));
+}
+
 /** The scenario kinds this module draws; gbm and binomial_walk are the engine's (backtest/paths.ts). */
 export function isScenarioPriceSpec(spec: PriceProcessSpec): spec is ScenarioPriceSpec {
-  return spec.kind === 'jump' || spec.kind === 'regime_switch' || spec.kind === 'csv';
+  return (
+    spec.kind === 'jump' || spec.kind === 'regime_switch' || spec.kind === 'csv' || spec.kind === 'correlated'
+  );
 }
 
 export function scenarioPath(
@@ -301,5 +445,7 @@ export function scenarioPath(
       return regimeSwitchPath(spec, rng, steps, dtSeconds, s0);
     case 'csv':
       return csvPath(spec, rng, steps, dtSeconds);
+    case 'correlated':
+      return correlatedPath(spec, rng, steps, dtSeconds, s0);
   }
 }

@@ -4,12 +4,16 @@
  * ~100k, one-second steps), and the strategies a tournament runs on each of them.
  *
  * Every scenario is the calm market with one thing changed, so a difference in the results comes
- * from that one thing. Scenario time is the run's length (steps x dt): a trend of 3% is 3% over
+ * from that one thing (cross_pair changes the pair and its scale: the same pool on ETH/BTC, to check
+ * that nothing in the strategies assumes a mid of 2000). Scenario time is the run's length (steps x dt): a trend of 3% is 3% over
  * the run whatever its length, and a jump scenario has about three jumps per run.
  */
 import { resolve } from 'node:path';
 import { SECONDS_PER_YEAR } from '../adapters/price-feed/simulated-gbm';
 import type { PoolConfigInput } from '../domain/config';
+import { DEFAULT_DESK_SIZING, legCorrelationMatrix, planDeskPool } from '../domain/desk';
+import { Big, formatDecimal } from '../domain/money';
+import { examplePairRegistry } from '../domain/pairs';
 import { loadCsvPrices } from './scenario-paths';
 import type { BacktestSpec, FlowSpec, PriceProcessSpec } from './types';
 
@@ -103,6 +107,57 @@ function base(
 
 const calmPrice = (): PriceProcessSpec => ({ kind: 'gbm', drift: 0, volatility: CALM_VOLATILITY });
 
+/*
+ * ETH/BTC quoted from correlated ETH/USDC and BTC/USDC legs (the run command's legs: BTC and ETH
+ * at LEG_CORRELATIONS' 0.8): the cross's volatility is sqrt(0.6^2 + 0.5^2 - 2 0.8 0.6 0.5) ~ 36%,
+ * its mid ~0.0333 on the example grid of domain/pairs.ts. Every quote-unit amount (order size,
+ * TVL tiers, loss and notional limits, the pool's reserves) is the calm pool's USDC value turned
+ * into BTC as a desk pool is (domain/desk.ts planDeskPool), so the pool is in the same TVL tier
+ * and quotes the same ETH sizes as the calm one instead of reading 50,000 USDC as 50,000 BTC.
+ */
+const CROSS = { pair: 'ETH/BTC', eth: 2000, btc: 60000, ethVolatility: CALM_VOLATILITY, btcVolatility: 0.5 };
+
+function crossPair(o: ScenarioOptions): ScenarioSpec {
+  const pair = examplePairRegistry().get(CROSS.pair);
+  const plan = planDeskPool(pair, pair.referencePrice, new Big(CROSS.btc), {
+    ...DEFAULT_DESK_SIZING,
+    // The calm pool's level-0 order, 0.25 ETH.
+    orderValue: new Big(Number(BASE_CONFIG.ladder!.baseOrderSize) * CROSS.eth),
+  });
+  const spec = base(
+    'cross_pair',
+    o,
+    {
+      kind: 'correlated',
+      numeraire: 'USDC',
+      assets: [
+        { asset: 'ETH', initialPrice: CROSS.eth, volatility: CROSS.ethVolatility },
+        { asset: 'BTC', initialPrice: CROSS.btc, volatility: CROSS.btcVolatility },
+      ],
+      correlation: legCorrelationMatrix(['ETH', 'BTC']),
+      pair: CROSS.pair,
+    },
+    { poisson: { ...CALM_FLOW } },
+    {
+      ...BASE_CONFIG,
+      ladder: { ...BASE_CONFIG.ladder, ...plan.config.ladder },
+      spreadPolicy: plan.config.spreadPolicy,
+      risk: plan.config.risk,
+    },
+  );
+  return {
+    ...spec,
+    pool: {
+      s0: formatDecimal(pair.referencePrice),
+      tickSize: formatDecimal(pair.tickSize),
+      lotSize: formatDecimal(pair.lotSize),
+      minSize: formatDecimal(pair.minSize),
+      initialBase: formatDecimal(plan.liquidity.base),
+      initialQuote: formatDecimal(plan.liquidity.quote),
+    },
+  };
+}
+
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'calm',
@@ -164,6 +219,12 @@ export const SCENARIOS: readonly Scenario[] = [
         poisson: { ...CALM_FLOW },
         informed: { ratePerSecond: 0.5, lookaheadSeconds: 60 },
       }),
+  },
+  {
+    name: 'cross_pair',
+    description:
+      'ETH/BTC (~0.0333) from correlated ETH and BTC legs (60% and 50%/year, correlation 0.8), the calm pool in BTC',
+    build: crossPair,
   },
 ];
 

@@ -28,7 +28,22 @@ export type PriceProcessSpec =
       regimes: Array<{ volatility: number; leaveRatePerYear: number }>;
     }
   /** Prices replayed from a CSV file (`timestamp,price` or `price` per line), resampled to the step. */
-  | { kind: 'csv'; file: string };
+  | { kind: 'csv'; file: string }
+  /**
+   * One GBM leg per asset priced in `numeraire`, their shocks correlated as the run command's
+   * feeds are (adapters/price-feed/correlated.ts); the path is `pair`'s mid, its base leg over its
+   * quote leg (the numeraire's leg is 1), so a cross such as ETH/BTC is its legs' ratio at every
+   * step. The pool's s0 must be that ratio at the legs' initial prices.
+   */
+  | {
+      kind: 'correlated';
+      numeraire: string;
+      assets: Array<{ asset: string; initialPrice: number; volatility: number; drift?: number }>;
+      /** Per pair of legs in the order of `assets` (unit diagonal), or one value for every two legs. */
+      correlation: number[][] | number;
+      /** BASE/QUOTE: two legs (a cross) or a leg over the numeraire. */
+      pair: string;
+    };
 
 /** Who trades against the quotes. */
 export interface FlowSpec {

@@ -124,19 +124,23 @@ export function parseDeskHedging(input: unknown): DeskHedging {
   return parseWith(deskHedgingSchema, input, 'hedging');
 }
 
-/**
- * The supervisor's limits: portfolio-risk.ts's rules, less 'skew', which no market maker command
- * carries out yet (a pool told to skew would quote on unchanged).
- */
+/** The supervisor's limits: portfolio-risk.ts's rules, every action included. */
 export function parseSupervisorLimits(input: unknown): PortfolioLimits {
-  const limits = parsePortfolioLimits(input);
-  if (limits.exposureAction === 'skew') {
-    throw new DomainValidationError(
-      'limits.exposureAction',
-      "limits.exposureAction 'skew' is not supported by the supervisor yet (the market maker takes no external skew); use 'pause' or 'stop'",
-    );
-  }
-  return limits;
+  return parsePortfolioLimits(input);
+}
+
+/** A share target is kept this far inside (0, 1): the strategies refuse 0 and 1. */
+const SKEW_TARGET_BOUNDS = { min: 0.05, max: 0.95 } as const;
+
+/**
+ * The inventory target the supervisor sets on a skewed pool: `shift` below its current target when
+ * it should sell its base, above when it should buy, kept inside the bounds and rounded to 6 places
+ * so the value written and the value compared later are the same number.
+ */
+export function skewedTargetShare(current: number, favour: 'sell_base' | 'buy_base', shift: number): number {
+  const moved = favour === 'sell_base' ? current - shift : current + shift;
+  const bounded = Math.min(SKEW_TARGET_BOUNDS.max, Math.max(SKEW_TARGET_BOUNDS.min, moved));
+  return Math.round(bounded * 1e6) / 1e6;
 }
 
 /** The netting rules of netting.ts from the desk's hedging settings, in Big. */

@@ -227,6 +227,11 @@ export const EVENT_SCHEMAS = {
       reasons: z.array(z.string()),
       /** What the market maker was told: a pause, resume or stop signal, or why it could not be. */
       outcome: z.string(),
+      /**
+       * A skew or its undoing: the pool's spreadPolicy.targetInventoryShare before and after
+       * (after equals before when the supervisor left it: not delivered, or an operator changed it).
+       */
+      target: z.object({ from: z.number(), to: z.number() }).strict().optional(),
     })
     .strict(),
   desk_hedge_filled: z

@@ -77,6 +77,15 @@ export const portfolioLimitsSchema = z.strictObject({
     .gte(0, 'must not be negative')
     .lt(1, 'must be less than 1')
     .default(0.1),
+  /**
+   * For 'skew': how far the supervisor moves a pool's spreadPolicy.targetInventoryShare toward
+   * shedding the breached asset (0.5 -> 0.4 with 0.1 for a pool long its base).
+   */
+  skewShift: z
+    .number({ error: (iss) => `must be a number above 0 and below 0.5, got ${describeValue(iss.input)}` })
+    .gt(0, 'must be greater than 0 (a skew of 0 would leave the pools quoting as before)')
+    .lt(0.5, 'must be less than 0.5 (a share target moves within 0 to 1)')
+    .default(0.1),
   /** The shortest time a breach stays active, so a value crossing its limit back and forth does not flap. */
   minActionSeconds: z
     .number({ error: (iss) => `must be a number of seconds, got ${describeValue(iss.input)}` })
@@ -220,6 +229,8 @@ export interface PoolActionChange {
   from: PortfolioAction;
   to: PortfolioAction;
   reasons: BreachKey[];
+  /** For a change to 'skew': the side its quotes should favour (the first skewing breach's, by key). */
+  favour?: PoolSkew['favour'];
 }
 
 export interface PortfolioRiskEvaluation {
@@ -389,7 +400,12 @@ export function evaluatePortfolioRisk(
     if (d.action !== 'continue') poolActions[d.poolId] = d.action;
     if (d.action === 'stop') stopped.add(d.poolId);
     const from = ownValue(previous.poolActions, d.poolId) ?? 'continue';
-    if (from !== d.action) changes.push({ poolId: d.poolId, from, to: d.action, reasons: d.reasons });
+    if (from !== d.action) {
+      const change: PoolActionChange = { poolId: d.poolId, from, to: d.action, reasons: d.reasons };
+      const favour = d.skews?.[0]?.favour;
+      if (favour !== undefined) change.favour = favour;
+      changes.push(change);
+    }
   }
 
   return {

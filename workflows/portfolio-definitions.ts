@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SkewedTarget } from '../activities/desk';
 import type { DeskHedgeRound } from '../db/desk';
 import type { DeskHedging } from '../domain/desk-config';
 import type { NewEvent } from '../domain/events';
@@ -49,6 +50,8 @@ export interface PortfolioSupervisorCarried {
   nextHedgeAtMs: number;
   lastHedge: DeskHedgeRound | null;
   actions: PortfolioActionRecord[];
+  /** Pools whose inventory target the supervisor moved (skew), with the target to restore. */
+  skewed?: Record<string, SkewedTarget>;
   /** Desk events the previous run could not write yet. */
   pendingEvents?: NewEvent[];
 }
@@ -60,6 +63,8 @@ export interface PortfolioActionRecord {
   to: PortfolioAction;
   reasons: string[];
   outcome: string;
+  /** For a skew or its undoing: the pool's target share before and after. */
+  target?: { from: number; to: number };
 }
 
 export type PortfolioSupervisorState = 'running' | 'stopped';
@@ -79,6 +84,8 @@ export interface PortfolioSupervisorStatus {
   poolActions: Record<string, PortfolioAction>;
   /** Pools the supervisor stopped: it never resumes them; an operator restarts them. */
   stopped: string[];
+  /** Pools whose spreadPolicy.targetInventoryShare the supervisor moved: original and applied. */
+  skewed: Record<string, SkewedTarget>;
   numeraire: string;
   /** Net exposure per asset at the last evaluation, valued in the numeraire. */
   exposure: AssetAmountJson[];

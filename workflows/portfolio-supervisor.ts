@@ -8,7 +8,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { DeskEvaluation } from '../activities/desk';
+import type { DeskEvaluation, SkewedTarget } from '../activities/desk';
 import type { DeskHedgeRound } from '../db/desk';
 import {
   SUPERVISOR_PERIOD_MS,
@@ -17,6 +17,7 @@ import {
   parseDeskId,
   parseDeskPools,
   parseSupervisorLimits,
+  skewedTargetShare,
   type DeskHedging,
 } from '../domain/desk-config';
 import { DomainValidationError } from '../domain/errors';
@@ -57,8 +58,10 @@ import {
  * One durable supervisor per desk. Every `periodMs` it evaluates the desk's portfolio limits in one
  * local activity (read, value, evaluate: domain/portfolio-risk.ts), records each breach and clearing
  * on the desk's stream, and acts through the market makers: a pause, resume or stop signal to each
- * pool whose action changed. With netted hedging on it also runs a hedge round (db/desk.ts), which
- * decides under the desk's lock and cool-down and is idempotent by its round key.
+ * pool whose action changed; for 'skew', a move of the pool's inventory target through its market
+ * maker's updateConfig (activities/desk.ts setPoolTargetShare), undone when no breach holds the pool
+ * any more or the supervisor stops, unless an operator changed the target meanwhile. With netted
+ * hedging on it also runs a hedge round (db/desk.ts), which decides under the desk's lock and cool-down and is idempotent by its round key.
  *
  * History: an evaluation with nothing to do costs a timer and a local activity marker, and the run
  * continues as new after `maxTicksPerRun`, carrying the risk state (plain JSON), so a long-lived desk
@@ -141,6 +144,8 @@ export async function PortfolioSupervisorWorkflow(
   let nextHedgeAtMs = carried?.nextHedgeAtMs ?? 0;
   let lastHedge: DeskHedgeRound | null = carried?.lastHedge ?? null;
   const actions: PortfolioActionRecord[] = [...(carried?.actions ?? [])];
+  /** Pools whose target the supervisor moved, with the target to give back. */
+  const skewed: Record<string, SkewedTarget> = { ...(carried?.skewed ?? {}) };
   let view: DeskEvaluation['view'] | null = null;
   let missing: string[] = [];
   let lastError: string | null = null;
@@ -230,6 +235,7 @@ export async function PortfolioSupervisorWorkflow(
         pools = next;
         // A pool that leaves the desk is the desk's no more to hold: the next evaluation resumes it.
         for (const p of gone) {
+          // A skewed one gets its target back at the same evaluation (unskewReleased).
           if (Object.hasOwn(risk.poolActions, p) && risk.poolActions[p] === 'pause') released.push(p);
         }
         wake = true;
@@ -264,29 +270,105 @@ export async function PortfolioSupervisorWorkflow(
     if (actions.length > MAX_RECENT_ACTIONS) actions.shift();
   };
 
+  interface Outcome {
+    outcome: string;
+    target?: { from: number; to: number };
+    /** A restore that failed: not an action taken, the pool is tried again. */
+    retry?: true;
+  }
+
+  /** Moves the pool's inventory target toward shedding the exposure, from the share it has now. */
+  const skew = async (change: PoolActionChange, current: number | undefined): Promise<Outcome> => {
+    if (Object.hasOwn(skewed, change.poolId)) return { outcome: 'already skewed' };
+    if (current === undefined || change.favour === undefined)
+      return { outcome: 'not skewed: the pool has no share target to move' };
+    const target = skewedTargetShare(current, change.favour, limits.skewShift);
+    try {
+      const r = await writes.setPoolTargetShare({ poolId: change.poolId, expected: current, target });
+      if (r.status === 'changed')
+        return { outcome: `not skewed: its target changed to ${r.current} meanwhile` };
+      skewed[change.poolId] = { original: current, applied: target };
+      return { outcome: `target ${current} -> ${target}`, target: { from: current, to: target } };
+    } catch (err) {
+      return { outcome: `skew not delivered: ${describeError(err)}` };
+    }
+  };
+
+  /**
+   * Gives a skewed pool its target back, unless an operator set another since. Undelivered (the
+   * market maker not running), the pool stays listed and the next evaluation tries again.
+   */
+  const unskew = async (poolId: string): Promise<Outcome | undefined> => {
+    if (!Object.hasOwn(skewed, poolId)) return undefined;
+    const s = skewed[poolId]!;
+    try {
+      const r = await writes.setPoolTargetShare({ poolId, expected: s.applied, target: s.original });
+      delete skewed[poolId];
+      if (r.status === 'changed')
+        return {
+          outcome: `target left at ${r.current}: an operator changed it from ${s.applied}`,
+          target: { from: r.current, to: r.current },
+        };
+      return {
+        outcome: `target restored ${s.applied} -> ${s.original}`,
+        target: { from: s.applied, to: s.original },
+      };
+    } catch (err) {
+      lastError = `restoring the target of pool "${poolId}" failed (retried next evaluation): ${describeError(err)}`;
+      return { outcome: 'target not restored yet: retried at the next evaluation', retry: true };
+    }
+  };
+
   /** Tells a pool's market maker what the evaluation decided; the outcome is recorded either way. */
-  const act = async (change: PoolActionChange): Promise<string> => {
+  const act = async (change: PoolActionChange, currentShare?: number): Promise<Outcome> => {
     const handle = getExternalWorkflowHandle(marketMakerWorkflowId(change.poolId));
     const reason = `portfolio ${deskId}: ${change.reasons.join(', ') || 'limits'}`.slice(
       0,
       MAX_REASON_LENGTH,
     );
+    const said: string[] = [];
     try {
       if (change.to === 'pause') {
         await handle.signal(pauseSignal, { reason });
-        return 'pause signalled';
+        return { outcome: 'pause signalled' };
       }
       if (change.to === 'stop') {
         await handle.signal(stopSignal, { reason });
-        return 'stop signalled';
+        return { outcome: 'stop signalled' };
       }
-      if (change.to === 'continue') {
+      // Only a pool the supervisor paused is resumed: a skewed one quotes already, and may have
+      // been paused by an operator meanwhile.
+      if (change.from === 'pause' || change.from === 'stop') {
         await handle.signal(resumeSignal);
-        return 'resume signalled';
+        said.push('resume signalled');
       }
-      return `'${change.to}' is not carried out by the supervisor`;
     } catch (err) {
-      return `not delivered: the market maker of pool "${change.poolId}" is not running (${describeError(err)})`;
+      return {
+        outcome: `not delivered: the market maker of pool "${change.poolId}" is not running (${describeError(err)})`,
+      };
+    }
+    const moved = change.to === 'skew' ? await skew(change, currentShare) : await unskew(change.poolId);
+    if (moved) said.push(moved.outcome);
+    // A failed restore is still reported here: the change it belongs to is recorded once.
+    return {
+      outcome: said.join('; ') || 'nothing to do',
+      ...(moved?.target ? { target: moved.target } : {}),
+    };
+  };
+
+  /** Skewed pools no breach holds (a restore that failed, a pool removed from the desk): restored. */
+  const unskewReleased = async (nowMs: number, why: string, all = false) => {
+    for (const poolId of Object.keys(skewed).sort()) {
+      if (!all && Object.hasOwn(risk.poolActions, poolId) && pools.includes(poolId)) continue;
+      const moved = await unskew(poolId);
+      if (!moved || moved.retry) continue;
+      const change = { poolId, from: 'skew' as const, to: 'continue' as const, reasons: [why] };
+      remember({ atMs: nowMs, ...change, ...moved });
+      pending.push({
+        eventId: eventId(`unskew/${poolId}`),
+        type: 'portfolio_action_taken',
+        payload: { deskId, ...change, ...moved },
+      });
     }
   };
 
@@ -302,16 +384,16 @@ export async function PortfolioSupervisorWorkflow(
       const outcome = await act(change);
       const { [poolId]: _gone, ...rest } = risk.poolActions;
       risk = { ...risk, poolActions: rest };
-      remember({ atMs: nowMs, ...change, outcome });
+      remember({ atMs: nowMs, ...change, ...outcome });
       pending.push({
         eventId: eventId(`released/${poolId}`),
         type: 'portfolio_action_taken',
-        payload: { deskId, ...change, outcome },
+        payload: { deskId, ...change, ...outcome },
       });
     }
     let result: DeskEvaluation;
     try {
-      result = await local.evaluateDesk({ deskId, pools, limits, state: risk, nowMs });
+      result = await local.evaluateDesk({ deskId, pools, limits, state: risk, nowMs, skewed });
     } catch (err) {
       lastError = `evaluation failed: ${describeError(err)}`;
       log.warn('portfolio evaluation failed', { deskId, error: lastError });
@@ -344,16 +426,19 @@ export async function PortfolioSupervisorWorkflow(
         })),
       ];
       for (const change of ev.changes) {
-        const outcome = await act(change);
-        remember({ atMs: nowMs, ...change, outcome });
+        const share = result.targets?.[change.poolId];
+        const outcome = await act(change, share);
+        const { favour: _favour, ...recorded } = change;
+        remember({ atMs: nowMs, ...recorded, ...outcome });
         events.push({
           eventId: eventId(`action/${change.poolId}`),
           type: 'portfolio_action_taken',
-          payload: { deskId, ...change, outcome },
+          payload: { deskId, ...recorded, ...outcome },
         });
       }
       pending.push(...events);
     }
+    await unskewReleased(nowMs, 'released');
     await flushEvents();
     if (hedging.enabled && pools.length && nowMs >= nextHedgeAtMs) {
       rounds++;
@@ -413,6 +498,10 @@ export async function PortfolioSupervisorWorkflow(
     if (endedBy === 'continue_as_new') {
       await condition(allHandlersFinished);
       await flushEvents();
+    } else {
+      // A stopped supervisor could never give the targets back: it does so now.
+      await unskewReleased(Date.now(), 'supervisor_stopped', true);
+      await flushEvents();
     }
   } finally {
     if (endedBy === 'stop') {
@@ -433,6 +522,7 @@ export async function PortfolioSupervisorWorkflow(
       nextHedgeAtMs,
       lastHedge,
       actions,
+      ...(Object.keys(skewed).length ? { skewed } : {}),
       ...(pending.length ? { pendingEvents: pending } : {}),
     };
     await continueAsNew<typeof PortfolioSupervisorWorkflow>({ ...input, pools, carried: next });
@@ -452,6 +542,7 @@ export async function PortfolioSupervisorWorkflow(
       breaches: risk.breaches,
       poolActions: risk.poolActions,
       stopped: risk.stopped,
+      skewed: { ...skewed },
       numeraire: limits.numeraire,
       exposure: view?.exposure ?? [],
       totalPnl: view?.totalPnl ?? null,

@@ -109,6 +109,19 @@ export function choleskyFactor(
   return L;
 }
 
+/**
+ * Correlated standard normal shocks from independent ones: z = L eps with L from choleskyFactor.
+ * The backtester's correlated paths (backtest/scenario-paths.ts) draw their legs through this too,
+ * so the run command's feeds and the backtests share one definition of "correlated".
+ */
+export function correlateShocks(factor: readonly (readonly number[])[], eps: readonly number[]): number[] {
+  return factor.map((row, i) => {
+    let z = 0;
+    for (let k = 0; k <= i; k++) z += row[k]! * eps[k]!;
+    return z;
+  });
+}
+
 /** Half-even to the tick: a cross rate or a leg lands on its pair's grid without a bias either way. */
 export function roundToTick(value: Big, tick: Big): Big {
   return divideAt(value, tick, 0, Big.roundHalfEven).times(tick);
@@ -278,11 +291,12 @@ export class CorrelatedGbmMarket {
 
   private move(steps: number): void {
     const dt = steps * this.stepInBasisUnits;
-    const eps = this.legs.map(() => this.normal());
+    const z = correlateShocks(
+      this.factor,
+      this.legs.map(() => this.normal()),
+    );
     this.legs.forEach((leg, i) => {
-      let z = 0;
-      for (let k = 0; k <= i; k++) z += this.factor[i]![k]! * eps[k]!;
-      leg.value *= Math.exp((leg.mu - (leg.sigma * leg.sigma) / 2) * dt + leg.sigma * Math.sqrt(dt) * z);
+      leg.value *= Math.exp((leg.mu - (leg.sigma * leg.sigma) / 2) * dt + leg.sigma * Math.sqrt(dt) * z[i]!);
     });
     this.lastMs += steps * this.stepMs;
     this.step++;

@@ -15,7 +15,8 @@ import { ROLES, urlAs } from '../../db/roles';
 import { readStream } from '../../db/event-store';
 import { parseDeskHedging } from '../../domain/desk-config';
 import { examplePairRegistry, poolMarketRules } from '../../domain/pairs';
-import { deskStream } from '../../domain/streams';
+import { getPool } from '../../db/pools';
+import { deskStream, marketMakerStream } from '../../domain/streams';
 import { WORKFLOWS_PATH, defaultHedgeVenue } from '../../worker/create-worker';
 import { findTemporalCli } from '../../devenv/temporal-cli';
 import { runCommand } from '../helpers/processes';
@@ -206,6 +207,128 @@ describe('the portfolio supervisor of a desk', () => {
       );
     }
   });
+  it("a breach with action 'skew' moves the targets of exactly the pools that add to it, their quotes sell it down, and clearing restores each target an operator did not change", async () => {
+    const feeds = { eth: `eth-skew-${tag}`, btc: `btc-skew-${tag}` };
+    await seedTicks(m.db, feeds.eth, Array(30).fill('2000'));
+    await seedTicks(m.db, feeds.btc, Array(30).fill('60000'));
+    const tickers = [startTicker(m.db, feeds.eth, '2000', 500), startTicker(m.db, feeds.btc, '60000', 500)];
+    const risk = { maxVolatility: 1000, maxInventoryDeviation: 1 };
+    const k = (name: string) => `${tag}-sk-${name}`;
+    // ETH exposure at 2,000 against the 50% target, in USDC: +40,000, +20,000, -30,000; none for BTC.
+    const long1 = await pool(k('long1'), 'ETH/USDC', feeds.eth, '70', '60000', risk);
+    const long2 = await pool(k('long2'), 'ETH/USDC', feeds.eth, '60', '80000', risk);
+    const short = await pool(k('short'), 'ETH/USDC', feeds.eth, '30', '120000', risk);
+    const btc = await pool(k('btc'), 'BTC/USDC', feeds.btc, '3', '180000', risk);
+    const ids = [long1, long2, short, btc];
+    const deskId = `skew-${tag}`;
+    const targetOf = async (id: string) => (await getPool(m.db, id)).config.spreadPolicy.targetInventoryShare;
+    /** The last quotes' reservation price relative to mid: below zero leans toward selling base. */
+    const lean = async (id: string) => {
+      const quotes = (await readStream(m.db, marketMakerStream(id), 0, 10_000)).filter(
+        (e) => e.type === 'quotes_updated',
+      );
+      const last = quotes[quotes.length - 1]?.payload as
+        { mid: string; reservationPrice: string } | undefined;
+      return last
+        ? { n: quotes.length, lean: Number(last.reservationPrice) / Number(last.mid) - 1 }
+        : undefined;
+    };
+    try {
+      for (const id of ids) await startMarketMaker(id);
+      await waitFor(
+        'every market maker quoting',
+        async () => Object.values(await statesOf(ids)).every((s) => s === 'quoting'),
+        120_000,
+        500,
+      );
+      const { runId } = await m.client.portfolio.start({
+        deskId,
+        pools: ids,
+        limits: { maxNetExposure: { ETH: '50000' }, exposureAction: 'skew', minActionSeconds: 0 },
+        periodMs: 500,
+        maxTicksPerRun: 8,
+      });
+      await waitFor('a first evaluation', async () => (await m.client.portfolio.status(deskId)).ticks >= 2);
+      const before = (await waitFor('long1 quoting', () => lean(long1)))!;
+      // Long ETH against its own target already: its reservation price is below mid.
+      expect(before.lean).toBeLessThan(0);
+
+      await m.client.portfolio.setLimits(deskId, {
+        maxNetExposure: { ETH: '5000' },
+        exposureAction: 'skew',
+        skewShift: 0.2,
+        minActionSeconds: 0,
+      });
+      const skewed = await waitFor('the long pools skewed', async () => {
+        const st = await m.client.portfolio.status(deskId);
+        return Object.keys(st.skewed).length === 2 ? st : undefined;
+      });
+      expect(skewed.breaches.map((b) => [b.key, b.action, b.pools])).toEqual([
+        ['exposure:ETH:long', 'skew', [long1, long2].sort()],
+      ]);
+      expect(skewed.skewed).toEqual({
+        [long1]: { original: 0.5, applied: 0.3 },
+        [long2]: { original: 0.5, applied: 0.3 },
+      });
+      expect(await Promise.all(ids.map(targetOf))).toEqual([0.3, 0.3, 0.5, 0.5]);
+      // Skewed, they keep quoting (nothing paused), and lean further toward selling ETH.
+      expect(Object.values(await statesOf(ids))).toEqual(ids.map(() => 'quoting'));
+      await waitFor('long1 quoting against its skewed target', async () => {
+        const now = await lean(long1);
+        return now && now.n > before.n && now.lean < before.lean;
+      });
+      // The skew is measured away: the desk's ETH exposure is still against the 50% targets.
+      const st = await m.client.portfolio.status(deskId);
+      expect(Number(st.exposure.find((e) => e.asset === 'ETH')!.value)).toBeCloseTo(30_000, -1);
+
+      // An operator sets long2's target while it is skewed: the supervisor must leave it.
+      await m.client.updateConfig(long2, { spreadPolicy: { targetInventoryShare: 0.45 } });
+      await m.client.portfolio.setLimits(deskId, {
+        maxNetExposure: { ETH: '60000' },
+        exposureAction: 'skew',
+        minActionSeconds: 0,
+      });
+      const cleared = await waitFor('the breach cleared and the targets given back', async () => {
+        const s2 = await m.client.portfolio.status(deskId);
+        return s2.breaches.length === 0 && Object.keys(s2.skewed).length === 0 ? s2 : undefined;
+      });
+      expect(cleared.poolActions).toEqual({});
+      expect(await Promise.all(ids.map(targetOf))).toEqual([0.5, 0.45, 0.5, 0.5]);
+      expect(Object.values(await statesOf(ids))).toEqual(ids.map(() => 'quoting'));
+
+      const events = await waitFor('the restores recorded', async () => {
+        const all = await readStream(m.db, deskStream(deskId), 0, 1000);
+        return all.filter((e) => e.type === 'portfolio_action_taken').length >= 4 ? all : undefined;
+      });
+      const acted = events
+        .filter((e) => e.type === 'portfolio_action_taken')
+        .map((e) => e.payload as { poolId: string; to: string; target?: { from: number; to: number } });
+      expect(acted.map((a) => [a.poolId, a.to, a.target]).sort()).toEqual(
+        [
+          [long1, 'skew', { from: 0.5, to: 0.3 }],
+          [long2, 'skew', { from: 0.5, to: 0.3 }],
+          [long1, 'continue', { from: 0.3, to: 0.5 }],
+          [long2, 'continue', { from: 0.45, to: 0.45 }],
+        ].sort(),
+      );
+
+      await waitFor('a continued run', async () => (await m.client.portfolio.status(deskId)).runs >= 2);
+      await m.client.portfolio.stop(deskId, 'test over');
+      const runs = await histories(portfolioSupervisorWorkflowId(deskId), runId);
+      for await (const r of Worker.runReplayHistories(
+        { workflowsPath: WORKFLOWS_PATH, replayName: 'portfolio-skew-replay' },
+        runs,
+      )) {
+        expect(r.error).toBeUndefined();
+      }
+    } finally {
+      await Promise.all(tickers.map((t) => t.stop()));
+      await Promise.all(
+        ids.map((id) => m.client.stopPool(id, 'test over', { wait: false }).catch(() => undefined)),
+      );
+    }
+  });
+
   it('two pools with opposite exposure hedge nothing under desk netting, where alone each hedged; the net of a third is hedged once', async () => {
     const feed = `eth-net-${tag}`;
     await seedTicks(m.db, feed, Array(30).fill('2000'));
@@ -374,9 +497,9 @@ describe('the portfolio supervisor of a desk', () => {
       handle.executeUpdate('setLimits', { args: [{ maxNetExposure: { ETH: 'lots' } }] }),
     ).rejects.toMatchObject({ cause: { message: expect.stringMatching(/limits.maxNetExposure.ETH/) } });
     await expect(
-      handle.executeUpdate('setLimits', { args: [{ exposureAction: 'skew' }] }),
+      handle.executeUpdate('setLimits', { args: [{ exposureAction: 'skew', skewShift: 0.5 }] }),
     ).rejects.toMatchObject({
-      cause: { message: expect.stringMatching(/not supported by the supervisor yet/) },
+      cause: { message: expect.stringMatching(/limits.skewShift must be less than 0.5/) },
     });
     await expect(
       handle.executeUpdate('addPools', { args: [{ pools: ['no-such-pool'] }] }),

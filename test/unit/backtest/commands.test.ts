@@ -11,6 +11,7 @@ import {
   sweepCommand,
   toCsv,
   tournamentCommand,
+  moneyDigits,
 } from '../../../backtest/commands';
 import { strategyMetrics } from '../../../backtest/metrics';
 import type { LabRunner } from '../../../backtest/run-spec';
@@ -194,7 +195,16 @@ describe('tournament command', () => {
     );
     expect(parseTournamentArgs(['--prices', 'p.csv'])).toMatchObject({
       prices: 'p.csv',
-      scenarios: ['calm', 'trend', 'jump', 'regime_switch', 'thin_flow', 'informed_flow', 'replay'],
+      scenarios: [
+        'calm',
+        'trend',
+        'jump',
+        'regime_switch',
+        'thin_flow',
+        'informed_flow',
+        'cross_pair',
+        'replay',
+      ],
     });
     expect(() => parseSweepArgs(['--strategy', 'glft', '--scenario', 'calm,jump'])).toThrow(
       /--scenario takes one scenario/,
@@ -369,6 +379,12 @@ describe('sweep and CSV helpers', () => {
     // P&L vs hold: wide 10, 10 (std 0); tight 12, 8 (mean 10, std 2.83): equal means, wide steadier.
     expect(best[0]).toMatchObject({ metric: 'meanPnlVsHold', setting: 'wide', value: 10, tiedWith: 'tight' });
     expect(best.find((b) => b.metric === 'stdPnlVsHold')).toMatchObject({ setting: 'wide', value: 0 });
+  });
+
+  it('shows money to about three significant digits, so a P&L in BTC is not 0.00', () => {
+    expect(moneyDigits([494.9, -27.5, null])).toBe(2);
+    expect(moneyDigits([0.00304, 0.00002])).toBe(5);
+    expect(moneyDigits([0, null])).toBe(2);
   });
 
   it('quotes CSV cells that need it', () => {

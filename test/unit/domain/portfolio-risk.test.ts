@@ -167,6 +167,12 @@ describe('evaluatePortfolioRisk: per-asset exposure', () => {
       },
       { poolId: 'long-eth', action: 'continue', reasons: [] },
     ]);
+    // What the supervisor acts on: each change to 'skew' carries the side to favour.
+    expect(e!.changes.map((c) => [c.poolId, c.to, c.favour])).toEqual([
+      ['btc-usdc', 'skew', 'sell_base'],
+      ['eth-btc', 'skew', 'buy_base'],
+      ['eth-usdc', 'skew', 'buy_base'],
+    ]);
   });
 
   it('a pool that starts adding while the breach lasts joins it; none leaves before it clears', () => {
@@ -344,6 +350,7 @@ describe('parsePortfolioLimits', () => {
       lossAction: 'stop',
       drawdownAction: 'pause',
       resumeBand: 0.1,
+      skewShift: 0.1,
       minActionSeconds: 60,
     });
     expectFieldError(
