@@ -45,6 +45,8 @@ export interface MarketMakerCarriedState {
   runs: number;
   /** The state the previous run had reached. */
   state?: MarketMakerState;
+  /** The configuration the previous run held (absent in runs continued by earlier releases). */
+  config?: PoolConfig;
 }
 
 /** What the running quoting session reported in its last heartbeat (no workflow history involved). */

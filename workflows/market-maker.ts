@@ -16,7 +16,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SessionOutcome } from '../activities/quoting-session';
-import { mergePoolConfig, type PoolConfig } from '../domain/config';
+import { mergePoolConfig, parseStoredPoolConfig, type PoolConfig } from '../domain/config';
 import { DomainValidationError } from '../domain/errors';
 import { cleanup, describeError, local, writes } from './activity-options';
 import { runScopedKeys } from './patches';
@@ -110,7 +110,11 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
   let cooldownUntilMs = carried?.cooldownUntilMs ?? null;
   let stopRequested = carried?.stopRequested ?? null;
   let generation: string | null = null;
-  let config: PoolConfig | null = null;
+  // A continued run starts with the configuration its predecessor held, so configuration updates
+  // are validated from its first moment instead of being refused as "not ready" until the pool is
+  // read again; the pool row is still re-read before the run's first session (configFromPool).
+  let config: PoolConfig | null = carriedConfig(carried?.config);
+  let configFromPool = false;
   let lastError: string | null = null;
   let lastOutcome: SessionOutcome['ended'] | null = null;
   /** The last session's final figures: shown while no session runs. */
@@ -322,6 +326,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
     // Before anything is written: an unknown pool fails the start, naming it.
     try {
       config = (await local.monitorMarketConditions({ poolId })).config;
+      configFromPool = true;
       strategy = config.strategy.kind;
     } catch (err) {
       if (isNotFound(err)) {
@@ -386,9 +391,10 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
             // Data only (no new command): a history recorded before it replays unchanged.
             hedgeFeesPaid: snapshot.hedgeFeesPaid,
           };
-        } else if (!config) {
+        } else if (!configFromPool) {
           config = (await local.monitorMarketConditions({ poolId, baseline })).config;
         }
+        configFromPool = true;
         await superviseSession();
         sessionsThisRun++;
       } catch (err) {
@@ -420,6 +426,7 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       stopRequested,
       runs,
       state,
+      ...(config ? { config } : {}),
     };
     await continueAsNew<typeof MarketMakerWorkflow>({
       ...input,
@@ -448,5 +455,15 @@ export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<M
       rejectedSignals: [...rejectedSignals],
       live: lastLive,
     };
+  }
+}
+
+/** A carried configuration the current code cannot read is dropped: the pool row is read instead. */
+function carriedConfig(value: unknown): PoolConfig | null {
+  if (value === undefined || value === null) return null;
+  try {
+    return parseStoredPoolConfig(value);
+  } catch {
+    return null;
   }
 }

@@ -48,6 +48,22 @@ describe('continueAsNew keeps state, checkpoint and signals', () => {
         });
         expect(paused.pauseReason).toBe(`turn-${turn}`);
         expect(await openPoolOrders(m.db, poolId)).toEqual([]);
+        if (turn === 0) {
+          // A continued run that has not started a session yet (paused) holds its predecessor's
+          // configuration: a bad patch is refused naming the field, a good one applies, instead of
+          // both being refused as "not read its pool yet" until the resume.
+          const raw = m.temporal.client.workflow.getHandle(`market-maker/${poolId}`);
+          const refused = await raw
+            .executeUpdate('updateConfig', { args: [{ risk: { maxLoss: '-1' } }] })
+            .then(
+              () => undefined,
+              (e: unknown) => e as { cause?: { message?: string; type?: string } },
+            );
+          expect(refused?.cause?.message).toMatch(/risk\.maxLoss/);
+          expect(refused?.cause?.type).not.toBe('NotReady');
+          const updated = await m.client.updateConfig(poolId, { quoteTolerance: '3' });
+          expect(updated.quoteTolerance).toBe('3');
+        }
         await m.client.resume(poolId);
       }
       expect(executed).toBeGreaterThan(0);
