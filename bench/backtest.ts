@@ -16,7 +16,7 @@
  * The calm scenario has a 100 ms order latency, which the engine models by splitting each step in
  * two segments (the previous quotes rest, then the new ones), a fill draw per level per segment.
  * So the bench compares like with like twice: the engine with latencyMs 0 beside the reference
- * without latency, and the engine on the scenario as is beside referenceSimulationWithLatency,
+ * without latency, and the engine on the scenario as is beside referenceSimulationSegmented,
  * which models the latency the same way (and does no other extra work).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -48,8 +48,10 @@ export interface BacktestBenchRow {
   repeats: number;
   /** Fills per simulated step: the engine and the reference should trade a similar market. */
   fillsPerStep: number;
-  /** stepsPerSecond / the reference's, from the same run. */
+  /** stepsPerSecond / the reference's (exponentials on every draw), from the same run. */
   ratio: number;
+  /** stepsPerSecond / the bounded reference's (exponentials only where a fill is possible). */
+  ratioBounded?: number;
 }
 
 type ReferenceRow = Omit<BacktestBenchRow, 'ratio'> & { description: string };
@@ -57,16 +59,19 @@ type ReferenceRow = Omit<BacktestBenchRow, 'ratio'> & { description: string };
 export interface BacktestBenchResult {
   market: string;
   /**
-   * Like for like without latency: the reference (no order latency) beside the engine on the same
-   * scenario with latencyMs 0. Both draw one fill per level a step.
+   * Like for like without latency: the engine on the scenario with latencyMs 0 beside the
+   * reference without latency (one fill draw per level a step), as it always was (`reference`,
+   * exponentials on every draw) and with draws that cannot fill told without them (`bounded`).
    */
   reference: ReferenceRow;
+  bounded: ReferenceRow;
   engine: BacktestBenchRow[];
   /**
-   * Like for like with the scenario's order latency: the reference modelling it as the engine does
-   * (two segments a step, a draw per level per segment) beside the engine on the scenario as is.
+   * Like for like with the scenario's order latency: the engine on the scenario as is beside the
+   * reference modelling the latency as the engine does (two segments a step, a draw per resting
+   * level per segment), both ways.
    */
-  latency: { latencyMs: number; reference: ReferenceRow; engine: BacktestBenchRow[] };
+  latency: { latencyMs: number; reference: ReferenceRow; bounded: ReferenceRow; engine: BacktestBenchRow[] };
   /**
    * The decimal engine (`engine: 'exact'`, the fast engine's reference) on a short run of the
    * scenario as is (with its latency), so the speed-up is measured in the same run too; its ratio
@@ -215,22 +220,32 @@ export function referenceSimulation(
  * The reference with the scenario's order latency, modelled as the engine models it: quotes
  * decided at t rest from t + latency, so each step has two segments, [t, t + latency) where the
  * previous step's quotes rest (those not yet filled) and [t + latency, t + dt) where the new ones
- * do, with a fill draw per resting level per segment over the segment's length. The decision, the
- * GBM step and the volatility are referenceSimulation's, once a step; only the fills double.
+ * do, with a fill draw per resting level per segment over the segment's length. With latency 0
+ * there is one segment, the market of referenceSimulation. The decision, the GBM step and the
+ * volatility are referenceSimulation's, once a step.
+ *
+ * A draw that cannot fill is told without exponentials, as the engine tells it: for a quote on
+ * its side of the mid, chance = 1 - e^(-lambda tau) <= lambda tau <= A tau, so u >= A tau misses.
+ * The market needs the draw, not the exponentials of a certain miss. boundDraws false computes
+ * them on every draw, as referenceSimulation does.
  */
-export function referenceSimulationWithLatency(
+export function referenceSimulationSegmented(
   p: ReferenceParams,
   paths: number,
   steps: number,
   seed: number,
+  boundDraws = true,
 ): { fills: number; pnlSum: number; drawdownSum: number } {
   const latency = p.latencySeconds;
-  if (!(latency > 0 && latency < p.dtSeconds)) {
+  if (!(latency >= 0 && latency < p.dtSeconds)) {
     throw new Error(
-      `the latency reference needs 0 < latency < dt, got ${latency} s and ${p.dtSeconds} s; use referenceSimulation for no latency`,
+      `the segmented reference needs 0 <= latency < dt, got ${latency} s and ${p.dtSeconds} s; a decision must land within its step`,
     );
   }
   const restSeconds = p.dtSeconds - latency;
+  // Without the bound (to compare with referenceSimulation's draws), no u reaches the cut.
+  const cutOld = boundDraws ? p.A * latency : Infinity;
+  const cutNew = boundDraws ? p.A * restSeconds : Infinity;
   const dtYears = p.dtSeconds / SECONDS_PER_YEAR;
   const drift = -0.5 * p.volatility * p.volatility * dtYears;
   const diffusion = p.volatility * Math.sqrt(dtYears);
@@ -272,50 +287,69 @@ export function referenceSimulationWithLatency(
       let ask = Math.ceil((reservation + half) / p.tick) * p.tick;
       if (bid >= mid) bid = Math.ceil(mid / p.tick - 1) * p.tick;
       if (ask <= mid) ask = Math.floor(mid / p.tick + 1) * p.tick;
-      // [t, t + latency): the previous quotes rest.
-      for (let j = 0; j < p.levels; j++) {
-        const size = sizes[j]!;
-        if (oldBidLive[j]) {
-          const b = oldBid[j]!;
-          const lambdaBid = p.A * Math.exp((-p.kPerBps * (mid - b) * 10_000) / mid);
-          if (rng() < 1 - Math.exp(-lambdaBid * latency) && quote >= b * size) {
-            base += size;
-            quote -= b * size;
-            fills++;
+      if (latency > 0) {
+        // [t, t + latency): the previous quotes rest (the mid may have crossed them since).
+        for (let j = 0; j < p.levels; j++) {
+          const size = sizes[j]!;
+          if (oldBidLive[j]) {
+            const b = oldBid[j]!;
+            const u = rng();
+            if (!(u >= cutOld && b <= mid)) {
+              const lambdaBid = p.A * Math.exp((-p.kPerBps * (mid - b) * 10_000) / mid);
+              if (u < 1 - Math.exp(-lambdaBid * latency) && quote >= b * size) {
+                base += size;
+                quote -= b * size;
+                fills++;
+              }
+            }
           }
-        }
-        if (oldAskLive[j]) {
-          const a = oldAsk[j]!;
-          const lambdaAsk = p.A * Math.exp((-p.kPerBps * (a - mid) * 10_000) / mid);
-          if (rng() < 1 - Math.exp(-lambdaAsk * latency) && base >= size) {
-            base -= size;
-            quote += a * size;
-            fills++;
+          if (oldAskLive[j]) {
+            const a = oldAsk[j]!;
+            const u = rng();
+            if (!(u >= cutOld && a >= mid)) {
+              const lambdaAsk = p.A * Math.exp((-p.kPerBps * (a - mid) * 10_000) / mid);
+              if (u < 1 - Math.exp(-lambdaAsk * latency) && base >= size) {
+                base -= size;
+                quote += a * size;
+                fills++;
+              }
+            }
           }
         }
       }
-      // [t + latency, t + dt): the new quotes rest, and stay for the next step's first segment.
+      // [t + latency, t + dt): the new quotes rest (below and above the mid), and stay for the
+      // next step's first segment unless filled.
       for (let j = 0; j < p.levels; j++) {
         const b = bid - j * spacing;
         const a = ask + j * spacing;
         const size = sizes[j]!;
-        oldBid[j] = b;
-        oldAsk[j] = a;
-        oldBidLive[j] = 1;
-        oldAskLive[j] = 1;
-        const lambdaBid = p.A * Math.exp((-p.kPerBps * (mid - b) * 10_000) / mid);
-        if (rng() < 1 - Math.exp(-lambdaBid * restSeconds) && quote >= b * size) {
-          base += size;
-          quote -= b * size;
-          fills++;
-          oldBidLive[j] = 0;
+        let bidLive = 1;
+        let askLive = 1;
+        let u = rng();
+        if (u < cutNew) {
+          const lambdaBid = p.A * Math.exp((-p.kPerBps * (mid - b) * 10_000) / mid);
+          if (u < 1 - Math.exp(-lambdaBid * restSeconds) && quote >= b * size) {
+            base += size;
+            quote -= b * size;
+            fills++;
+            bidLive = 0;
+          }
         }
-        const lambdaAsk = p.A * Math.exp((-p.kPerBps * (a - mid) * 10_000) / mid);
-        if (rng() < 1 - Math.exp(-lambdaAsk * restSeconds) && base >= size) {
-          base -= size;
-          quote += a * size;
-          fills++;
-          oldAskLive[j] = 0;
+        u = rng();
+        if (u < cutNew) {
+          const lambdaAsk = p.A * Math.exp((-p.kPerBps * (a - mid) * 10_000) / mid);
+          if (u < 1 - Math.exp(-lambdaAsk * restSeconds) && base >= size) {
+            base -= size;
+            quote += a * size;
+            fills++;
+            askLive = 0;
+          }
+        }
+        if (latency > 0) {
+          oldBid[j] = b;
+          oldAsk[j] = a;
+          oldBidLive[j] = bidLive;
+          oldAskLive[j] = askLive;
         }
       }
       const z = Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
@@ -354,9 +388,24 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
 
   // The references run 10x the paths so their timing windows are about as long as the engine's.
   const refPaths = paths * REFERENCE_PATH_FACTOR;
-  const references = [
-    { simulate: referenceSimulation as Simulation, rates: [] as number[], fills: 0 },
-    { simulate: referenceSimulationWithLatency as Simulation, rates: [] as number[], fills: 0 },
+  const zeroParams = { ...params, latencySeconds: 0 };
+  const references: { simulate: Simulation; rates: number[]; fills: number }[] = [
+    { simulate: (_p, n, m, seed) => referenceSimulation(zeroParams, n, m, seed), rates: [], fills: 0 },
+    {
+      simulate: (_p, n, m, seed) => referenceSimulationSegmented(zeroParams, n, m, seed, true),
+      rates: [],
+      fills: 0,
+    },
+    {
+      simulate: (_p, n, m, seed) => referenceSimulationSegmented(params, n, m, seed, false),
+      rates: [],
+      fills: 0,
+    },
+    {
+      simulate: (_p, n, m, seed) => referenceSimulationSegmented(params, n, m, seed, true),
+      rates: [],
+      fills: 0,
+    },
   ];
   for (const ref of references) ref.simulate(params, 2, 2000, 99); // warm-up
   const timeReferences = (r: number) => {
@@ -422,13 +471,21 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
   });
   const reference = referenceRow(
     0,
-    'float-only simulation of the same market without order latency: GBM, incremental EWMA volatility, A-S formula inline, tick rounding, one Poisson fill draw per level a step',
+    'float-only simulation of the same market without order latency: GBM, incremental EWMA volatility, A-S formula inline, tick rounding, one Poisson fill draw per level a step, both exponentials of the fill chance computed on every draw',
+  );
+  const bounded = referenceRow(
+    1,
+    'the same, a draw that cannot fill (u >= A tau, quote on its side of the mid) told without exponentials, as the engine tells it',
   );
   const latencyReference = referenceRow(
-    1,
-    `the same with the scenario's ${scenario.latencyMs} ms order latency modelled as the engine does: quotes decided at t rest from t + latency, so a step has two segments (the previous quotes, then the new ones) and a fill draw per resting level per segment`,
+    2,
+    `the same with the scenario's ${scenario.latencyMs} ms order latency modelled as the engine does: quotes decided at t rest from t + latency, so a step has two segments (the previous quotes, then the new ones) and a fill draw per resting level per segment; exponentials on every draw`,
   );
-  const rowsOf = (specs: typeof zeroSpecs, ref: ReferenceRow): BacktestBenchRow[] =>
+  const latencyBounded = referenceRow(
+    3,
+    `the latency reference with draws that cannot fill told without exponentials`,
+  );
+  const rowsOf = (specs: typeof zeroSpecs, ref: ReferenceRow, lean: ReferenceRow): BacktestBenchRow[] =>
     engineProblem
       ? []
       : specs.map((s) => ({
@@ -438,12 +495,15 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
           repeats,
           fillsPerStep: s.fills / (paths * steps),
           ratio: median(s.rates) / ref.stepsPerSecond,
+          ratioBounded: median(s.rates) / lean.stepsPerSecond,
         }));
-  const engine = rowsOf(zeroSpecs, reference);
-  const latencyEngine = rowsOf(latencySpecs, latencyReference);
+  const engine = rowsOf(zeroSpecs, reference, bounded);
+  const latencyEngine = rowsOf(latencySpecs, latencyReference, latencyBounded);
   for (const [label, ref] of [
     ['no latency', reference],
+    ['no latency, bounded draws', bounded],
     [`latency ${scenario.latencyMs} ms`, latencyReference],
+    [`latency ${scenario.latencyMs} ms, bounded draws`, latencyBounded],
   ] as const) {
     log(
       `[bench] backtest reference, ${label}: ${Math.round(ref.stepsPerSecond).toLocaleString('en-US')} steps/s`,
@@ -481,15 +541,21 @@ export async function runBacktestBench(options: BacktestBenchOptions = {}): Prom
   ] as const) {
     for (const row of rows) {
       log(
-        `[bench] backtest engine ${row.strategy}, ${label}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of its reference)`,
+        `[bench] backtest engine ${row.strategy}, ${label}: ${Math.round(row.stepsPerSecond).toLocaleString('en-US')} steps/s (${(row.ratio * 100).toFixed(1)}% of its reference, ${((row.ratioBounded ?? NaN) * 100).toFixed(1)}% of the bounded one)`,
       );
     }
   }
   return {
     market: `scenario 'calm': GBM s0 ${params.s0}, ${params.volatility * 100}%/year, dt ${params.dtSeconds} s; Poisson A=${params.A}/s k=${params.kPerBps}/bp per level; ${params.levels} levels, tick ${params.tick}; order latency ${scenario.latencyMs} ms`,
     reference,
+    bounded,
     engine,
-    latency: { latencyMs: scenario.latencyMs, reference: latencyReference, engine: latencyEngine },
+    latency: {
+      latencyMs: scenario.latencyMs,
+      reference: latencyReference,
+      bounded: latencyBounded,
+      engine: latencyEngine,
+    },
     exact,
     engineProblem,
     target: BACKTEST_TARGET_RATIO,
@@ -505,29 +571,31 @@ const ratioText = (ratio: number) => (ratio >= 0.1 ? ratio.toFixed(2) : ratio.to
 
 export function backtestMarkdown(r: BacktestBenchResult): string[] {
   const refRow = (label: string, ref: ReferenceRow) =>
-    `| reference, ${label}: ${ref.strategy} | ${fmt(ref.stepsPerSecond)} | ${fmt(ref.fillsPerStep, 3)} | ${fmt(ref.stepsPerRepeat)} x ${ref.repeats} | 1.00x | — |`;
+    `| reference, ${label} | ${fmt(ref.stepsPerSecond)} | ${fmt(ref.fillsPerStep, 3)} | ${fmt(ref.stepsPerRepeat)} x ${ref.repeats} | — | — | — |`;
   const engineRows = (label: string, rows: BacktestBenchRow[]) =>
-    rows.map(
-      (e) =>
-        `| engine, ${label}: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${ratioText(e.ratio)}x | ${e.ratio >= r.target ? 'met' : 'not met'} |`,
-    );
+    rows.map((e) => {
+      const lean = e.ratioBounded ?? NaN;
+      return `| engine, ${label}: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${ratioText(e.ratio)}x | ${ratioText(lean)}x | ${lean >= r.target ? 'met' : 'not met'} |`;
+    });
   const lat = `latency ${r.latency.latencyMs} ms`;
   const rows = [
-    refRow('no latency', r.reference),
+    refRow('no latency: A-S inline floats, exponentials on every draw', r.reference),
+    refRow('no latency: the same, draws that cannot fill bounded', r.bounded),
     ...engineRows('no latency', r.engine),
-    refRow(lat, r.latency.reference),
+    refRow(`${lat}: A-S inline floats, two segments a step, exponentials on every draw`, r.latency.reference),
+    refRow(`${lat}: the same, draws that cannot fill bounded`, r.latency.bounded),
     ...engineRows(lat, r.latency.engine),
     ...r.exact.map(
       (e) =>
-        `| decimal engine (--exact), ${lat}: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio.toPrecision(2)}x | — |`,
+        `| decimal engine (--exact), ${lat}: ${e.strategy} | ${fmt(e.stepsPerSecond)} | ${fmt(e.fillsPerStep, 3)} | ${fmt(e.stepsPerRepeat)} x ${e.repeats} | ${e.ratio.toPrecision(2)}x | — | — |`,
     ),
   ];
   return [
     `Market: ${r.market}. One thread each; figures are medians over the repeats after a warm-up (engine: untimed runs of the repeat's size).`,
-    `Two like-for-like comparisons, each engine row's ratio to the reference above it. No latency: the engine on the scenario with latencyMs 0 beside the ${r.reference.description}. Latency ${r.latency.latencyMs} ms: the engine on the scenario as is beside ${r.latency.reference.description}.`,
+    `Two like-for-like comparisons; each engine row's ratios are to the two references of its own market, above it. No latency: the engine on the scenario with latencyMs 0 beside the ${r.reference.description}; and beside ${r.bounded.description}. ${lat[0]!.toUpperCase()}${lat.slice(1)}: the engine on the scenario as is beside ${r.latency.reference.description}; and beside ${r.latency.bounded.description}. The target is judged against the bounded reference (the faster one: it does no work the market does not require).`,
     '',
-    `| simulation | steps/s | fills per step | steps x repeats | ratio to its reference | target ${fmt(r.target * 100)}% |`,
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    `| simulation | steps/s | fills per step | steps x repeats | ratio to reference | ratio to bounded reference | target ${fmt(r.target * 100)}% |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
     ...rows,
     '',
     ...(r.engineProblem ? [`Engine not measured: ${r.engineProblem}.`, ''] : []),

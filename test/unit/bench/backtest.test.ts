@@ -3,7 +3,7 @@ import {
   backtestMarkdown,
   referenceParams,
   referenceSimulation,
-  referenceSimulationWithLatency,
+  referenceSimulationSegmented,
   runBacktestBench,
 } from '../../../bench/backtest';
 import type { LabRunner } from '../../../backtest/run-spec';
@@ -27,15 +27,15 @@ describe('backtest benchmark', () => {
   });
 
   it('models the latency as two segments a step that trade the same market at the same intensity', () => {
-    const a = referenceSimulationWithLatency(params, 4, 2000, 5);
-    expect(referenceSimulationWithLatency(params, 4, 2000, 5)).toEqual(a);
+    const a = referenceSimulationSegmented(params, 4, 2000, 5);
+    expect(referenceSimulationSegmented(params, 4, 2000, 5)).toEqual(a);
     // The resting time per step is still dt, split in two: about the fills of the plain reference.
     const perStep = a.fills / 8000;
     expect(perStep).toBeGreaterThan(0.2);
     expect(perStep).toBeLessThan(0.45);
     expect(a).not.toEqual(referenceSimulation(params, 4, 2000, 5));
-    expect(() => referenceSimulationWithLatency({ ...params, latencySeconds: 0 }, 1, 10, 1)).toThrow(
-      /use referenceSimulation for no latency/,
+    expect(() => referenceSimulationSegmented({ ...params, latencySeconds: 1 }, 1, 10, 1)).toThrow(
+      /a decision must land within its step/,
     );
   });
 
@@ -46,6 +46,20 @@ describe('backtest benchmark', () => {
     const perStep = a.fills / 8000;
     expect(perStep).toBeGreaterThan(0.2);
     expect(perStep).toBeLessThan(0.45);
+  });
+
+  it('tells a miss without exponentials only where the draw cannot fill: the same paths either way', () => {
+    for (const latencySeconds of [0, 0.1]) {
+      const p = { ...params, latencySeconds };
+      expect(referenceSimulationSegmented(p, 3, 3000, 11, true)).toEqual(
+        referenceSimulationSegmented(p, 3, 3000, 11, false),
+      );
+    }
+  });
+
+  it('is, without latency, the market of the plain reference draw for draw', () => {
+    const p = { ...params, latencySeconds: 0 };
+    expect(referenceSimulationSegmented(p, 3, 3000, 11)).toEqual(referenceSimulation(p, 3, 3000, 11));
   });
 
   it('reports each strategy through the runner beside the reference, as a ratio of the same run', async () => {
@@ -82,6 +96,7 @@ describe('backtest benchmark', () => {
     expect(r.latency.latencyMs).toBe(100);
     for (const e of r.latency.engine) {
       expect(e.ratio).toBeCloseTo(e.stepsPerSecond / r.latency.reference.stepsPerSecond, 12);
+      expect(e.ratioBounded).toBeCloseTo(e.stepsPerSecond / r.latency.bounded.stepsPerSecond, 12);
     }
     expect(new Set(specs)).toEqual(new Set(['calm/rule_based', 'calm/avellaneda_stoikov', 'calm/glft']));
     for (const e of r.engine) {
