@@ -52,19 +52,6 @@ class Book {
     this.askPx = new Float64Array(levels);
     this.askSz = new Float64Array(levels);
   }
-  copyFrom(o: Book): void {
-    this.bidCount = o.bidCount;
-    this.askCount = o.askCount;
-    this.at = o.at;
-    for (let j = 0; j < o.bidCount; j++) {
-      this.bidPx[j] = o.bidPx[j]!;
-      this.bidSz[j] = o.bidSz[j]!;
-    }
-    for (let j = 0; j < o.askCount; j++) {
-      this.askPx[j] = o.askPx[j]!;
-      this.askSz[j] = o.askSz[j]!;
-    }
-  }
   clear(): void {
     this.bidCount = 0;
     this.askCount = 0;
@@ -193,12 +180,12 @@ export function simulatePathFast(
     largestNotional: 0,
   };
 
-  function post(at: number, ladder: Book | null): void {
+  /** An empty book (halted) to land at `at`; a quoted book is posted by toLastAndPost. */
+  function postEmpty(at: number): void {
     if (pendingCount === ringSize)
       throw new Error('fast engine: more decisions in flight than the latency allows');
     const slot = ring[(head + pendingCount) % ringSize]!;
-    if (ladder) slot.copyFrom(ladder);
-    else slot.clear();
+    slot.clear();
     slot.at = at;
     pendingCount++;
   }
@@ -319,9 +306,23 @@ export function simulatePathFast(
   const heldAskTicks = new Float64Array(levels).fill(NaN);
   const heldAskLots = new Float64Array(levels).fill(NaN);
 
-  function toLast(ladder: FastLadder): void {
-    last.bidCount = ladder.bidCount;
-    last.askCount = ladder.askCount;
+  /** The largest notional of `last`'s levels: it changes only when toLast writes `last`. */
+  let lastNotional = 0;
+
+  /**
+   * The quoter's ladder into `last` and, in the same pass, into the next ring slot to land at `at`
+   * (a copy of `last`: fills zero the sizes of the book in force, never `last`'s); the largest
+   * notional on the way.
+   */
+  function toLastAndPost(ladder: FastLadder, at: number): void {
+    if (pendingCount === ringSize)
+      throw new Error('fast engine: more decisions in flight than the latency allows');
+    const slot = ring[(head + pendingCount) % ringSize]!;
+    slot.at = at;
+    pendingCount++;
+    let max = 0;
+    last.bidCount = slot.bidCount = ladder.bidCount;
+    last.askCount = slot.askCount = ladder.askCount;
     for (let j = 0; j < ladder.bidCount; j++) {
       const ticks = ladder.bidTicks[j]!;
       const lots = ladder.bidLots[j]!;
@@ -333,6 +334,9 @@ export function simulatePathFast(
         last.bidSz[j] = sizeOf(lots);
         heldBidLots[j] = lots;
       }
+      const px = (slot.bidPx[j] = last.bidPx[j]!);
+      const sz = (slot.bidSz[j] = last.bidSz[j]!);
+      max = Math.max(max, px * sz);
     }
     for (let j = 0; j < ladder.askCount; j++) {
       const ticks = ladder.askTicks[j]!;
@@ -345,17 +349,11 @@ export function simulatePathFast(
         last.askSz[j] = sizeOf(lots);
         heldAskLots[j] = lots;
       }
+      const px = (slot.askPx[j] = last.askPx[j]!);
+      const sz = (slot.askSz[j] = last.askSz[j]!);
+      max = Math.max(max, px * sz);
     }
-  }
-
-  /** Into values.largestNotional (a returned double would be boxed). */
-  function largestNotional(): void {
-    let max = 0;
-    if (!lastIsNone) {
-      for (let j = 0; j < last.bidCount; j++) max = Math.max(max, last.bidPx[j]! * last.bidSz[j]!);
-      for (let j = 0; j < last.askCount; j++) max = Math.max(max, last.askPx[j]! * last.askSz[j]!);
-    }
-    values.largestNotional = max;
+    lastNotional = max;
   }
 
   // The 12-digit rounding per series, each with its own exponent hint.
@@ -458,7 +456,7 @@ export function simulatePathFast(
     values.quote = rQuote;
     values.pnl = equity - equity0;
     values.volatility = volatility;
-    largestNotional();
+    values.largestNotional = lastIsNone ? 0 : lastNotional;
     let quoted = false;
     if (!stopped && t >= pausedUntil) {
       const verdict = risk.evaluate(values);
@@ -502,13 +500,12 @@ export function simulatePathFast(
             : spread.spreadBps;
         input.volatility = volatility;
         input.nowMs = nowMs;
-        toLast(quoter(input));
+        toLastAndPost(quoter(input), t + latency);
         lastIsNone = false;
         quoted = true;
       }
     }
     if (quoted) {
-      post(t + latency, last);
       if (last.bidCount > 0 && last.askCount > 0) {
         const w = last.askPx[0]! - last.bidPx[0]!;
         spreadSum += w;
@@ -517,7 +514,7 @@ export function simulatePathFast(
       }
     } else {
       haltedSteps++;
-      if (!lastIsNone) post(t + latency, null);
+      if (!lastIsNone) postEmpty(t + latency);
       lastIsNone = true;
     }
 

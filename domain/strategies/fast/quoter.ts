@@ -14,7 +14,7 @@ import { decimalPriceModel, runPipeline } from '../pipeline';
 import { ADJ, adjustmentBits } from './adjustments';
 import { ExactDecisions } from './exact';
 import { DecimalGrid, EXACT_INTEGER, MAX_GRID_INDEX, U } from './grid';
-import { applyGuards, capTouch, stepLevels, type Guards } from './ticks';
+import { capTouch, guardLevel, stepLevel, type Guards } from './ticks';
 import type {
   FastLadder,
   FastMarket,
@@ -252,18 +252,25 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     out.adjustments |= capTouch(bidT, askT, gw, guards);
   }
 
-  /** Step 5 of finalizeQuotes for one side: notional cap, lot floor (done), min size and price > 0. */
+  /**
+   * Steps 4 and 5 of finalizeQuotes for one side, level by level: the level strictly away from the
+   * one before (outward -1 for bids, +1 for asks), then notional cap, lot floor (done), min size and
+   * price > 0. Step 4 reads the stepped price of the level before, dropped or not, as it does alone.
+   */
   function finish(
     prices: Float64Array,
     lots: Float64Array,
     outTicks: Float64Array,
     outLots: Float64Array,
+    outward: number,
+    stepped: number,
     nonPositive: number,
     capped: number,
     belowMin: number,
   ): number {
     let n = 0;
     for (let i = 0; i < levels; i++) {
+      if (i > 0 && stepLevel(prices, i, outward)) out.adjustments |= stepped;
       const p = prices[i]!;
       if (p <= 0) {
         out.adjustments |= nonPositive;
@@ -394,44 +401,46 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
     out.bidDepth = bdT * tick.f;
     out.askDepth = adT * tick.f;
 
-    // 1. Raw ladder rounded to the tick: bids down, asks up.
-    for (let i = 0; i < levels; i++) {
-      if (pricesExact) {
-        bidT[i] = exact.bidTicks(i);
-        askT[i] = exact.askTicks(i);
-        continue;
-      }
-      const off = spT * i;
-      const b = midT - bdT - off;
-      const bEps = REL * (midT + Math.abs(bdT) + off) + bErr;
-      const bt = Math.floor(b);
-      bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exact.bidTicks(i) : bt;
-      const a = midT + adT + off;
-      const aEps = REL * (midT + Math.abs(adT) + off) + aErr;
-      const at = Math.ceil(a);
-      askT[i] = at - a < aEps || a - (at - 1) < aEps ? exact.askTicks(i) : at;
-    }
-
-    // 2. Bids strictly below the best ask (and mid), asks strictly above the best bid (and mid).
+    // 1. Raw ladder rounded to the tick: bids down, asks up; 2. in the same pass, bids strictly
+    // below the best ask (and mid), asks strictly above the best bid (and mid).
     const guardMid = config.ladder.guardMid;
     guards.capAsk = next.bestAsk === undefined ? Infinity : tick.ceilOf(next.bestAsk) - 1;
     guards.floorBid = next.bestBid === undefined ? -Infinity : tick.floorOf(next.bestBid) + 1;
     guards.capMid = guardMid ? tick.ceilOf(x) - 1 : Infinity;
     guards.floorMid = guardMid ? tick.floorOf(x) + 1 : -Infinity;
-    out.adjustments |= applyGuards(bidT, askT, levels, guards);
+    let guardBits = 0;
+    for (let i = 0; i < levels; i++) {
+      if (pricesExact) {
+        bidT[i] = exact.bidTicks(i);
+        askT[i] = exact.askTicks(i);
+      } else {
+        const off = spT * i;
+        const b = midT - bdT - off;
+        const bEps = REL * (midT + Math.abs(bdT) + off) + bErr;
+        const bt = Math.floor(b);
+        bidT[i] = b - bt < bEps || bt + 1 - b < bEps ? exact.bidTicks(i) : bt;
+        const a = midT + adT + off;
+        const aEps = REL * (midT + Math.abs(adT) + off) + aErr;
+        const at = Math.ceil(a);
+        askT[i] = at - a < aEps || a - (at - 1) < aEps ? exact.askTicks(i) : at;
+      }
+      guardBits |= guardLevel(bidT, askT, i, guards);
+    }
+    out.adjustments |= guardBits;
 
     // 3. Spread floor and cap; 4. levels strictly ordered away from the touch.
     spreadFloor(ladderFloorBps ?? next.minSpreadBps ?? 0);
     if (next.maxSpreadBps !== undefined) spreadCap(next.maxSpreadBps);
-    out.adjustments |= stepLevels(bidT, askT, levels);
 
-    // 5. Sizes.
+    // 5. Sizes (step 4 runs in finish's pass over each side).
     sizes();
     out.bidCount = finish(
       bidT,
       bidL,
       out.bidTicks,
       out.bidLots,
+      -1,
+      ADJ.bid_level_stepped,
       ADJ.bid_dropped_non_positive_price,
       ADJ.bid_size_capped_by_notional,
       ADJ.bid_dropped_below_min_size,
@@ -441,6 +450,8 @@ export function createFastQuoter(config: FastQuoterConfig, market: FastMarket): 
       askL,
       out.askTicks,
       out.askLots,
+      1,
+      ADJ.ask_level_stepped,
       ADJ.ask_dropped_non_positive_price,
       ADJ.ask_size_capped_by_notional,
       ADJ.ask_dropped_below_min_size,

@@ -15,26 +15,27 @@ export interface Guards {
   floorMid: number;
 }
 
-/** Step 2: bids strictly below the best ask (and mid), asks strictly above the best bid (and mid). */
-export function applyGuards(bids: Float64Array, asks: Float64Array, levels: number, g: Guards): number {
+/**
+ * Step 2 on level i: its bid strictly below the best ask (and mid), its ask strictly above the best
+ * bid (and mid). Per level, so the quoter applies it in the pass that rounds the raw ladder.
+ */
+export function guardLevel(bids: Float64Array, asks: Float64Array, i: number, g: Guards): number {
   let bits = 0;
-  for (let i = 0; i < levels; i++) {
-    if (bids[i]! > g.capAsk) {
-      bids[i] = g.capAsk;
-      bits |= ADJ.bid_capped_by_best_ask;
-    }
-    if (bids[i]! > g.capMid) {
-      bids[i] = g.capMid;
-      bits |= ADJ.bid_capped_by_mid;
-    }
-    if (asks[i]! < g.floorBid) {
-      asks[i] = g.floorBid;
-      bits |= ADJ.ask_raised_by_best_bid;
-    }
-    if (asks[i]! < g.floorMid) {
-      asks[i] = g.floorMid;
-      bits |= ADJ.ask_raised_by_mid;
-    }
+  if (bids[i]! > g.capAsk) {
+    bids[i] = g.capAsk;
+    bits |= ADJ.bid_capped_by_best_ask;
+  }
+  if (bids[i]! > g.capMid) {
+    bids[i] = g.capMid;
+    bits |= ADJ.bid_capped_by_mid;
+  }
+  if (asks[i]! < g.floorBid) {
+    asks[i] = g.floorBid;
+    bits |= ADJ.ask_raised_by_best_bid;
+  }
+  if (asks[i]! < g.floorMid) {
+    asks[i] = g.floorMid;
+    bits |= ADJ.ask_raised_by_mid;
   }
   return bits;
 }
@@ -68,18 +69,14 @@ export function capTouch(bids: Float64Array, asks: Float64Array, gridWidth: numb
   return ADJ.spread_capped_max;
 }
 
-/** Step 4: levels strictly ordered away from the touch; a collapsed level steps out by a tick. */
-export function stepLevels(bids: Float64Array, asks: Float64Array, levels: number): number {
-  let bits = 0;
-  for (let i = 1; i < levels; i++) {
-    if (bids[i]! > bids[i - 1]! - 1) {
-      bids[i] = bids[i - 1]! - 1;
-      bits |= ADJ.bid_level_stepped;
-    }
-    if (asks[i]! < asks[i - 1]! + 1) {
-      asks[i] = asks[i - 1]! + 1;
-      bits |= ADJ.ask_level_stepped;
-    }
-  }
-  return bits;
+/**
+ * Step 4 on level i >= 1 of one side: strictly away from level i - 1 (outward is -1 for bids, +1 for
+ * asks); a collapsed level steps out by a tick. Returns whether it stepped. Applied in order from
+ * level 1, in the pass that finishes the side's levels.
+ */
+export function stepLevel(prices: Float64Array, i: number, outward: number): boolean {
+  const prev = prices[i - 1]!;
+  if (outward < 0 ? !(prices[i]! > prev - 1) : !(prices[i]! < prev + 1)) return false;
+  prices[i] = prev + outward;
+  return true;
 }
