@@ -207,6 +207,11 @@ describe('a Temporal reset of either workflow', () => {
         expect.stringContaining(firstRunId),
         expect.stringContaining(newRunId),
       ]);
+      // The durable checkpoint is stored by the next catch-up's read, one iteration behind the
+      // status: wait for it to reach the head before sampling stops.
+      await waitFor('the durable checkpoint to reach the head', async () =>
+        samples.at(-1) === final.checkpoint ? true : undefined,
+      );
     } finally {
       sampling = false;
       await sampler;
