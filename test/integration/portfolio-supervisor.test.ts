@@ -522,7 +522,8 @@ describe('the portfolio supervisor of a desk', () => {
     await m.client.portfolio.setLimits(deskId, { maxNetExposure: { ETH: '10000' }, minActionSeconds: 0 });
     const held = await waitFor('the pool held', async () => {
       const st = await m.client.portfolio.status(deskId);
-      return st.poolActions[poolId] === 'pause' ? st : undefined;
+      // The decision shows before its delivery is recorded: wait for both.
+      return st.poolActions[poolId] === 'pause' && st.recentActions.length > 0 ? st : undefined;
     });
     expect(held.recentActions).toEqual([
       expect.objectContaining({
