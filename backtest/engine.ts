@@ -344,29 +344,77 @@ export function simulatePathExact(
     }
   }
 
-  const finalMid = mids[steps]!;
-  const finalEquity = quote + base * finalMid;
-  peak = Math.max(peak, finalEquity);
-  maxDrawdown = Math.max(maxDrawdown, peak - finalEquity);
   let adverseSelection = 0;
   for (const f of fills) adverseSelection += (mids[f.markIndex]! - f.price) * f.signedSize;
-
-  return {
-    summary: {
-      path: pathIndex,
-      pnl: finalEquity - equity0,
-      fees,
-      finalInventory: base - initialBase,
+  return finishPath(
+    {
+      pathIndex,
+      mids,
+      steps,
+      equity0,
+      quote,
+      base,
+      initialBase,
+      peak,
       maxDrawdown,
+      fees,
       fills: fills.length,
       volume,
       adverseSelection,
-      stops: [...stops],
-      meanSpread: spreadCount ? spreadSum / spreadCount : 0,
-      meanSpreadBps: spreadCount ? spreadBpsSum / spreadCount : 0,
+      stops,
+      spreadSum,
+      spreadBpsSum,
+      spreadCount,
       haltedSteps,
       hedges,
-      holdPnl: initialBase * (mids[steps]! - mids[0]!),
+    },
+    series,
+  );
+}
+
+/** What a path has accumulated when its last step is done (both engines keep the same totals). */
+export interface PathTotals {
+  pathIndex: number;
+  mids: Float64Array;
+  steps: number;
+  equity0: number;
+  quote: number;
+  base: number;
+  initialBase: number;
+  peak: number;
+  maxDrawdown: number;
+  fees: number;
+  fills: number;
+  volume: number;
+  adverseSelection: number;
+  stops: Set<string>;
+  spreadSum: number;
+  spreadBpsSum: number;
+  spreadCount: number;
+  haltedSteps: number;
+  hedges: number;
+}
+
+/** Marks the pool at the final mid and builds the path's summary. */
+export function finishPath(t: PathTotals, series: PathSeries | undefined): PathResult {
+  const finalEquity = t.quote + t.base * t.mids[t.steps]!;
+  const peak = Math.max(t.peak, finalEquity);
+  return {
+    summary: {
+      path: t.pathIndex,
+      pnl: finalEquity - t.equity0,
+      fees: t.fees,
+      finalInventory: t.base - t.initialBase,
+      maxDrawdown: Math.max(t.maxDrawdown, peak - finalEquity),
+      fills: t.fills,
+      volume: t.volume,
+      adverseSelection: t.adverseSelection,
+      stops: [...t.stops],
+      meanSpread: t.spreadCount ? t.spreadSum / t.spreadCount : 0,
+      meanSpreadBps: t.spreadCount ? t.spreadBpsSum / t.spreadCount : 0,
+      haltedSteps: t.haltedSteps,
+      hedges: t.hedges,
+      holdPnl: t.initialBase * (t.mids[t.steps]! - t.mids[0]!),
     },
     series,
   };

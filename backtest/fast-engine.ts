@@ -2,7 +2,7 @@ import { Big } from '../domain/money';
 import { planHedge } from '../domain/hedge';
 import type { FastLadder, FastQuoteInput, FastQuoter } from '../domain/strategies/fast';
 import { ewmaVolatilities4, volatilityOfReturns } from '../domain/volatility';
-import { snake, specConfig, type PathOptions, type PathResult } from './engine';
+import { finishPath, snake, specConfig, type PathOptions, type PathResult } from './engine';
 import { FastRisk, FastSpreadPolicy, type SpreadState, type StepValues } from './fast-decisions';
 import { Round12 } from './fast-numbers';
 import { generatePath, knownRelativeVolatility } from './paths';
@@ -542,33 +542,33 @@ export function simulatePathFast(
     }
   }
 
-  const finalMid = mids[steps]!;
-  const finalEquity = quote + base * finalMid;
-  peak = Math.max(peak, finalEquity);
-  maxDrawdown = Math.max(maxDrawdown, peak - finalEquity);
   let adverseSelection = 0;
   for (let f = 0; f < fillCount; f++)
     adverseSelection += (mids[fillMark[f]!]! - fillPrice[f]!) * fillSize[f]!;
-
-  return {
-    summary: {
-      path: pathIndex,
-      pnl: finalEquity - equity0,
-      fees,
-      finalInventory: base - initialBase,
+  return finishPath(
+    {
+      pathIndex,
+      mids,
+      steps,
+      equity0,
+      quote,
+      base,
+      initialBase,
+      peak,
       maxDrawdown,
+      fees,
       fills: fillCount,
       volume,
       adverseSelection,
-      stops: [...stops],
-      meanSpread: spreadCount ? spreadSum / spreadCount : 0,
-      meanSpreadBps: spreadCount ? spreadBpsSum / spreadCount : 0,
+      stops,
+      spreadSum,
+      spreadBpsSum,
+      spreadCount,
       haltedSteps,
       hedges,
-      holdPnl: initialBase * (mids[steps]! - mids[0]!),
     },
     series,
-  };
+  );
 }
 
 /** Steps whose mid and volatility are computed ahead together (four volatility windows at once). */

@@ -12,6 +12,7 @@ import { formatDeskReport, formatPortfolioLine, readDeskPortfolio, type DeskPool
 import type { RunOptions } from './options';
 import { EventRateMeter, ProgressDisplay } from './progress';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
+import { gracefulStop } from './graceful-stop';
 import { serveRunDashboard, type RunDashboard } from './run-dashboard';
 import { ErrorLog, startFresh, stopPoolsAndCheck, waitForQuotes } from './session';
 
@@ -48,27 +49,7 @@ function deskProgressLine(pool: DeskPool, st: PoolStatus | null, fills: number, 
 export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Promise<number> {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const errors = new ErrorLog();
-  let stopRequested = false;
-  let wakeStop: () => void = () => {};
-  const stopped = new Promise<void>((r) => (wakeStop = r));
-  const requestStop = (why: string) => {
-    if (stopRequested) return;
-    stopRequested = true;
-    out(`\n${why}: stopping gracefully (press Ctrl-C again to exit at once)...`);
-    wakeStop();
-  };
-  // As in cli/session.ts: the embedded Postgres' own exit hook would stop it before the graceful stop.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
-  let firstSignalAt = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (firstSignalAt === 0) firstSignalAt = Date.now();
-    else if (Date.now() - firstSignalAt > 1000) {
-      process.stderr.write(`\n${sig} again: exiting without a graceful stop.\n`);
-      process.exit(130);
-    }
-    requestStop(sig);
-  };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  const stop = gracefulStop(out);
 
   const registry = examplePairRegistry();
   const pairs = parsePairList(opts.pairs.join(','), registry, '--pairs');
@@ -131,7 +112,7 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     }
     const tickDeadline = Date.now() + 30_000;
     for (const feed of desk.feeds.values()) {
-      while (!(await latestTick(stack.db, feed.name)) && !stopRequested) {
+      while (!(await latestTick(stack.db, feed.name)) && !stop.requested()) {
         if (Date.now() > tickDeadline) throw new Error(`price feed ${feed.name} stored no tick within 30 s`);
         await sleep(100);
       }
@@ -142,9 +123,9 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
       out(`Temporal Web UI: ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`);
 
     const quotesWait = Date.now();
-    const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stopRequested);
-    if (!stopRequested) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
-    if (noQuotes.length && !stopRequested)
+    const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stop.requested());
+    if (!stop.requested()) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
+    if (noQuotes.length && !stop.requested())
       errors.add('market maker', `no two-sided quotes within 60 s for ${noQuotes.join(', ')}`);
 
     const startedAt = Date.now();
@@ -154,7 +135,7 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     );
     const timer =
       opts.durationSeconds > 0
-        ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs)
+        ? setTimeout(() => stop.request(`${opts.durationSeconds} s elapsed`), durationMs)
         : undefined;
     const takerClients = {
       [NOISE_OWNER]: await stack.clientFor(NOISE_OWNER),
@@ -176,7 +157,7 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
     await meter.sample();
     const seenErrors = new Set<string>();
     const progressLoop = (async () => {
-      while (!stopRequested) {
+      while (!stop.requested()) {
         const t0 = Date.now();
         try {
           const [statuses, rates, portfolio] = await Promise.all([
@@ -201,11 +182,11 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
         } catch (err) {
           errors.add('progress', err instanceof Error ? err.message : String(err));
         }
-        await Promise.race([sleep(Math.max(0, 1000 - (Date.now() - t0))), stopped]);
+        await Promise.race([sleep(Math.max(0, 1000 - (Date.now() - t0))), stop.stopped]);
       }
     })();
 
-    await stopped;
+    await stop.stopped;
     clearTimeout(timer);
     await Promise.all([demoTakers.stop(), progressLoop]);
     await Promise.all(ingesters.map((i) => i.stop()));
@@ -249,6 +230,6 @@ export async function runDeskSession(opts: RunOptions & { pairs: string[] }): Pr
       out(
         `The Temporal dev server${t.pid ? ` (pid ${t.pid})` : ''} keeps running so ${t.uiUrl ?? 'its Web UI'} stays available${t.pid ? `; stop it with: kill ${t.pid}` : ''}`,
       );
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+    stop.dispose();
   }
 }

