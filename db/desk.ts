@@ -1,5 +1,5 @@
 import { sql, type Selectable } from 'kysely';
-import type { HedgeFill as VenueFill, HedgeVenue } from '../adapters/hedge-venue/port';
+import { askVenue, type HedgeVenue } from '../adapters/hedge-venue/port';
 import { parseDeskId, parseDeskPools, nettingRules, type DeskHedging } from '../domain/desk-config';
 import { DomainValidationError } from '../domain/errors';
 import { hedgeCooldownUntil } from '../domain/hedge';
@@ -295,20 +295,10 @@ async function settle(db: Db, venue: HedgeVenue, row: DeskHedgeRow): Promise<Des
     ...(reason !== undefined ? { reason } : {}),
   });
   if (row.status !== 'in_flight') return result(row.status, row.failure ?? undefined);
-  let fill: VenueFill;
-  try {
-    fill = await venue.execute({
-      side: row.side,
-      baseAmount: new Big(row.base_amount),
-      referencePrice: new Big(row.reference_price),
-      clientOrderId: row.client_order_id,
-    });
-  } catch (err) {
-    // A refusal means nothing traded; anything else may have: asked again under the same id next round.
-    if (!(err instanceof DomainValidationError)) {
-      return result('in_flight', `the venue did not answer (${(err as Error).message ?? String(err)})`);
-    }
-    const reason = `the venue refused the hedge: ${err.message}`;
+  const answer = await askVenue(venue, row);
+  if (answer.kind === 'unanswered') return result('in_flight', answer.reason);
+  if (answer.kind === 'refused') {
+    const reason = answer.reason;
     await db.transaction().execute(async (trx) => {
       const updated = await trx
         .updateTable('desk_hedges')
@@ -328,6 +318,7 @@ async function settle(db: Db, venue: HedgeVenue, row: DeskHedgeRow): Promise<Des
     });
     return result('failed', reason);
   }
+  const { fill } = answer;
   await db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('desk_hedges')

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { HedgeFill, HedgeVenue } from '../adapters/hedge-venue/port';
+import { askVenue, type HedgeVenue } from '../adapters/hedge-venue/port';
 import { DomainValidationError } from '../domain/errors';
 import { hedgeCooldownUntil, planHedge } from '../domain/hedge';
 import { Big, formatDecimal, parseDecimal } from '../domain/money';
@@ -174,25 +174,16 @@ async function decide(
 
 /** Asks the venue for the decided trade (again, after a crash: same client order id) and books it. */
 async function settle(db: Db, venue: HedgeVenue, hedge: HedgeRow): Promise<HedgeOutcome> {
-  let fill: HedgeFill;
-  try {
-    fill = await venue.execute({
-      side: hedge.side,
-      baseAmount: new Big(hedge.base_amount),
-      referencePrice: new Big(hedge.reference_price),
-      clientOrderId: hedge.client_order_id,
-    });
-  } catch (err) {
-    // A refusal means the venue did not trade: the hedge is over. Anything else (a timeout, a lost
-    // connection) may have traded: the hedge stays in flight and the next call asks again.
-    if (err instanceof DomainValidationError)
-      return fail(db, hedge, `the venue refused the hedge: ${err.message}`);
+  const answer = await askVenue(venue, hedge);
+  if (answer.kind === 'refused') return fail(db, hedge, answer.reason);
+  if (answer.kind === 'unanswered') {
     return {
       status: 'in_flight',
       requestId: hedge.request_id,
-      reason: `the venue did not answer (${(err as Error).message ?? String(err)}); asked again under client order id ${hedge.client_order_id} next time`,
+      reason: `${answer.reason}; asked again under client order id ${hedge.client_order_id} next time`,
     };
   }
+  const { fill } = answer;
   return db.transaction().execute(async (trx) => {
     const pool = await lockPool(trx, hedge.pool_id);
     const current = (await hedgeRow(trx, hedge.request_id))!;

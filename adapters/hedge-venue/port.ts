@@ -1,4 +1,5 @@
-import type { Big } from '../../domain/money';
+import { Big } from '../../domain/money';
+import { DomainValidationError } from '../../domain/errors';
 
 export type HedgeSide = 'buy' | 'sell';
 
@@ -35,4 +36,41 @@ export interface HedgeFill {
 export interface HedgeVenue {
   readonly name: string;
   execute(order: HedgeOrder): Promise<HedgeFill>;
+}
+
+/** A stored hedge order, as both hedge tables keep it (decimal strings). */
+export interface StoredHedgeOrder {
+  side: HedgeSide;
+  base_amount: string;
+  reference_price: string;
+  client_order_id: string;
+}
+
+/**
+ * What the venue said to a stored order. A refusal (a validation error) means it did not trade,
+ * so the hedge is over; anything else (a timeout, a lost connection) may have traded, so the hedge
+ * stays in flight and is asked again under the same client order id.
+ */
+export type VenueAnswer =
+  | { kind: 'filled'; fill: HedgeFill }
+  | { kind: 'refused'; reason: string }
+  | { kind: 'unanswered'; reason: string };
+
+export async function askVenue(venue: HedgeVenue, order: StoredHedgeOrder): Promise<VenueAnswer> {
+  try {
+    const fill = await venue.execute({
+      side: order.side,
+      baseAmount: new Big(order.base_amount),
+      referencePrice: new Big(order.reference_price),
+      clientOrderId: order.client_order_id,
+    });
+    return { kind: 'filled', fill };
+  } catch (err) {
+    if (err instanceof DomainValidationError)
+      return { kind: 'refused', reason: `the venue refused the hedge: ${err.message}` };
+    return {
+      kind: 'unanswered',
+      reason: `the venue did not answer (${(err as Error).message ?? String(err)})`,
+    };
+  }
 }
