@@ -49,6 +49,12 @@ export function invalidInput(field: string, message: string): never {
   });
 }
 
+/** A domain refusal reaches the caller as that failure, naming the field; anything else is rethrown. */
+export function asFailure(err: unknown): never {
+  if (err instanceof DomainValidationError) invalidInput(err.field, err.message);
+  throw err;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

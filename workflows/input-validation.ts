@@ -7,7 +7,7 @@ import { checkStartInput, parseSignalReason, type StartInputSpec } from './input
  * names the field, never a workflow task that retries forever, and before anything is written.
  */
 
-export { invalidInput, isPlainObject } from './input-rules';
+export { asFailure, invalidInput, isPlainObject } from './input-rules';
 
 /** The start input checked against its spec, for the running workflow (see input-rules.ts). */
 export function validateStartInput<T>(input: unknown, spec: StartInputSpec): T {

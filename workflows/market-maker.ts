@@ -17,12 +17,12 @@ import {
 import type { Activities } from '../activities';
 import type { SessionOutcome } from '../activities/quoting-session';
 import { mergePoolConfig, parseStoredPoolConfig, type PoolConfig } from '../domain/config';
-import { DomainValidationError } from '../domain/errors';
 import { cleanup, describeError, local, writes } from './activity-options';
 import { runScopedKeys } from './patches';
 import {
   invalidInput,
   isNotFound,
+  asFailure,
   isPlainObject,
   recordRefusedSignals,
   signalReason,
@@ -64,19 +64,6 @@ const DEFAULT_MAX_SESSIONS_PER_RUN = 200;
 const DEFAULT_HEARTBEAT_TIMEOUT_MS = 4000;
 /** A session that ends with an error is restarted after this pause, so a broken pool cannot spin. */
 const SESSION_RESTART_BACKOFF_MS = 2000;
-
-/** Validation errors must reach the caller as ApplicationFailures, never fail the workflow task. */
-function asFailure(err: unknown): never {
-  if (err instanceof DomainValidationError) {
-    throw ApplicationFailure.create({
-      message: err.message,
-      type: 'ValidationError',
-      nonRetryable: true,
-      details: [{ field: err.field }],
-    });
-  }
-  throw err;
-}
 
 export async function MarketMakerWorkflow(rawInput: MarketMakerInput): Promise<MarketMakerStatus> {
   const input = validateStartInput<MarketMakerInput>(rawInput, MARKET_MAKER_START);

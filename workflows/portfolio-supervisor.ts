@@ -34,6 +34,7 @@ import { marketMakerWorkflowId } from './ids';
 import {
   invalidInput,
   isNotFound,
+  asFailure,
   isPlainObject,
   recordRefusedSignals,
   signalReason,
@@ -69,18 +70,6 @@ import {
  */
 
 const MAX_RECENT_ACTIONS = 20;
-
-function asFailure(err: unknown): never {
-  if (err instanceof DomainValidationError) {
-    throw ApplicationFailure.create({
-      message: err.message,
-      type: 'ValidationError',
-      nonRetryable: true,
-      details: [{ field: err.field }],
-    });
-  }
-  throw err;
-}
 
 /** Validated like the other workflows' inputs: a bad one fails the start, naming the field. */
 function checkInput(raw: unknown): PortfolioSupervisorInput {
