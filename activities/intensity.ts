@@ -64,6 +64,20 @@ export interface IntensityMemory {
   fit: IntensityFitSummary | null;
 }
 
+/** A fit's figures as events and logs show them (standard errors null when there are none). */
+export function fitFigures(fit: IntensityFitSummary) {
+  return {
+    A: fit.A,
+    k: fit.k,
+    stdErrorA: fit.stdError?.A ?? null,
+    stdErrorK: fit.stdError?.k ?? null,
+    reason: fit.reason,
+    detail: fit.detail,
+    fills: fit.fills,
+    exposureSeconds: fit.exposureSeconds,
+  };
+}
+
 export function fitsIntensity(cfg: PoolConfig): boolean {
   return cfg.intensityFit.source === 'fitted' && cfg.strategy.kind !== 'rule_based';
 }
@@ -175,14 +189,7 @@ export async function refreshIntensityFit(
         payload: {
           poolId,
           source: s.source,
-          A: s.A,
-          k: s.k,
-          stdErrorA: s.stdError?.A ?? null,
-          stdErrorK: s.stdError?.k ?? null,
-          reason: s.reason,
-          detail: s.detail,
-          fills: s.fills,
-          exposureSeconds: s.exposureSeconds,
+          ...fitFigures(s),
           distances: s.distances,
           windowSeconds: settings.windowSeconds,
         },

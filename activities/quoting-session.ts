@@ -8,7 +8,7 @@ import type { PoolConfig } from '../domain/config';
 import type { RiskBreach, RiskAction } from '../domain/risk';
 import type { SerializedQuoteLevel, SerializedQuoteLadder } from '../domain/strategies/serialize';
 import { spreadSagaWorkflowId } from '../workflows/ids';
-import type { IntensityFitSummary } from './intensity';
+import { fitFigures, type IntensityFitSummary } from './intensity';
 import { runQuoteCycle, type CycleDeps, type CycleMemory, type CycleReport } from './quote-cycle';
 import type { PnlBaseline } from './types';
 
@@ -417,16 +417,6 @@ function logIntensityFit(log: SessionDeps['log'], poolId: string, fit: Intensity
     fit.source === 'fitted'
       ? "intensity refitted from the pool's fills"
       : 'intensity fit not usable; quoting on the configured A and k',
-    {
-      poolId,
-      A: fit.A,
-      k: fit.k,
-      stdErrorA: fit.stdError?.A ?? null,
-      stdErrorK: fit.stdError?.k ?? null,
-      fills: fit.fills,
-      exposureSeconds: fit.exposureSeconds,
-      reason: fit.reason,
-      detail: fit.detail,
-    },
+    { poolId, ...fitFigures(fit) },
   );
 }
